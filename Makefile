@@ -1,0 +1,47 @@
+# The two commands: `make run` (set up, migrate, demo data on first run, serve on :5000)
+# and `make test` (set up, run the suite on SQLite, and on PostgreSQL when
+# INCUBATOR_TEST_POSTGRES_URL is set).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup system-deps translations demo bench clean
+
+run: setup
+	$(BIN)/incubator db upgrade
+	@if [ ! -f instance/.demo-loaded ]; then \
+	  $(BIN)/incubator demo && touch instance/.demo-loaded; \
+	else echo "Demo data already loaded (accounts: admin, district-mgr, fangxing-mgr, … password demo12345)."; fi
+	@echo "Serving on http://$(HOST):$(PORT)"
+	$(BIN)/incubator run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest -q -p no:cacheprovider
+	@if [ -n "$$INCUBATOR_TEST_POSTGRES_URL" ]; then \
+	  echo "== the same suite on PostgreSQL =="; \
+	  INCUBATOR_TEST_DATABASE_URL="$$INCUBATOR_TEST_POSTGRES_URL" $(BIN)/pytest -q -p no:cacheprovider; \
+	fi
+
+setup: system-deps $(VENV)/.installed translations
+
+system-deps:
+	@scripts/system-deps.sh
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt setup.cfg
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -f -q -d incubator/translations 2>/dev/null || true
+	@for d in plugins/*/translations; do [ -d "$$d" ] && $(BIN)/pybabel compile -f -q -d "$$d" || true; done
+
+bench: setup
+	$(BIN)/python benchmarks/core_pages.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

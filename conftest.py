@@ -1,0 +1,2 @@
+"""Root conftest: the core's fixtures serve tests/ and every plugin's tests/."""
+pytest_plugins = ["incubator.testing"]

@@ -1,0 +1,195 @@
+"""/api/v1/organizations and their transitions, renewals and transfers."""
+import marshmallow as ma
+from flask import abort, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ..core_hooks import scope_parks
+from ..errors import ValidationError
+from ..extensions import db
+from ..organizations import services as orgs
+from ..organizations import stages
+from ..organizations.models import CATEGORIES, REGISTRATION_STATUSES, Organization, Transition
+from ..parks import services as parks
+from ..permissions import can
+from . import BEARER
+from .auth import token_required
+from .schemas import PageQuerySchema, page_schema, paginated
+
+blp = Blueprint("api_organizations", __name__, url_prefix="/organizations",
+                description="Organizations (社会组织) and their incubation stages")
+
+
+class OrganizationSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    uscc = ma.fields.String(allow_none=True, metadata={"description": "统一社会信用代码 (GB 32100-2015)"})
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
+    registration_status = ma.fields.String(validate=ma.validate.OneOf(list(REGISTRATION_STATUSES)))
+    founded_on = ma.fields.Date(allow_none=True)
+    contact_name = ma.fields.String(required=True)
+    contact_phone = ma.fields.String(required=True)
+    service_area = ma.fields.String()
+    description = ma.fields.String()
+    park = ma.fields.Function(lambda o: o.park.code, deserialize=lambda v: v, required=True,
+                              metadata={"description": "park code", "type": "string"})
+    stage = ma.fields.String(dump_only=True, metadata={"enum": list(stages.STAGES)})
+    stage_label = ma.fields.Function(lambda o: stages.label(o.stage), dump_only=True)
+    incubation_start = ma.fields.Date(dump_only=True, allow_none=True)
+    incubation_due = ma.fields.Date(dump_only=True, allow_none=True)
+    overdue = ma.fields.Function(lambda o: o.is_overdue(), dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+    html_url = ma.fields.Function(
+        lambda o: url_for("organizations.detail", org_id=o.id, _external=True), dump_only=True)
+
+
+class OrganizationPatchSchema(OrganizationSchema):
+    """The same fields, all optional (PATCH)."""
+
+
+class OrganizationQuerySchema(PageQuerySchema):
+    q = ma.fields.String(load_default="", metadata={"description": "name, USCC or pinyin initials"})
+    park = ma.fields.String(load_default="")
+    stage = ma.fields.String(load_default="", validate=ma.validate.OneOf([""] + list(stages.STAGES)))
+    category = ma.fields.String(load_default="")
+    overdue = ma.fields.Boolean(load_default=False)
+
+
+class TransitionSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    from_stage = ma.fields.String(dump_only=True, allow_none=True)
+    to_stage = ma.fields.String(required=True)
+    note = ma.fields.String(load_default="")
+    user = ma.fields.Function(lambda t: t.user.username if t.user else None, dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class RenewalSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    old_due = ma.fields.Date(dump_only=True)
+    new_due = ma.fields.Date(required=True)
+    reason = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class TransferSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    from_park = ma.fields.Function(lambda t: t.from_park.code, dump_only=True)
+    park = ma.fields.Function(lambda t: t.to_park.code, deserialize=lambda v: v, required=True,
+                              metadata={"description": "target park code", "type": "string"})
+    note = ma.fields.String(load_default="")
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPage")
+
+
+def _load_org(org_id: int, action: str = "org.view") -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        abort(404, description="组织不存在")
+    if not can(action, org):
+        abort(403, description="无权访问该组织")
+    return org
+
+
+def _park_or_422(code, field="park"):
+    park = parks.by_code(code or "")
+    if park is None:
+        raise ValidationError(f"园区不存在:{code}", field=field)
+    return park
+
+
+@blp.route("")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(OrganizationQuerySchema, location="query")
+@blp.response(200, OrganizationPageSchema)
+def list_organizations(args):
+    """Organizations the user may see, newest first, with search and filters."""
+    park_id = _park_or_422(args["park"]).id if args["park"] else None
+    stmt = orgs.list_query(park_ids=scope_parks(current_user), q=args["q"], park_id=park_id,
+                           stage=args["stage"], category=args["category"], overdue=args["overdue"])
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
+
+
+@blp.route("", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(OrganizationSchema)
+@blp.response(201, OrganizationSchema)
+def create_organization(data):
+    """Register an organization in the `applied` stage of a park."""
+    park = _park_or_422(data.pop("park"))
+    if not can("org.create", park):
+        abort(403, description="无权在该园区新建组织")
+    return orgs.create(data, park=park, user=current_user)
+
+
+@blp.route("/<int:org_id>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, OrganizationSchema)
+def get_organization(org_id):
+    """One organization."""
+    return _load_org(org_id)
+
+
+@blp.route("/<int:org_id>", methods=["PATCH"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(OrganizationPatchSchema(partial=True))
+@blp.response(200, OrganizationSchema)
+def update_organization(data, org_id):
+    """Change an organization's fields (its park changes by transfer, its stage by transition)."""
+    org = _load_org(org_id, "org.edit")
+    if "park" in data:
+        raise ValidationError("园区请通过转园(transfers)变更", field="park")
+    return orgs.edit(org, data, user=current_user)
+
+
+@blp.route("/<int:org_id>/transitions")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, TransitionSchema(many=True))
+def list_transitions(org_id):
+    """The organization's stage history, oldest first."""
+    org = _load_org(org_id)
+    return db.session.scalars(select(Transition).where(Transition.organization_id == org.id)
+                              .order_by(Transition.id)).all()
+
+
+@blp.route("/<int:org_id>/transitions", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(TransitionSchema)
+@blp.response(201, TransitionSchema)
+@blp.alt_response(409, description="Illegal move, vetoed by a plugin, or changed concurrently")
+def create_transition(data, org_id):
+    """Move the organization to another stage; 409 with the reasons when refused."""
+    org = _load_org(org_id, "org.transition")
+    return orgs.move(org, data["to_stage"], user=current_user, note=data["note"])
+
+
+@blp.route("/<int:org_id>/renewals", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(RenewalSchema)
+@blp.response(201, RenewalSchema)
+def create_renewal(data, org_id):
+    """Renew (续驻): extend the incubation due date, with a reason."""
+    org = _load_org(org_id, "org.renew")
+    return orgs.renew(org, data["new_due"], data["reason"], user=current_user)
+
+
+@blp.route("/<int:org_id>/transfers", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(TransferSchema)
+@blp.response(201, TransferSchema)
+def create_transfer(data, org_id):
+    """Transfer the organization to another park."""
+    org = _load_org(org_id, "org.transfer")
+    return orgs.transfer(org, _park_or_422(data["park"]), data["note"], user=current_user)

@@ -1,0 +1,149 @@
+"""The application factory: config, extensions, plugins, blueprints, API, error pages."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from .config import load_config
+from .errors import DomainError
+from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from .plugins import PluginRegistry, collect, hooks_for
+
+CORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance_path = os.path.abspath(os.environ.get("INCUBATOR_INSTANCE_PATH", "instance"))
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    load_config(app, overrides)
+    _init_extensions(app)
+
+    registry = PluginRegistry(app)
+    app.extensions["incubator_plugins"] = registry
+    registry.load_all()
+
+    _register_blueprints(app)
+    from .api import init_api
+    init_api(app, registry)
+    registry.call_load(app)
+    registry.hook.incubator_cli(cli=app.cli)
+    from .cli import register_core_commands
+    register_core_commands(app)
+
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(CORE_MIGRATIONS), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        from .users.models import User
+        return db.session.get(User, int(user_id))
+
+
+@migrate.configure
+def _version_locations(config):
+    """The core's revisions plus every loaded plugin's branch."""
+    from flask import current_app
+    dirs = [str(CORE_MIGRATIONS / "versions")]
+    for result in current_app.extensions["incubator_plugins"].hook.incubator_migration_dirs():
+        dirs.extend(str(d) for d in result or [])
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(dirs))
+    return config
+
+
+def _select_locale():
+    from flask import current_app
+    lang = session.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .organizations.views import bp as org_bp
+    from .public.views import bp as public_bp
+    from .users.views import bp as auth_bp
+    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .organizations import stages
+    from .permissions import can
+
+    def nav_items():
+        if "nav_items" not in g:
+            parks = None
+            if current_user.is_authenticated and current_user.role == "manager":
+                parks = current_user.parks
+            items = collect(hooks_for(parks).incubator_nav_items(user=current_user._get_current_object()))
+            g.nav_items = sorted(items, key=lambda item: item.order)
+        return g.nav_items
+
+    app.jinja_env.globals.update(
+        can=can, nav_items=nav_items, stage_label=stages.label, STAGES=stages.STAGES,
+        format_decimal=format_decimal, languages=lambda: app.config["LANGUAGES"],
+    )
+    from .markdown import register as register_markdown
+    register_markdown(app)
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda value, fmt="short": format_datetime(value.replace(tzinfo=None), fmt) if value else "")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, errors: list[dict]):
+    response = jsonify({"errors": errors})
+    response.status_code = status
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            from .api.errors import http_exception_errors
+            response = json_error(exc.code or 500, http_exception_errors(exc))
+            if exc.code == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="incubator"'
+            return response
+        return render_template("errors/error.html", error=exc), exc.code
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return json_error(exc.status, exc.to_errors())
+        return render_template("errors/error.html", error=exc, message=exc.message,
+                               reasons=exc.reasons), exc.status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        db.session.rollback()
+        log.exception("unhandled error on %s", request.path)
+        if wants_json():
+            return json_error(500, [{"message": "Internal server error", "code": "InternalError"}])
+        return render_template("errors/error.html", error=None), 500

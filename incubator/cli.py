@@ -1,0 +1,178 @@
+"""The `incubator` console script: a Flask CLI group with the core's commands.
+
+Plugins add theirs through the `incubator_cli` hook (called with `app.cli`).
+"""
+import os
+
+import click
+import flask_migrate
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+class IncubatorGroup(FlaskGroup):
+    def __init__(self, **kwargs):
+        super().__init__(create_app=_create_app, **kwargs)
+        # Our own `db` group replaces Flask-Migrate's: plugins keep Alembic branches, so the
+        # default target is "heads", not "head".
+        self._loaded_plugin_commands = True
+        self.add_command(db_group)
+
+
+def _create_app():
+    from . import create_app
+    return create_app()
+
+
+@click.group("db", help="Database migrations (Alembic via Flask-Migrate), core and plugin branches.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="heads")
+@with_appcontext
+def db_upgrade(revision):
+    """Upgrade to REVISION (default: every branch's head)."""
+    flask_migrate.upgrade(revision=revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="base")
+@with_appcontext
+def db_downgrade(revision):
+    """Downgrade to REVISION (default: base, i.e. drop every table)."""
+    flask_migrate.downgrade(revision=revision)
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Show the current revision(s)."""
+    flask_migrate.current(verbose=True)
+
+
+@db_group.command("heads")
+@with_appcontext
+def db_heads():
+    """Show the head of each branch."""
+    flask_migrate.heads(verbose=True)
+
+
+@db_group.command("history")
+@with_appcontext
+def db_history():
+    flask_migrate.history(verbose=True)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True)
+@click.option("--head", default="core@head", show_default=True, help="branch to add the revision to")
+@click.option("--version-path", default=None, help="directory for the new file (a plugin's migrations dir)")
+@click.option("--branch-label", default=None, help="label of a new branch (a plugin's first revision)")
+@click.option("--depends-on", default=None, help="revision this one needs, e.g. 0001_core")
+@click.option("--rev-id", default=None)
+@with_appcontext
+def db_revision(message, autogenerate, head, version_path, branch_label, depends_on, rev_id):
+    """Create a new revision (for developers).
+
+    A plugin's first revision: --head base --branch-label NAME --depends-on 0001_core
+    --version-path plugins/NAME/migrations. Later ones: --head NAME@head --version-path ….
+    Autogenerate compares against the whole metadata: run it on a database upgraded to
+    `heads` and keep only your plugin's tables in the file.
+    """
+    from alembic import command
+    config = current_app.extensions["migrate"].migrate.get_config()
+    config.cmd_opts = type("Opts", (), {"autogenerate": autogenerate})()
+    command.revision(config, message=message, autogenerate=autogenerate, head=head, version_path=version_path,
+                     branch_label=branch_label, depends_on=depends_on, rev_id=rev_id, splice=head == "base")
+
+
+def register_core_commands(app) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(users_group)
+    app.cli.add_command(plugins_group)
+
+
+@click.command("demo")
+@click.option("--orgs", "size", default=60, show_default=True, help="number of organizations")
+@click.option("--transitions", default=None, type=int, help="total transitions (default: about 10 per org)")
+@click.option("--password", default=None, help="password for the demo accounts (default: demo12345)")
+@with_appcontext
+def demo_command(size, transitions, password):
+    """Load the demo network, accounts and data (idempotent for the network and accounts)."""
+    from .demo import seed
+    accounts = seed(size=size, transitions=transitions, password=password)
+    click.echo(f"Demo data ready: {size} organizations.")
+    click.echo("Demo accounts (username / password / role):")
+    for username, pw, role, parks in accounts:
+        click.echo(f"  {username:<16} {pw:<12} {role:<8} {parks}")
+
+
+@click.group("users", help="Manage user accounts.")
+def users_group():
+    pass
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "manager", "expert", "trainee"]))
+@click.option("--park", "park_codes", multiple=True, help="park code (managers; repeatable)")
+@click.option("--password", default=None, help="prompted for when not given")
+@click.option("--name", default="")
+@with_appcontext
+def users_create(username, role, park_codes, password, name):
+    """Create USERNAME with ROLE (a manager needs --park)."""
+    from .errors import DomainError
+    from .parks.services import by_code
+    from .users import services
+    parks = []
+    for code in park_codes:
+        park = by_code(code)
+        if park is None:
+            raise click.BadParameter(f"no park with code {code!r}", param_hint="--park")
+        parks.append(park)
+    if role == "manager" and not parks:
+        raise click.BadParameter("a manager needs at least one --park", param_hint="--park")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create({"username": username, "password": password, "role": role,
+                                "name": name, "parks": parks})
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+    click.echo(f"Created {user.username} ({user.role}{', ' + ', '.join(park_codes) if park_codes else ''}).")
+
+
+@click.group("plugins", help="Inspect plugins.")
+def plugins_group():
+    pass
+
+
+@plugins_group.command("list")
+@with_appcontext
+def plugins_list():
+    """Each plugin: where it came from, where it is enabled, or the error that kept it out."""
+    from .parks.models import Park
+    from .extensions import db
+    from .plugins import enablement, registry
+    reg = registry()
+    state = enablement()
+    codes = {p.id: p.code for p in db.session.query(Park)}
+    for info in reg.infos.values():
+        if info.error:
+            status = click.style(f"BROKEN  {info.error}", fg="red")
+        elif info.disabled:
+            status = click.style("DISABLED by INCUBATOR_DISABLED_PLUGINS", fg="yellow")
+        else:
+            s = state[info.name]
+            where = {"all": "all parks", "none": "no park"}.get(
+                s.scope, ", ".join(sorted(codes[i] for i in s.park_ids)) or "no park")
+            status = click.style(f"enabled: {where}", fg="green")
+        click.echo(f"{info.name:<20} {info.source}\n{'':<20} {status}")
+
+
+def main():
+    os.environ.setdefault("FLASK_APP", "incubator")  # only for Flask's own messages
+    IncubatorGroup(help="社区治理学院 · incubator platform").main()

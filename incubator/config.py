@@ -1,0 +1,77 @@
+"""Configuration from INCUBATOR_* environment variables, an instance config file, and defaults."""
+import os
+import secrets
+from pathlib import Path
+
+ENV_PREFIX = "INCUBATOR_"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in their common short forms."""
+    for short in ("postgres://", "postgresql://"):
+        if url.startswith(short):
+            return "postgresql+psycopg://" + url[len(short):]
+    return url
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The key from the environment, or one generated once and kept in instance/."""
+    if os.environ.get(ENV_PREFIX + "SECRET_KEY"):
+        return os.environ[ENV_PREFIX + "SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    env = os.environ
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance_path / 'incubator.db'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        PLUGINS_DIR=None,
+        DISABLED_PLUGINS=[],
+        INCUBATION_YEARS=2,
+        PER_PAGE=20,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        LANGUAGES={"zh": "中文", "en": "English"},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_RATE_LIMIT="10 per minute",
+        APPLY_RATE_LIMIT="5 per hour",
+        API_TOKEN_DAYS=30,
+        BOOTSTRAP_SERVE_LOCAL=True,  # government networks: no CDN
+        WTF_CSRF_TIME_LIMIT=None,
+        # flask-smorest: the OpenAPI document is generated from the API code.
+        API_TITLE="社区治理学院 Incubator API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if env.get(ENV_PREFIX + "DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env[ENV_PREFIX + "DATABASE_URL"]
+    if env.get(ENV_PREFIX + "PLUGINS_DIR"):
+        app.config["PLUGINS_DIR"] = env[ENV_PREFIX + "PLUGINS_DIR"]
+    if env.get(ENV_PREFIX + "DISABLED_PLUGINS"):
+        app.config["DISABLED_PLUGINS"] = _split(env[ENV_PREFIX + "DISABLED_PLUGINS"])
+    if env.get(ENV_PREFIX + "RATELIMIT_STORAGE_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = env[ENV_PREFIX + "RATELIMIT_STORAGE_URL"]
+    app.config.update(overrides or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if isinstance(app.config["DISABLED_PLUGINS"], str):
+        app.config["DISABLED_PLUGINS"] = _split(app.config["DISABLED_PLUGINS"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance_path)

@@ -1,0 +1,50 @@
+"""The park manager's and administrator's dashboard (工作台)."""
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..core_hooks import scope_parks
+from ..extensions import db
+from ..organizations import services as orgs
+from ..organizations.models import Organization, Transition
+from ..organizations.stages import ACTIVE_STAGES, STAGES
+from ..parks.models import Park
+from ..permissions import require
+from ..plugins import collect, hooks_for
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.route("")
+@login_required
+def index():
+    require("dashboard.view")
+    allowed = scope_parks(current_user)
+    parks_stmt = select(Park).order_by(Park.id)
+    if allowed is not None:
+        parks_stmt = parks_stmt.where(Park.id.in_(allowed or [-1]))
+    parks = list(db.session.scalars(parks_stmt))
+    chosen = request.args.get("park")
+    if chosen:
+        parks = [p for p in parks if p.code == chosen] or abort(404)
+    park_ids = [p.id for p in parks]
+    counts = orgs.stage_counts(park_ids)
+    overdue = db.session.scalars(
+        select(Organization).where(Organization.park_id.in_(park_ids or [-1]),
+                                   Organization.stage.in_(ACTIVE_STAGES),
+                                   Organization.incubation_due < date.today())
+        .order_by(Organization.incubation_due).limit(10)).all()
+    overdue_total = orgs.count(orgs.list_query(park_ids=park_ids, overdue=True))
+    recent = db.session.scalars(
+        select(Transition).join(Organization).where(Organization.park_id.in_(park_ids or [-1]))
+        .options(joinedload(Transition.organization), selectinload(Transition.user))
+        .order_by(Transition.id.desc()).limit(10)).all()
+    widgets = sorted(collect(hooks_for(park_ids).incubator_dashboard_widgets(
+        parks=parks, user=current_user._get_current_object())), key=lambda w: w.order)
+    all_parks = list(db.session.scalars(parks_stmt))
+    return render_template("dashboard/index.html", parks=parks, all_parks=all_parks, chosen=chosen,
+                           counts=counts, stages=STAGES, overdue=overdue, overdue_total=overdue_total,
+                           recent=recent, widgets=widgets)

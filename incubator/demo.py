@@ -1,0 +1,167 @@
+"""Demo data: the Baohe 1+N network, demo accounts, and organizations with their histories.
+
+Bulk inserts keep `incubator demo --orgs 10000` (100,000 transitions) to seconds.
+"""
+import random
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+
+from .extensions import db
+from .organizations.models import CATEGORIES, Organization, Transition
+from .organizations.services import add_years
+from .parks.models import Park
+from .plugins import hook
+from .search import initials
+from .users.models import User
+from .validators import make_uscc
+
+DEMO_PASSWORD = "demo12345"
+
+# code, name, level, parent code, address, area m²
+NETWORK = [
+    ("district", "包河区社会组织创新园", "district", None, "合肥市包河区徽州大道与南二环交口", 3000),
+    ("changqing", "常青街道社会组织孵化基地", "street", "district", "包河区常青街道", 700),
+    ("baogong", "包公街道社会组织孵化基地", "street", "district", "包河区包公街道", 600),
+    ("wannianbu", "万年埠街道社会组织孵化园", "street", "district", "包河区万年埠街道", 800),
+    ("binhu-shiji", "滨湖世纪社区社会组织孵化基地", "community", "district", "包河区滨湖世纪社区", 900),
+    ("fangxing", "方兴社区社会组织孵化基地", "community", "district", "包河区方兴社区", 700),
+    ("binhu-mingzhu", "滨湖明珠社区社会组织孵化基地", "community", "district", "包河区滨湖明珠社区", 500),
+    ("yunhua", "云华社区睦邻中心孵化点", "community", "wannianbu", "万年埠街道云华社区", 450),
+    ("wanci", "万慈社区孵化点", "community", "wannianbu", "万年埠街道万慈社区", 350),
+]
+
+# username, role, name, park codes
+ACCOUNTS = [
+    ("admin", "admin", "区民政局管理员", []),
+    ("district-mgr", "manager", "创新园管理员", ["district"]),
+    ("fangxing-mgr", "manager", "方兴社区管理员", ["fangxing"]),
+    ("changqing-mgr", "manager", "常青街道管理员", ["changqing"]),
+    ("wannianbu-mgr", "manager", "万年埠街道管理员", ["wannianbu", "yunhua", "wanci"]),
+    ("expert-li", "expert", "李督导", []),
+    ("expert-zhou", "expert", "周督导", []),
+    ("trainee-wang", "trainee", "王学员", []),
+    ("trainee-chen", "trainee", "陈学员", []),
+]
+
+PLACES = ["包河", "滨湖", "常青", "方兴", "云华", "万慈", "明珠", "包公", "万年埠", "惠民", "徽州", "巢湖", "芜湖路", "望湖"]
+THEMES = ["社工", "公益", "志愿者", "邻里", "为老", "青少年", "亲子", "文化", "环保", "助残", "睦邻", "健康", "法律援助", "书香", "乐龄"]
+SUFFIXES = ["服务中心", "服务社", "协会", "促进会", "发展中心", "互助会", "工作室", "志愿服务队"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = ["芳", "伟", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "晨旭", "海燕"]
+
+
+def seed(size: int = 60, transitions: int | None = None, password: str | None = None):
+    """Create what is missing; returns the demo accounts for printing."""
+    password = password or DEMO_PASSWORD
+    parks = ensure_network()
+    accounts = ensure_accounts(parks, password)
+    if db.session.scalar(select(func.count()).select_from(Organization)) == 0:
+        seed_organizations(parks, size, transitions or size * 10)
+    db.session.commit()
+    hook().incubator_seed_demo(session=db.session, size=size)
+    db.session.commit()
+    return accounts
+
+
+def ensure_network() -> dict[str, Park]:
+    parks = {p.code: p for p in db.session.scalars(select(Park))}
+    for code, name, level, parent, address, area in NETWORK:
+        if code not in parks:
+            parks[code] = Park(code=code, name=name, level=level, address=address, area_m2=area,
+                               parent=parks.get(parent))
+            db.session.add(parks[code])
+    db.session.flush()
+    return parks
+
+
+def ensure_accounts(parks, password):
+    shown = []
+    for username, role, name, codes in ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, role=role, name=name)
+            user.set_password(password)
+            user.parks = [parks[c] for c in codes]
+            db.session.add(user)
+            shown.append((username, password, role, ",".join(codes)))
+        else:
+            shown.append((username, "(unchanged)", role, ",".join(codes)))
+    db.session.flush()
+    return shown
+
+
+def _name(rng: random.Random, index: int) -> str:
+    if index == 0:
+        return "包河社工服务中心"
+    return f"{rng.choice(PLACES)}{rng.choice(THEMES)}{rng.choice(SUFFIXES)}"
+
+
+def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int) -> None:
+    rng = random.Random(42)
+    park_list = list(parks.values())
+    admin = db.session.scalar(select(User).where(User.role == "admin"))
+    today = date.today()
+    org_rows, histories = [], []
+    extra_budget = max(0, total_transitions - size * 3)
+    flips_per_org = extra_budget / max(1, size * 0.77)  # about 77% of paths reach incubating
+    for i in range(size):
+        name = _name(rng, i)
+        created = datetime.combine(today - timedelta(days=rng.randint(30, 1400)), datetime.min.time())
+        path = rng.choices(
+            [["applied"], ["applied", "reviewing"], ["applied", "withdrawn"],
+             ["applied", "reviewing", "rejected"], ["applied", "reviewing", "incubating"],
+             ["applied", "reviewing", "incubating", "virtual"],
+             ["applied", "reviewing", "incubating", "graduated"],
+             ["applied", "reviewing", "incubating", "exited"]],
+            weights=[8, 8, 3, 4, 40, 12, 20, 5])[0]
+        # Spend the transition budget on incubating ↔ virtual moves, as long incubations have.
+        if "incubating" in path and extra_budget >= 2:
+            flips = min(extra_budget, rng.randint(0, int(2 * flips_per_org))) // 2 * 2
+            extra_budget -= flips
+            path = path[:3] + ["virtual", "incubating"] * (flips // 2) + path[3:]
+        registered = rng.random() < 0.6
+        start = due = None
+        if "incubating" in path:
+            start = (created + timedelta(days=30)).date()
+            due = add_years(start, 2)
+        org_rows.append({
+            "name": name, "name_initials": initials(name),
+            "uscc": make_uscc(f"52340111{rng.randint(0, 10**9 - 1):09d}") if registered else None,
+            "category": rng.choice(CATEGORIES[:5]),
+            "registration_status": "registered" if registered else rng.choice(["filed", "unregistered"]),
+            "founded_on": (created - timedelta(days=rng.randint(0, 2000))).date(),
+            "contact_name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+            "contact_phone": f"13{rng.randint(0, 9)}{rng.randint(10**7, 10**8 - 1)}",
+            "service_area": rng.choice(park_list).name.replace("社会组织孵化基地", ""),
+            "description": "", "park_id": rng.choice(park_list).id, "stage": path[-1],
+            "incubation_start": start, "incubation_due": due, "created_at": created, "updated_at": created,
+        })
+        histories.append((path, created))
+    _insert_unique_uscc(org_rows)
+    ids = db.session.scalars(select(Organization.id).order_by(Organization.id)).all()[-size:]
+    rows = []
+    for org_id, (path, created) in zip(ids, histories):
+        step = max(1, 900 // len(path))
+        previous = None
+        for n, stage in enumerate(path):
+            rows.append({"organization_id": org_id, "from_stage": previous, "to_stage": stage,
+                         "user_id": admin.id if previous else None,
+                         "created_at": created + timedelta(days=n * step // 3, minutes=n),
+                         "note": "演示数据" if previous else "提交入园申请"})
+            previous = stage
+        if len(rows) >= 20000:
+            db.session.execute(insert(Transition), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(Transition), rows)
+
+
+def _insert_unique_uscc(rows) -> None:
+    seen = set()
+    for row in rows:
+        if row["uscc"] in seen:
+            row["uscc"] = None
+        seen.add(row["uscc"])
+    for chunk in range(0, len(rows), 5000):
+        db.session.execute(insert(Organization), rows[chunk:chunk + 5000])

@@ -1,0 +1,249 @@
+"""The rules for organizations: create, edit, move through stages, renew, transfer."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import func, or_, select, update
+
+from .. import audit
+from ..database import transaction
+from ..db_types import utcnow
+from ..errors import Conflict, IllegalMove, ValidationError, Vetoed
+from ..extensions import db
+from ..parks.models import Park
+from ..plugins import collect, hooks_for
+from ..search import initials
+from ..validators import normalize_uscc, phone_error, uscc_error
+from . import stages
+from .models import CATEGORIES, REGISTRATION_STATUSES, Organization, Renewal, Transfer, Transition
+
+log = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = ("name", "uscc", "category", "registration_status", "founded_on", "contact_name",
+                   "contact_phone", "service_area", "description")
+REQUIRED_FIELDS = {"name": "组织名称", "category": "类别", "contact_name": "联系人", "contact_phone": "联系电话"}
+
+
+def validate(data: dict, *, existing: Organization | None = None) -> dict:
+    """Check and normalize organization fields; raise ValidationError/Conflict naming the field."""
+    clean = {k: data[k] for k in EDITABLE_FIELDS if k in data}
+    for key in ("name", "contact_name", "contact_phone", "service_area", "description", "category"):
+        if key in clean and isinstance(clean[key], str):
+            clean[key] = clean[key].strip()
+    if existing is None:
+        for key, label in REQUIRED_FIELDS.items():
+            if not clean.get(key):
+                raise ValidationError(f"请填写{label}", field=key)
+    else:
+        for key, label in REQUIRED_FIELDS.items():
+            if key in clean and not clean[key]:
+                raise ValidationError(f"请填写{label}", field=key)
+    if "name" in clean and len(clean["name"]) > 120:
+        raise ValidationError("组织名称不能超过120字", field="name")
+    if "category" in clean and clean["category"] not in CATEGORIES:
+        raise ValidationError("类别应为:" + "、".join(CATEGORIES), field="category")
+    if "registration_status" in clean:
+        clean["registration_status"] = clean["registration_status"] or "unregistered"
+        if clean["registration_status"] not in REGISTRATION_STATUSES:
+            raise ValidationError("登记状态应为 registered、filed 或 unregistered", field="registration_status")
+    if "contact_phone" in clean and (error := phone_error(clean["contact_phone"])):
+        raise ValidationError(error, field="contact_phone")
+    if "founded_on" in clean and clean["founded_on"] and clean["founded_on"] > date.today():
+        raise ValidationError("成立日期不能晚于今天", field="founded_on")
+    if "uscc" in clean:
+        clean["uscc"] = normalize_uscc(clean["uscc"])
+        if clean["uscc"]:
+            if error := uscc_error(clean["uscc"]):
+                raise ValidationError(error, field="uscc")
+            taken = select(Organization.id).where(Organization.uscc == clean["uscc"])
+            if existing is not None:
+                taken = taken.where(Organization.id != existing.id)
+            if db.session.scalar(taken) is not None:
+                raise Conflict("该统一社会信用代码已被其他组织使用", field="uscc")
+    return clean
+
+
+def create(data: dict, *, park: Park, user=None, note: str = "") -> Organization:
+    """Register an organization in the `applied` stage of `park`."""
+    clean = validate(data)
+    with transaction():
+        org = Organization(**clean, park=park, stage="applied", name_initials=initials(clean["name"]))
+        db.session.add(org)
+        db.session.flush()
+        db.session.add(Transition(organization=org, from_stage=None, to_stage="applied",
+                                  user_id=getattr(user, "id", None), note=note or "提交入园申请"))
+        audit.record("org.create", org, user=user, summary=f"{org.name} → {park.name}")
+    return org
+
+
+def edit(org: Organization, data: dict, *, user=None) -> Organization:
+    clean = validate(data, existing=org)
+    with transaction():
+        changed = {k: v for k, v in clean.items() if getattr(org, k) != v}
+        for key, value in changed.items():
+            setattr(org, key, value)
+        if "name" in changed:
+            org.name_initials = initials(org.name)
+        audit.record("org.edit", org, user=user, summary=org.name, changed=sorted(changed))
+    return org
+
+
+def allowed_moves(org: Organization) -> tuple[str, ...]:
+    return stages.MOVES.get(org.stage, ())
+
+
+def check_move(org: Organization, to_stage: str, user) -> None:
+    """Raise unless `org` may move to `to_stage` now: unknown stage, illegal move, plugin vetoes."""
+    if to_stage not in stages.STAGES:
+        raise ValidationError(f"未知阶段:{to_stage}", field="to_stage")
+    if not stages.is_legal(org.stage, to_stage):
+        raise IllegalMove(f"不能从“{stages.label(org.stage)}”变更为“{stages.label(to_stage)}”")
+    reasons = collect(hooks_for([org.park_id]).incubator_transition_check(
+        org=org, from_stage=org.stage, to_stage=to_stage, user=user))
+    if reasons:
+        raise Vetoed("阶段变更被拒绝:" + ";".join(map(str, reasons)), reasons=[str(r) for r in reasons])
+
+
+def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transition:
+    """Move `org` to `to_stage`, storing the Transition; then tell plugins."""
+    check_move(org, to_stage, user)
+    from_stage = org.stage
+    values = {"stage": to_stage, "updated_at": utcnow()}
+    if to_stage in stages.ACTIVE_STAGES and org.incubation_start is None:
+        start = date.today()
+        values.update(incubation_start=start, incubation_due=add_years(start, incubation_years()))
+    with transaction():
+        # Conditional update: two people moving the same organization at once cannot both win.
+        result = db.session.execute(
+            update(Organization).where(Organization.id == org.id, Organization.stage == from_stage)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise Conflict("该组织的阶段刚被他人修改,请刷新后重试")
+        transition = Transition(organization_id=org.id, from_stage=from_stage, to_stage=to_stage,
+                                user_id=getattr(user, "id", None), note=(note or "").strip())
+        db.session.add(transition)
+        audit.record("org.transition", org, user=user,
+                     summary=f"{org.name}: {stages.label(from_stage)} → {stages.label(to_stage)}",
+                     from_stage=from_stage, to_stage=to_stage, note=note)
+    db.session.refresh(org)
+    _after_move(org, transition)
+    return transition
+
+
+def _after_move(org: Organization, transition: Transition) -> None:
+    try:
+        hooks_for([org.park_id]).incubator_transition_done(org=org, transition=transition)
+    except Exception:  # the move is committed; a follow-up failing must not turn it into an error
+        db.session.rollback()
+        log.exception("incubator_transition_done failed for organization %s", org.id)
+
+
+def renew(org: Organization, new_due: date | None, reason: str, *, user) -> Renewal:
+    """Extend the incubation (续驻) to `new_due`, recording why."""
+    if org.stage not in stages.ACTIVE_STAGES or org.incubation_due is None:
+        raise Conflict("只有孵化中的组织可以续驻")
+    if new_due is None:
+        raise ValidationError("请填写新的到期日", field="new_due")
+    if new_due <= org.incubation_due:
+        raise ValidationError("新的到期日必须晚于当前到期日", field="new_due")
+    if not (reason or "").strip():
+        raise ValidationError("请填写续驻理由", field="reason")
+    with transaction():
+        renewal = Renewal(organization_id=org.id, old_due=org.incubation_due, new_due=new_due,
+                          reason=reason.strip(), user_id=getattr(user, "id", None))
+        org.incubation_due = new_due
+        db.session.add(renewal)
+        audit.record("org.renew", org, user=user, summary=f"{org.name} 续驻至 {new_due}",
+                     old_due=renewal.old_due, new_due=new_due, reason=reason)
+    return renewal
+
+
+def transfer(org: Organization, to_park: Park | None, note: str, *, user) -> Transfer:
+    """Move `org` to another park, keeping the history."""
+    if to_park is None:
+        raise ValidationError("请选择目标园区", field="park")
+    if to_park.id == org.park_id:
+        raise ValidationError("目标园区与当前园区相同", field="park")
+    if org.stage in stages.FINAL_STAGES:
+        raise Conflict("已结束孵化的组织不能转园")
+    with transaction():
+        record = Transfer(organization_id=org.id, from_park_id=org.park_id, to_park_id=to_park.id,
+                          user_id=getattr(user, "id", None), note=(note or "").strip())
+        db.session.add(record)
+        from_name = org.park.name
+        org.park = to_park
+        audit.record("org.transfer", org, user=user, summary=f"{org.name}: {from_name} → {to_park.name}",
+                     to_park=to_park.code, note=note)
+    return record
+
+
+def incubation_years() -> int:
+    from flask import current_app
+    return int(current_app.config.get("INCUBATION_YEARS", 2))
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+# -- queries ------------------------------------------------------------------------------
+
+def list_query(*, park_ids=None, q: str = "", park_id: int | None = None, stage: str = "",
+               category: str = "", overdue: bool = False):
+    """A select of organizations, newest first; `park_ids` (None: all) scopes what the user may see."""
+    stmt = select(Organization)
+    if park_ids is not None:
+        stmt = stmt.where(Organization.park_id.in_(park_ids or [-1]))
+    if park_id:
+        stmt = stmt.where(Organization.park_id == park_id)
+    if stage:
+        stmt = stmt.where(Organization.stage == stage)
+    if category:
+        stmt = stmt.where(Organization.category == category)
+    if overdue:
+        stmt = stmt.where(Organization.stage.in_(stages.ACTIVE_STAGES),
+                          Organization.incubation_due < date.today())
+    q = (q or "").strip()
+    if q:
+        like = f"%{_escape_like(q)}%"
+        stmt = stmt.where(or_(Organization.name.ilike(like, escape="\\"),
+                              Organization.uscc.ilike(like, escape="\\"),
+                              Organization.name_initials.like(like.lower(), escape="\\")))
+    return stmt.order_by(Organization.id.desc())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def timeline(org: Organization) -> list[dict]:
+    """Transitions, transfers and renewals of `org`, newest first (three queries)."""
+    from sqlalchemy.orm import selectinload
+    events = []
+    for t in db.session.scalars(select(Transition).where(Transition.organization_id == org.id)
+                                .options(selectinload(Transition.user))):
+        events.append({"kind": "transition", "at": t.created_at, "user": t.user, "record": t})
+    for t in db.session.scalars(select(Transfer).where(Transfer.organization_id == org.id)
+                                .options(selectinload(Transfer.user), selectinload(Transfer.from_park),
+                                         selectinload(Transfer.to_park))):
+        events.append({"kind": "transfer", "at": t.created_at, "user": t.user, "record": t})
+    for r in db.session.scalars(select(Renewal).where(Renewal.organization_id == org.id)
+                                .options(selectinload(Renewal.user))):
+        events.append({"kind": "renewal", "at": r.created_at, "user": r.user, "record": r})
+    return sorted(events, key=lambda e: (e["at"], e["kind"]), reverse=True)
+
+
+def stage_counts(park_ids=None) -> dict[str, int]:
+    stmt = select(Organization.stage, func.count()).group_by(Organization.stage)
+    if park_ids is not None:
+        stmt = stmt.where(Organization.park_id.in_(park_ids or [-1]))
+    return dict(db.session.execute(stmt).all())
+
+
+def count(stmt) -> int:
+    """The number of rows a list query would return."""
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))

@@ -1,0 +1,52 @@
+"""The one place that answers "may this user do this?" — for pages, API and templates alike.
+
+Actions are strings ("org.view", "org.transition", …). Every answer goes through the
+`incubator_permission` hook: the core's own rules (core_hooks.py) answer there like any plugin.
+Any False denies; otherwise any True allows; with no True the answer is no.
+"""
+from flask import abort
+from flask_login import current_user
+
+from .plugins import collect, hook, hooks_for
+
+CORE_ACTIONS = [
+    ("org.view", "查看组织"),
+    ("org.create", "新建组织"),
+    ("org.edit", "编辑组织"),
+    ("org.transition", "变更孵化阶段"),
+    ("org.renew", "续驻"),
+    ("org.transfer", "转园"),
+    ("park.manage", "管理园区"),
+    ("user.manage", "管理用户"),
+    ("plugin.manage", "启用/停用插件"),
+    ("audit.view", "查看审计日志"),
+    ("dashboard.view", "查看工作台"),
+]
+
+
+def can(action: str, resource=None, user=None) -> bool:
+    user = current_user if user is None else user
+    user_obj = user._get_current_object() if hasattr(user, "_get_current_object") else user
+    park = _park_of(resource)
+    relay = hooks_for([park]) if park is not None else hook()
+    answers = relay.incubator_permission(user=user_obj, action=action, resource=resource)
+    if any(answer is False for answer in answers):
+        return False
+    return any(answer is True for answer in answers)
+
+
+def require(action: str, resource=None) -> None:
+    """Abort with 403 (401 for anonymous page visitors is handled by login_required)."""
+    if not can(action, resource):
+        abort(403)
+
+
+def all_actions() -> list[tuple[str, str]]:
+    return collect(hook().incubator_permissions())
+
+
+def _park_of(resource):
+    from .parks.models import Park
+    if isinstance(resource, Park):
+        return resource
+    return getattr(resource, "park_id", None)

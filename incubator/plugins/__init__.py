@@ -1,0 +1,258 @@
+"""Loading plugins (entry points, the plugins directory), reporting them, and per-park enablement.
+
+A plugin is a module with `@hookimpl` functions. It may carry
+- `hookspecs`: a module of hooks it offers to other plugins (added before anything registers);
+- `INCUBATOR_DEFAULT_PARKS`: park codes it is enabled for until an administrator decides otherwise
+  (leave it out to be enabled everywhere).
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pluggy
+from flask import current_app, g
+from sqlalchemy import select
+
+from .. import hookspecs
+from ..extensions import db
+from .models import PluginSetting, plugin_parks
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "incubator.plugins"
+CORE = "core"
+
+
+@dataclass
+class PluginInfo:
+    """What `incubator plugins list` and the admin page show for one plugin."""
+
+    name: str
+    source: str  # "entry point plugins.checklist" or "file /path/x.py"
+    module: object | None = None
+    error: str | None = None
+    disabled: bool = False  # by INCUBATOR_DISABLED_PLUGINS
+    default_parks: list[str] | None = None
+    hooks: list[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> bool:
+        return self.module is not None and not self.error and not self.disabled
+
+
+class PluginRegistry:
+    """The app's pluggy manager plus what was found, loaded, refused or broken."""
+
+    def __init__(self, app):
+        self.app = app
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+
+    # -- loading ---------------------------------------------------------------------------
+    def load_all(self) -> None:
+        from .. import core_hooks
+        self.pm.register(core_hooks, name=CORE)
+        disabled = set(self.app.config["DISABLED_PLUGINS"])
+        found = self._from_entry_points() + self._from_directory(self.app.config.get("PLUGINS_DIR"))
+        modules = []
+        for info, loader in found:
+            if info.name in self.infos:
+                info.error = f"duplicate plugin name (already from {self.infos[info.name].source})"
+                self.infos[info.name + " (duplicate)"] = info
+                continue
+            self.infos[info.name] = info
+            if info.name in disabled:
+                info.disabled = True
+                continue
+            try:
+                info.module = loader()
+                if hasattr(info.module, "hookspecs"):
+                    self.pm.add_hookspecs(info.module.hookspecs)
+                modules.append(info)
+            except Exception as exc:  # a broken plugin must not stop the platform
+                self._broken(info, exc)
+        for info in modules:
+            try:
+                self.pm.register(info.module, name=info.name)
+                info.default_parks = getattr(info.module, "INCUBATOR_DEFAULT_PARKS", None)
+                info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.module) or [])
+            except Exception as exc:
+                self._broken(info, exc)
+
+    def _broken(self, info: PluginInfo, exc: Exception) -> None:
+        info.error = f"{type(exc).__name__}: {exc}"
+        log.error("plugin %s (%s) left out: %s\n%s", info.name, info.source, info.error,
+                  traceback.format_exc())
+        if info.module is not None and self.pm.is_registered(info.module):
+            self.pm.unregister(info.module)
+
+    def _from_entry_points(self):
+        return [(PluginInfo(ep.name, f"entry point {ep.value}"), ep.load)
+                for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)]
+
+    def _from_directory(self, directory):
+        if not directory:
+            return []
+        path = Path(directory)
+        if not path.is_dir():
+            log.error("INCUBATOR_PLUGINS_DIR %s is not a directory", path)
+            return []
+        return [(PluginInfo(file.stem, f"file {file}"), lambda file=file: _import_file(file))
+                for file in sorted(path.glob("*.py")) if not file.name.startswith("_")]
+
+    def call_load(self, app) -> None:
+        """Call every plugin's `incubator_load` on its own, so one failure leaves out one plugin."""
+        for impl in list(self.pm.hook.incubator_load.get_hookimpls()):
+            try:
+                impl.function(**{arg: app for arg in impl.argnames})
+            except Exception as exc:
+                self._broken(self.infos[impl.plugin_name], exc)
+
+    # -- queries ---------------------------------------------------------------------------
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    def loaded(self) -> list[PluginInfo]:
+        return [info for info in self.infos.values() if info.loaded and self.pm.is_registered(info.module)]
+
+    def name_of(self, module) -> str | None:
+        return self.pm.get_name(module)
+
+
+def _import_file(file: Path):
+    """Import a single-file street plugin from the plugins directory."""
+    module_name = f"incubator_local_plugins.{file.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+def registry() -> PluginRegistry:
+    return current_app.extensions["incubator_plugins"]
+
+
+def hook():
+    """All registered implementations, whatever park they are enabled for."""
+    return registry().pm.hook
+
+
+# -- enablement per park -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Enablement:
+    scope: str  # all | parks | none
+    park_ids: frozenset[int]
+
+    def covers(self, park_id: int | None) -> bool:
+        if self.scope == "all":
+            return True
+        if self.scope == "none":
+            return False
+        return park_id is None or park_id in self.park_ids
+
+
+def enablement() -> dict[str, Enablement]:
+    """Each loaded plugin's enablement, read once per request (two queries)."""
+    if "plugin_enablement" in g:
+        return g.plugin_enablement
+    from ..parks.models import Park
+    settings = {s.plugin: s.scope for s in db.session.scalars(select(PluginSetting))}
+    chosen: dict[str, set[int]] = {}
+    for plugin, park_id in db.session.execute(select(plugin_parks.c.plugin, plugin_parks.c.park_id)):
+        chosen.setdefault(plugin, set()).add(park_id)
+    codes = {}
+    result = {}
+    for info in registry().loaded():
+        if info.name in settings:
+            result[info.name] = Enablement(settings[info.name], frozenset(chosen.get(info.name, ())))
+        elif info.default_parks is None:
+            result[info.name] = Enablement("all", frozenset())
+        else:
+            if not codes:
+                codes = dict(db.session.execute(select(Park.code, Park.id)).all())
+            ids = frozenset(codes[c] for c in info.default_parks if c in codes)
+            result[info.name] = Enablement("parks", ids)
+    g.plugin_enablement = result
+    return result
+
+
+def is_enabled(plugin_name: str, park=None) -> bool:
+    """Is the plugin enabled for `park` (a Park, a park id, or None for "anywhere")?"""
+    park_id = getattr(park, "id", park)
+    state = enablement().get(plugin_name)
+    if state is None:
+        return False
+    if park_id is None:
+        return state.scope != "none" and (state.scope == "all" or bool(state.park_ids))
+    return state.covers(park_id)
+
+
+def enabled_for_any(plugin_name: str, park_ids) -> bool:
+    return any(is_enabled(plugin_name, pid) for pid in park_ids)
+
+
+def hooks_for(parks=None):
+    """A hook relay that calls only plugins enabled for at least one of `parks` (None: anywhere).
+
+    The core is always called.
+    """
+    reg = registry()
+    park_ids = None if parks is None else [getattr(p, "id", p) for p in parks]
+    excluded = []
+    for info in reg.loaded():
+        on = is_enabled(info.name) if park_ids is None else enabled_for_any(info.name, park_ids)
+        if not on:
+            excluded.append(info.module)
+    if not excluded:
+        return reg.pm.hook
+    return _SubsetRelay(reg.pm, excluded)
+
+
+class _SubsetRelay:
+    def __init__(self, pm, excluded):
+        self._pm, self._excluded = pm, excluded
+
+    def __getattr__(self, name):
+        return self._pm.subset_hook_caller(name, remove_plugins=self._excluded)
+
+
+def set_enablement(plugin_name: str, scope: str, parks=()) -> None:
+    """Store the administrator's choice (caller commits)."""
+    setting = db.session.get(PluginSetting, plugin_name) or PluginSetting(plugin=plugin_name)
+    setting.scope = scope
+    db.session.add(setting)
+    db.session.flush()
+    db.session.execute(plugin_parks.delete().where(plugin_parks.c.plugin == plugin_name))
+    if scope == "parks":
+        db.session.execute(plugin_parks.insert(),
+                           [{"plugin": plugin_name, "park_id": getattr(p, "id", p)} for p in parks])
+    g.pop("plugin_enablement", None)
+
+
+def require_enabled(plugin_name: str, park=None) -> None:
+    """404 unless the plugin is enabled for `park` (for a plugin's own views and API)."""
+    from flask import abort
+    if not is_enabled(plugin_name, park):
+        abort(404)
+
+
+def collect(results) -> list:
+    """Flatten the lists a hook returned (pluggy gives one list per plugin, Nones included)."""
+    items = []
+    for result in results:
+        if result:
+            items.extend(result if isinstance(result, (list, tuple)) else [result])
+    return items

@@ -1,0 +1,89 @@
+"""What the public sees: the park directory, the application form, health, language."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..forms import show_domain_error
+from ..organizations import services as orgs
+from ..organizations.forms import ApplyForm
+from ..organizations.models import Organization
+from ..organizations.stages import ACTIVE_STAGES
+from ..parks import services as parks
+from ..parks.models import Park
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home():
+    if current_user.is_authenticated and current_user.role in ("admin", "manager"):
+        return redirect(url_for("dashboard.index"))
+    return redirect(url_for(".park_directory"))
+
+
+@bp.route("/parks")
+def park_directory():
+    all_parks = parks.all_parks()
+    counts = dict(db.session.execute(
+        select(Organization.park_id, func.count()).where(Organization.stage.in_(ACTIVE_STAGES))
+        .group_by(Organization.park_id)).all())
+    return render_template("public/parks.html", tree=parks.tree(all_parks), counts=counts,
+                           total_area=sum(p.area_m2 for p in all_parks))
+
+
+@bp.route("/parks/<code>")
+def park(code):
+    found = parks.by_code(code)
+    if found is None:
+        return render_template("errors/error.html", message=_("园区不存在")), 404
+    incubating = db.session.scalar(select(func.count()).where(
+        Organization.park_id == found.id, Organization.stage.in_(ACTIVE_STAGES)))
+    return render_template("public/park.html", park=found, incubating=incubating)
+
+
+def _apply_limit():
+    return current_app.config["APPLY_RATE_LIMIT"]
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@limiter.limit(_apply_limit, methods=["POST"])
+def apply():
+    form = ApplyForm()
+    form.park.choices = [(p.id, f"{'—' * depth} {p.name}".strip()) for p, depth in parks.tree()]
+    if request.method == "GET" and request.args.get("park"):
+        chosen = parks.by_code(request.args["park"])
+        if chosen:
+            form.park.data = chosen.id
+    if form.validate_on_submit():
+        park = db.session.get(Park, form.park.data)
+        try:
+            org = orgs.create(form.data_for_service(), park=park, user=None, note=_("在线提交入园申请"))
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            return render_template("public/applied.html", org=org)
+    status = 422 if request.method == "POST" else 200
+    return render_template("public/apply.html", form=form), status
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means unhealthy
+        db.session.rollback()
+        return {"status": "unavailable", "database": type(exc).__name__}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.route("/lang/<code>")
+def set_language(code):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.referrer or url_for(".home")
+    if not target.startswith(request.host_url):
+        target = url_for(".home")
+    return redirect(target)

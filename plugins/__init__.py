@@ -1,0 +1,1 @@
+"""First-party plugins, each registered through the `incubator.plugins` entry point group."""

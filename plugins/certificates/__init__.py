@@ -1,0 +1,1 @@
+"""证书 · Certificates: Chinese PDF certificates with public verification."""

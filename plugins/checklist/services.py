@@ -1,0 +1,62 @@
+"""The checklist's rules: which documents exist, which graduation needs, recording them."""
+from datetime import date
+
+from sqlalchemy import select
+
+from incubator import audit
+from incubator.database import transaction
+from incubator.errors import ValidationError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.organizations.stages import ACTIVE_STAGES
+
+from .models import ChecklistDocument
+
+DOCUMENTS = {
+    "registration_certificate": "登记证书或备案证明",
+    "charter": "组织章程",
+    "incubation_agreement": "入园孵化协议",
+    "annual_report": "年度工作报告",
+}
+REQUIRED_FOR_GRADUATION = ("registration_certificate",)
+
+
+def on_file(org_id: int) -> dict[str, ChecklistDocument]:
+    docs = db.session.scalars(select(ChecklistDocument).where(ChecklistDocument.organization_id == org_id))
+    return {doc.kind: doc for doc in docs}
+
+
+def missing(org_id: int, kinds=REQUIRED_FOR_GRADUATION) -> list[str]:
+    have = on_file(org_id)
+    return [kind for kind in kinds if kind not in have]
+
+
+def record(org: Organization, kind: str, received_on: date | None, note: str, *, user) -> ChecklistDocument:
+    """Record that `kind` was received (again: the date and note are updated)."""
+    if kind not in DOCUMENTS:
+        raise ValidationError("未知的材料类型", field="kind")
+    if received_on is None or received_on > date.today():
+        raise ValidationError("请填写不晚于今天的收到日期", field="received_on")
+    with transaction():
+        doc = on_file(org.id).get(kind) or ChecklistDocument(organization_id=org.id, kind=kind)
+        doc.received_on, doc.note, doc.recorded_by_id = received_on, (note or "").strip(), user.id
+        db.session.add(doc)
+        audit.record("checklist.record", org, user=user, summary=f"{org.name}: {DOCUMENTS[kind]}", kind=kind)
+    return doc
+
+
+def missing_by_org(park_ids) -> list[tuple[Organization, list[str]]]:
+    """Organizations in incubation in `park_ids` that miss a document needed for graduation (2 queries)."""
+    orgs = db.session.scalars(select(Organization).where(
+        Organization.park_id.in_(park_ids or [-1]), Organization.stage.in_(ACTIVE_STAGES))
+        .order_by(Organization.incubation_due)).all()
+    have: dict[int, set[str]] = {}
+    for org_id, kind in db.session.execute(select(ChecklistDocument.organization_id, ChecklistDocument.kind)
+                                           .where(ChecklistDocument.organization_id.in_([o.id for o in orgs] or [-1]))):
+        have.setdefault(org_id, set()).add(kind)
+    result = []
+    for org in orgs:
+        lacking = [k for k in REQUIRED_FOR_GRADUATION if k not in have.get(org.id, set())]
+        if lacking:
+            result.append((org, lacking))
+    return result

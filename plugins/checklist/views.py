@@ -1,0 +1,47 @@
+"""Pages: record a document (from the organization page) and the overview of what is missing."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from incubator.core_hooks import scope_parks
+from incubator.errors import DomainError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.parks.services import all_parks
+from incubator.permissions import require
+from incubator.plugins import is_enabled, require_enabled
+
+from . import services
+from .forms import RecordForm
+
+PLUGIN = "checklist"
+bp = Blueprint("checklist", __name__, url_prefix="/checklist", template_folder="templates")
+
+
+@bp.route("/orgs/<int:org_id>", methods=["POST"])
+@login_required
+def record(org_id):
+    org = db.session.get(Organization, org_id) or abort(404)
+    require_enabled(PLUGIN, org.park_id)
+    require("checklist.record", org)
+    form = RecordForm()
+    if form.validate_on_submit():
+        try:
+            services.record(org, form.kind.data, form.received_on.data, form.note.data, user=current_user)
+            flash(f"已登记:{services.DOCUMENTS[form.kind.data]}", "success")
+        except DomainError as exc:
+            flash(exc.message, "danger")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+    return redirect(url_for("organizations.detail", org_id=org.id))
+
+
+@bp.route("")
+@login_required
+def overview():
+    require("checklist.view")
+    allowed = scope_parks(current_user)
+    park_ids = [p.id for p in all_parks() if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+    return render_template("checklist/overview.html", rows=services.missing_by_org(park_ids),
+                           documents=services.DOCUMENTS)

@@ -1,0 +1,1 @@
+"""社区治理学院 · Academy: course catalogue, offerings, enrolment with waitlists, attendance, completion."""

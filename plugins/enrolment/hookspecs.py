@@ -1,0 +1,13 @@
+"""Hooks the academy (enrolment) plugin offers to other plugins."""
+from incubator.hookspecs import hookspec
+
+
+@hookspec
+def incubator_enrolment_completed(enrolment):
+    """After an enrolment has been marked completed and committed.
+
+    `enrolment` is the `plugins.enrolment.models.Enrolment` (with `.user`, `.offering`,
+    `.offering.course`, `.hours`, `.completed_at`). Called once per completion, on plugins enabled
+    for the offering's park. Runs after the commit: commit what you write. The certificates plugin
+    implements it to issue a 结业证书.
+    """

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# System packages the platform needs beyond Python: a CJK font for Chinese PDFs and HarfBuzz's
+# subsetting library (WeasyPrint embeds a ~200 KB subset instead of spending seconds in fontTools).
+# Installs them with apt-get when missing and allowed; otherwise says exactly what is missing.
+set -u
+missing=()
+fc-list 2>/dev/null | grep -qiE "Noto (Sans|Serif) CJK|WenQuanYi|Source Han" || missing+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || missing+=(libharfbuzz-subset0)
+ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so.0" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "Installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null && exit 0
+  echo "apt-get could not install: ${missing[*]}" >&2
+elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then
+  echo "Installing system packages with sudo: ${missing[*]}"
+  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null && exit 0
+fi
+cat >&2 <<MSG
+Missing system packages: ${missing[*]}
+  Debian/Ubuntu: sudo apt-get install ${missing[*]}
+Without a CJK font, certificates cannot be rendered (the platform refuses rather than print empty boxes);
+without libharfbuzz-subset0, each PDF takes seconds instead of milliseconds.
+MSG
+exit 0
