@@ -35,6 +35,9 @@ def test_config(tmpdir: str, **overrides) -> dict:
     return config
 
 
+test_config.__test__ = False  # a helper, not a test
+
+
 def reset_schema(app) -> None:
     """Drop everything and rebuild with the migrations (core and plugin branches)."""
     with app.app_context():

@@ -41,7 +41,7 @@ def index():
     recent = db.session.scalars(
         select(Transition).join(Organization).where(Organization.park_id.in_(park_ids or [-1]))
         .options(joinedload(Transition.organization), selectinload(Transition.user))
-        .order_by(Transition.id.desc()).limit(10)).all()
+        .order_by(Transition.created_at.desc(), Transition.id.desc()).limit(10)).all()
     widgets = sorted(collect(hooks_for(park_ids).incubator_dashboard_widgets(
         parks=parks, user=current_user._get_current_object())), key=lambda w: w.order)
     all_parks = list(db.session.scalars(parks_stmt))
