@@ -109,6 +109,8 @@ def _park_or_422(code, field="park"):
 @blp.response(200, OrganizationPageSchema)
 def list_organizations(args):
     """Organizations the user may see, newest first, with search and filters."""
+    if not can("org.view"):
+        abort(403, description="无权查看组织列表")
     park_id = _park_or_422(args["park"]).id if args["park"] else None
     stmt = orgs.list_query(park_ids=scope_parks(current_user), q=args["q"], park_id=park_id,
                            stage=args["stage"], category=args["category"], overdue=args["overdue"])

@@ -52,6 +52,10 @@ def new():
     require("org.create")
     form = OrganizationForm()
     form.park.choices = [(p.id, p.name) for p in visible_parks()]
+    # A park the user may not create in is refused as such (403), not as an invalid choice.
+    posted = db.session.get(Park, request.form.get("park", type=int) or 0) if request.method == "POST" else None
+    if posted is not None and not can("org.create", posted):
+        abort(403)
     if form.validate_on_submit():
         park = db.session.get(Park, form.park.data)
         if park is None or not can("org.create", park):
