@@ -47,6 +47,10 @@ ACCOUNTS = [
 PLACES = ["包河", "滨湖", "常青", "方兴", "云华", "万慈", "明珠", "包公", "万年埠", "惠民", "徽州", "巢湖", "芜湖路", "望湖"]
 THEMES = ["社工", "公益", "志愿者", "邻里", "为老", "青少年", "亲子", "文化", "环保", "助残", "睦邻", "健康", "法律援助", "书香", "乐龄"]
 SUFFIXES = ["服务中心", "服务社", "协会", "促进会", "发展中心", "互助会", "工作室", "志愿服务队"]
+PATHS = [["applied"], ["applied", "reviewing"], ["applied", "withdrawn"], ["applied", "reviewing", "rejected"],
+         ["applied", "reviewing", "incubating"], ["applied", "reviewing", "incubating", "virtual"],
+         ["applied", "reviewing", "incubating", "graduated"], ["applied", "reviewing", "incubating", "exited"]]
+PATH_WEIGHTS = [8, 8, 3, 4, 40, 12, 20, 5]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ["芳", "伟", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "晨旭", "海燕"]
 
@@ -103,23 +107,17 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
     admin = db.session.scalar(select(User).where(User.role == "admin"))
     today = date.today()
     org_rows, histories = [], []
-    extra_budget = max(0, total_transitions - size * 3)
-    flips_per_org = extra_budget / max(1, size * 0.77)  # about 77% of paths reach incubating
+    paths = [rng.choices(PATHS, weights=PATH_WEIGHTS)[0] for _ in range(size)]
+    # Spend the rest of the transition budget on incubating ↔ virtual moves, as long incubations have.
+    eligible = [i for i, path in enumerate(paths) if "incubating" in path]
+    extra = max(0, total_transitions - sum(len(p) for p in paths)) // 2
+    for n, i in enumerate(eligible):  # empty for tiny demos
+        pairs = extra // len(eligible) + (1 if n < extra % len(eligible) else 0)
+        paths[i] = paths[i][:3] + ["virtual", "incubating"] * pairs + paths[i][3:]
     for i in range(size):
         name = _name(rng, i)
         created = datetime.combine(today - timedelta(days=rng.randint(30, 1400)), datetime.min.time())
-        path = rng.choices(
-            [["applied"], ["applied", "reviewing"], ["applied", "withdrawn"],
-             ["applied", "reviewing", "rejected"], ["applied", "reviewing", "incubating"],
-             ["applied", "reviewing", "incubating", "virtual"],
-             ["applied", "reviewing", "incubating", "graduated"],
-             ["applied", "reviewing", "incubating", "exited"]],
-            weights=[8, 8, 3, 4, 40, 12, 20, 5])[0]
-        # Spend the transition budget on incubating ↔ virtual moves, as long incubations have.
-        if "incubating" in path and extra_budget >= 2:
-            flips = min(extra_budget, rng.randint(0, int(2 * flips_per_org))) // 2 * 2
-            extra_budget -= flips
-            path = path[:3] + ["virtual", "incubating"] * (flips // 2) + path[3:]
+        path = paths[i]
         registered = rng.random() < 0.6
         start = due = None
         if "incubating" in path:

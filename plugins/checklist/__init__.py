@@ -74,8 +74,9 @@ def incubator_org_panels(org, user):
 def incubator_dashboard_widgets(parks, user):
     from incubator.plugins import is_enabled
     from . import services
-    rows = services.missing_by_org([p.id for p in parks if is_enabled(PLUGIN, p)])
-    html = render_template("checklist/widget.html", rows=rows[:8], total=len(rows), documents=services.DOCUMENTS)
+    park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
+    html = render_template("checklist/widget.html", rows=services.missing_by_org(park_ids, limit=8),
+                           total=services.count_missing(park_ids), documents=services.DOCUMENTS)
     return [Widget("缺少出壳材料", Markup(html), order=40)]
 
 

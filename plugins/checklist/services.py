@@ -1,7 +1,7 @@
 """The checklist's rules: which documents exist, which graduation needs, recording them."""
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select
 
 from incubator import audit
 from incubator.database import transaction
@@ -45,18 +45,24 @@ def record(org: Organization, kind: str, received_on: date | None, note: str, *,
     return doc
 
 
-def missing_by_org(park_ids) -> list[tuple[Organization, list[str]]]:
-    """Organizations in incubation in `park_ids` that miss a document needed for graduation (2 queries)."""
-    orgs = db.session.scalars(select(Organization).where(
-        Organization.park_id.in_(park_ids or [-1]), Organization.stage.in_(ACTIVE_STAGES))
-        .order_by(Organization.incubation_due)).all()
+def missing_query(park_ids):
+    """Organizations in incubation in `park_ids` without the documents graduation needs."""
+    lacking = [~exists().where(ChecklistDocument.organization_id == Organization.id,
+                               ChecklistDocument.kind == kind) for kind in REQUIRED_FOR_GRADUATION]
+    return select(Organization).where(Organization.park_id.in_(park_ids or [-1]),
+                                      Organization.stage.in_(ACTIVE_STAGES), or_(*lacking))
+
+
+def missing_by_org(park_ids, limit: int | None = None) -> list[tuple[Organization, list[str]]]:
+    """(organization, missing kinds), soonest due first — two queries however many rows."""
+    stmt = missing_query(park_ids).order_by(Organization.incubation_due, Organization.id)
+    orgs = db.session.scalars(stmt.limit(limit) if limit else stmt).all()
     have: dict[int, set[str]] = {}
     for org_id, kind in db.session.execute(select(ChecklistDocument.organization_id, ChecklistDocument.kind)
                                            .where(ChecklistDocument.organization_id.in_([o.id for o in orgs] or [-1]))):
         have.setdefault(org_id, set()).add(kind)
-    result = []
-    for org in orgs:
-        lacking = [k for k in REQUIRED_FOR_GRADUATION if k not in have.get(org.id, set())]
-        if lacking:
-            result.append((org, lacking))
-    return result
+    return [(org, [k for k in REQUIRED_FOR_GRADUATION if k not in have.get(org.id, set())]) for org in orgs]
+
+
+def count_missing(park_ids) -> int:
+    return db.session.scalar(select(func.count()).select_from(missing_query(park_ids).subquery()))

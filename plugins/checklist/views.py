@@ -43,5 +43,7 @@ def overview():
     require("checklist.view")
     allowed = scope_parks(current_user)
     park_ids = [p.id for p in all_parks() if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
-    return render_template("checklist/overview.html", rows=services.missing_by_org(park_ids),
-                           documents=services.DOCUMENTS)
+    page = db.paginate(services.missing_query(park_ids).order_by(Organization.incubation_due, Organization.id),
+                       per_page=50, error_out=False)
+    return render_template("checklist/overview.html", page=page, documents=services.DOCUMENTS,
+                           required=services.REQUIRED_FOR_GRADUATION)
