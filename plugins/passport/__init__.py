@@ -1,2 +1,85 @@
-"""义粉护照 · 方兴社区 volunteer passport: points for volunteer hours, redeemed for gifts."""
+"""义粉护照 · 方兴社区 volunteer passport: points for volunteer hours, redeemed for gifts.
+
+A street/community plugin: enabled for 方兴社区 only until the administrator decides otherwise.
+Each hook hands on to the modules beside it.
+"""
+from pathlib import Path
+
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from incubator import hookimpl
+from incubator.ui import NavItem, Panel, Widget
+
 INCUBATOR_DEFAULT_PARKS = ["fangxing"]
+PLUGIN = "passport"
+
+
+@hookimpl
+def incubator_load(app):
+    from .views import bp
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def incubator_api_blueprints():
+    from .api import blp
+    return [blp]
+
+
+@hookimpl
+def incubator_migration_dirs():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def incubator_permissions():
+    from .permissions import ACTIONS
+    return ACTIONS
+
+
+@hookimpl
+def incubator_permission(user, action, resource):
+    from .permissions import decide
+    return decide(user, action, resource)
+
+
+@hookimpl
+def incubator_nav_items(user):
+    from .permissions import has_anything
+    if has_anything(user):
+        return [NavItem("义粉护照", url_for("passport.index"), order=60)]
+
+
+@hookimpl
+def incubator_dashboard_widgets(parks, user):
+    from incubator.permissions import can
+    from incubator.plugins import is_enabled
+    from . import services
+    shown = [p for p in parks if is_enabled(PLUGIN, p) and can("passport.manage", p, user=user)]
+    if not shown:
+        return None
+    html = render_template("passport/widget.html", parks=shown, totals=services.totals(p.id for p in shown))
+    return [Widget("义粉护照", Markup(html), order=60)]
+
+
+@hookimpl
+def incubator_profile_panels(user):
+    """A volunteer whose record is linked to this account sees their own passport."""
+    from .permissions import own_volunteers
+    volunteers = own_volunteers(user)
+    if volunteers:
+        html = render_template("passport/profile_panel.html", volunteers=volunteers)
+        return [Panel("我的义粉护照", Markup(html), order=60)]
+
+
+@hookimpl
+def incubator_cli(cli):
+    from .cli import passport_group
+    cli.add_command(passport_group)
+
+
+@hookimpl
+def incubator_seed_demo(session, size):
+    from .demo import seed
+    seed(session)

@@ -1,0 +1,74 @@
+"""Who may do what with the passport (answered through the core's `incubator_permission` hook).
+
+- passport.manage  — managers of the park (admins: the core allows everything): volunteers,
+  activities, windows, gifts, rules, corrections and redemption at the counter.
+- passport.record  — on an activity: the organizer records (谁组织谁记录): the park's managers,
+  or a user linked to the organizing organization (`User.organization_id`).
+- passport.view    — on a volunteer: managers, and the volunteer's own linked account.
+- passport.ranking — the recognition ranking of a park: any visitor (names are masked for
+  those who may not manage).
+"""
+from sqlalchemy import select
+
+from incubator.extensions import db
+from incubator.parks.models import Park
+
+ACTIONS = [
+    ("passport.manage", "义粉护照:登记志愿者、管理活动、兑换窗口与礼品"),
+    ("passport.record", "义粉护照:记录志愿服务时长(组织方)"),
+    ("passport.view", "义粉护照:查看志愿者护照"),
+    ("passport.ranking", "义粉护照:查看服务时长排行"),
+]
+
+
+def _park_id(resource):
+    return resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
+
+
+def decide(user, action, resource):
+    if not action.startswith("passport."):
+        return None
+    if action == "passport.ranking":
+        return True
+    if not getattr(user, "is_authenticated", False) or user.role == "admin":
+        return None  # admins: the core says yes
+    is_manager = user.role == "manager" and (resource is None or _park_id(resource) in user.park_ids)
+    if is_manager:
+        return True
+    if resource is None:
+        return None
+    from .models import Activity, Volunteer
+    if action == "passport.record" and isinstance(resource, Activity):
+        return True if user.organization_id and resource.organization_id == user.organization_id else None
+    if action == "passport.view" and isinstance(resource, Volunteer):
+        return True if resource.user_id == user.id else None
+    return None
+
+
+def own_volunteers(user):
+    """The volunteer records linked to `user`, in parks where the passport is enabled."""
+    from incubator.plugins import is_enabled
+    from .models import Volunteer
+    if not getattr(user, "is_authenticated", False):
+        return []
+    rows = db.session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).all()
+    return [v for v in rows if is_enabled("passport", v.park_id)]
+
+
+def organizer_activities_exist(user) -> bool:
+    from incubator.plugins import is_enabled
+    from .models import Activity
+    if not getattr(user, "is_authenticated", False) or not user.organization_id:
+        return False
+    park_ids = db.session.scalars(select(Activity.park_id).where(
+        Activity.organization_id == user.organization_id).distinct()).all()
+    return any(is_enabled("passport", pid) for pid in park_ids)
+
+
+def has_anything(user) -> bool:
+    """Is there a passport page for `user`? (decides the menu entry)"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role in ("admin", "manager"):
+        return True  # the core calls us for managers only when we are enabled in one of their parks
+    return bool(own_volunteers(user)) or organizer_activities_exist(user)

@@ -1,0 +1,278 @@
+"""Pages: the passport home, volunteers and their printable passport, activities and the organizer's
+recording page, windows and gifts, the ranking, and the Excel export."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from incubator.core_hooks import scope_parks
+from incubator.errors import DomainError
+from incubator.exports import xlsx_response
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.parks.models import Park
+from incubator.parks.services import all_parks, by_code
+from incubator.permissions import can, require
+from incubator.plugins import is_enabled, require_enabled
+from incubator.users.models import User
+
+from . import services
+from .exports import rows_for
+from .forms import (ActivityForm, CorrectionForm, GenerateWindowsForm, GiftForm, RedeemForm, ServiceForm,
+                    SettingsForm, VolunteerForm, WindowForm)
+from .models import Activity, Gift, RedemptionWindow, Volunteer
+from .permissions import own_volunteers
+
+PLUGIN = "passport"
+bp = Blueprint("passport", __name__, url_prefix="/passport", template_folder="templates")
+
+
+def _park(code):
+    park = by_code(code) or abort(404)
+    require_enabled(PLUGIN, park)
+    return park
+
+
+def _load(model, record_id, action):
+    record = db.session.get(model, record_id) or abort(404)
+    require_enabled(PLUGIN, record.park_id)
+    require(action, record)
+    return record
+
+
+def _flash_errors(form):
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "danger")
+
+
+def _attempt(fn, success):
+    """Run a service call; flash its success or the refusal. Returns the result or None."""
+    try:
+        result = fn()
+        flash(success, "success")
+        return result
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return None
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Parks the user manages, activities their organization organizes, their own passports."""
+    allowed = scope_parks(current_user)
+    parks = [p for p in all_parks() if is_enabled(PLUGIN, p) and (allowed is None or p.id in allowed)
+             and can("passport.manage", p)]
+    activities = []
+    if current_user.organization_id:
+        activities = db.session.scalars(select(Activity).where(
+            Activity.organization_id == current_user.organization_id).order_by(Activity.held_on.desc()).limit(50)).all()
+        activities = [a for a in activities if is_enabled(PLUGIN, a.park_id)]
+    volunteers = own_volunteers(current_user)
+    if len(parks) == 1 and not activities and not volunteers:
+        return redirect(url_for("passport.park_home", code=parks[0].code))
+    if not (parks or activities or volunteers):
+        abort(404)
+    return render_template("passport/index.html", parks=parks, activities=activities, volunteers=volunteers)
+
+
+@bp.route("/<code>/")
+@login_required
+def park_home(code):
+    park = _park(code)
+    require("passport.manage", park)
+    q = request.args.get("q", "")
+    page = db.paginate(services.volunteers_query(park.id, q), per_page=20, error_out=False)
+    activities = db.session.scalars(select(Activity).where(Activity.park_id == park.id)
+                                    .options(joinedload(Activity.organization))
+                                    .order_by(Activity.held_on.desc(), Activity.id.desc()).limit(10)).all()
+    return render_template("passport/park.html", park=park, page=page, q=q, activities=activities,
+                           totals=services.totals([park.id]), window=services.open_window(park.id))
+
+
+@bp.route("/<code>/volunteers/new", methods=["GET", "POST"])
+@login_required
+def register(code):
+    park = _park(code)
+    require("passport.manage", park)
+    form = VolunteerForm()
+    if form.validate_on_submit():
+        user_id = None
+        if form.username.data:
+            linked = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+            if linked is None:
+                flash("未找到该平台账号", "danger")
+                return render_template("passport/volunteer_form.html", park=park, form=form), 422
+            user_id = linked.id
+        data = {"name": form.name.data, "phone": form.phone.data, "id_number": form.id_number.data, "user_id": user_id}
+        try:
+            volunteer = services.register(park, data, user=current_user)
+        except DomainError as exc:
+            flash(exc.message, "danger")
+            return render_template("passport/volunteer_form.html", park=park, form=form), exc.status
+        flash(f"已登记志愿者 {volunteer.name},护照编号 {volunteer.id}", "success")
+        return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
+    _flash_errors(form)
+    return render_template("passport/volunteer_form.html", park=park, form=form), 422 if form.errors else 200
+
+
+@bp.route("/volunteers/<int:volunteer_id>")
+@login_required
+def passport(volunteer_id):
+    """The volunteer's printable passport: hours, points, history."""
+    volunteer = _load(Volunteer, volunteer_id, "passport.view")
+    manage = can("passport.manage", volunteer)
+    redeem_form = correction_form = None
+    if manage:
+        redeem_form = RedeemForm()
+        gifts = db.session.scalars(select(Gift).where(Gift.park_id == volunteer.park_id, Gift.active.is_(True))
+                                   .order_by(Gift.points_cost)).all()
+        redeem_form.gift_id.choices = [(g.id, f"{g.name}({g.points_cost} 分,库存 {g.stock})") for g in gifts]
+        correction_form = CorrectionForm()
+    return render_template("passport/passport.html", volunteer=volunteer, entries=services.ledger(volunteer.id),
+                           manage=manage, redeem_form=redeem_form, correction_form=correction_form,
+                           window=services.open_window(volunteer.park_id), today=date.today())
+
+
+@bp.route("/volunteers/<int:volunteer_id>/redeem", methods=["POST"])
+@login_required
+def redeem(volunteer_id):
+    volunteer = _load(Volunteer, volunteer_id, "passport.manage")
+    form = RedeemForm()
+    form.gift_id.choices = [(g.id, g.name) for g in db.session.scalars(select(Gift).where(Gift.park_id == volunteer.park_id))]
+    if form.validate_on_submit():
+        gift = db.session.get(Gift, form.gift_id.data)
+        _attempt(lambda: services.redeem(volunteer, gift, form.quantity.data, user=current_user),
+                 f"已兑换:{gift.name} × {form.quantity.data}")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/corrections", methods=["POST"])
+@login_required
+def correct(volunteer_id):
+    volunteer = _load(Volunteer, volunteer_id, "passport.manage")
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        _attempt(lambda: services.correct(volunteer, form.entry_id.data, form.points.data or 0,
+                                          form.minutes.data or 0, form.note.data, user=current_user),
+                 "已记录更正")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
+
+
+def _activity_form(park):
+    form = ActivityForm()
+    orgs = db.session.execute(select(Organization.id, Organization.name).where(Organization.park_id == park.id)
+                              .order_by(Organization.name)).all()
+    form.organization_id.choices = [(0, f"{park.name}(社区自办)")] + [(i, n) for i, n in orgs]
+    return form
+
+
+@bp.route("/<code>/activities", methods=["GET", "POST"])
+@login_required
+def activities(code):
+    park = _park(code)
+    require("passport.manage", park)
+    form = _activity_form(park)
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in ("title", "organization_id", "held_on", "place", "points_cap", "description")}
+        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), "已新建活动")
+        if activity:
+            return redirect(url_for("passport.activity", activity_id=activity.id))
+    else:
+        _flash_errors(form)
+    page = db.paginate(select(Activity).where(Activity.park_id == park.id).options(joinedload(Activity.organization))
+                       .order_by(Activity.held_on.desc(), Activity.id.desc()), per_page=20, error_out=False)
+    return render_template("passport/activities.html", park=park, page=page, form=form,
+                           settings=services.settings_for(park.id))
+
+
+@bp.route("/activities/<int:activity_id>", methods=["GET", "POST"])
+@login_required
+def activity(activity_id):
+    """The organizer's recording page (谁组织谁记录)."""
+    activity = _load(Activity, activity_id, "passport.record")
+    form = ServiceForm()
+    if form.validate_on_submit():
+        volunteer = services.find_volunteer(activity.park_id, form.volunteer.data)
+        if _attempt(lambda: services.record_service(activity, volunteer, form.minutes.data, user=current_user),
+                    "已记录服务时长"):
+            return redirect(url_for("passport.activity", activity_id=activity.id))
+    else:
+        _flash_errors(form)
+    return render_template("passport/activity.html", activity=activity, form=form,
+                           services=services.services_of(activity.id))
+
+
+@bp.route("/<code>/redemption", methods=["GET", "POST"])
+@login_required
+def redemption_setup(code):
+    """The manager's windows, gifts and points rule."""
+    park = _park(code)
+    require("passport.manage", park)
+    forms = {"window": WindowForm(prefix="window"), "generate": GenerateWindowsForm(prefix="gen"),
+             "gift": GiftForm(prefix="gift"), "settings": SettingsForm(prefix="settings", obj=services.settings_for(park.id))}
+    if request.method == "POST":
+        which = request.form.get("form")
+        form = forms.get(which) or abort(400)
+        if form.validate_on_submit():
+            if which == "window":
+                _attempt(lambda: services.create_window(park, form.name.data, form.opens_on.data, form.closes_on.data,
+                                                        user=current_user), "已新建兑换窗口")
+            elif which == "generate":
+                created = services.generate_windows(park, form.year.data, user=current_user)
+                flash(f"按规则新建了 {len(created)} 个兑换窗口", "success")
+            elif which == "gift":
+                data = {k: getattr(form, k).data for k in ("name", "points_cost", "stock", "active")}
+                _attempt(lambda: services.save_gift(park, data, user=current_user), "已保存礼品")
+            else:
+                data = {k: getattr(form, k).data for k in ("points_per_half_hour", "default_points_cap", "window_months", "window_days")}
+                _attempt(lambda: services.save_settings(park, data, user=current_user), "已保存积分规则")
+            return redirect(url_for("passport.redemption_setup", code=park.code))
+        _flash_errors(form)
+    windows = db.session.scalars(select(RedemptionWindow).where(RedemptionWindow.park_id == park.id)
+                                 .order_by(RedemptionWindow.opens_on.desc())).all()
+    gifts = db.session.scalars(select(Gift).where(Gift.park_id == park.id).order_by(Gift.points_cost)).all()
+    forms["generate"].year.data = forms["generate"].year.data or date.today().year
+    return render_template("passport/redemption.html", park=park, forms=forms, windows=windows, gifts=gifts,
+                           today=date.today())
+
+
+@bp.route("/gifts/<int:gift_id>", methods=["POST"])
+@login_required
+def edit_gift(gift_id):
+    gift = _load(Gift, gift_id, "passport.manage")
+    park = db.session.get(Park, gift.park_id)
+    form = GiftForm(prefix="gift")
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in ("name", "points_cost", "stock", "active")}
+        _attempt(lambda: services.save_gift(park, data, user=current_user, gift=gift), "已更新礼品")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("passport.redemption_setup", code=park.code))
+
+
+@bp.route("/<code>/ranking")
+def ranking(code):
+    """Hours served, for recognition; full names only for those who manage the park."""
+    park = _park(code)
+    require("passport.ranking", park)
+    full_names = current_user.is_authenticated and can("passport.manage", park)
+    return render_template("passport/ranking.html", park=park, rows=services.ranking(park.id), full_names=full_names)
+
+
+@bp.route("/<code>/export.xlsx")
+@login_required
+def export(code):
+    """Volunteers (ID numbers masked) and the whole ledger."""
+    park = _park(code)
+    require("passport.manage", park)
+    header, rows, ledger_sheet = rows_for(park)
+    return xlsx_response(f"义粉护照-{park.name}-{date.today().isoformat()}.xlsx", header, rows,
+                         sheet="志愿者", extra_sheets={"积分流水": ledger_sheet})
