@@ -30,8 +30,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     from .api import init_api
     init_api(app, registry)
-    registry.call_load(app)
-    registry.hook.incubator_cli(cli=app.cli)
+    registry.call_each("incubator_load", app=app)
+    registry.call_each("incubator_cli", cli=app.cli)
     from .cli import register_core_commands
     register_core_commands(app)
 

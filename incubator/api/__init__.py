@@ -28,7 +28,7 @@ def init_api(app, registry) -> IncubatorApi:
 
     from . import auth, organizations, parks
     blueprints = [auth.blp, parks.blp, organizations.blp]
-    for result in registry.hook.incubator_api_blueprints():
+    for result in registry.call_each("incubator_api_blueprints"):
         blueprints.extend(result or [])
     for blp in blueprints:
         csrf.exempt(blp)

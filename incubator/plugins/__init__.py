@@ -106,13 +106,17 @@ class PluginRegistry:
         return [(PluginInfo(file.stem, f"file {file}"), lambda file=file: _import_file(file))
                 for file in sorted(path.glob("*.py")) if not file.name.startswith("_")]
 
-    def call_load(self, app) -> None:
-        """Call every plugin's `incubator_load` on its own, so one failure leaves out one plugin."""
-        for impl in list(self.pm.hook.incubator_load.get_hookimpls()):
+    def call_each(self, hook_name: str, **kwargs) -> list:
+        """Call a start-up hook plugin by plugin, so one failure leaves out one plugin, not the platform."""
+        results = []
+        for impl in list(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:
-                impl.function(**{arg: app for arg in impl.argnames})
+                results.append(impl.function(**{arg: kwargs[arg] for arg in impl.argnames}))
             except Exception as exc:
+                if impl.plugin_name not in self.infos:  # the core itself: a real bug, let it surface
+                    raise
                 self._broken(self.infos[impl.plugin_name], exc)
+        return results
 
     # -- queries ---------------------------------------------------------------------------
     @property
