@@ -1,1 +1,109 @@
-"""督导记录 · Mentoring logs: experts assigned to organizations log supervision sessions."""
+"""督导记录 · Mentoring logs: experts assigned to organizations log supervision sessions.
+
+A park manager assigns experts to organizations; an assigned expert logs each session; the
+organization's contact person (a trainee account linked to it) signs it off or disputes it.
+Follow-up actions, hours reports for paying experts, and a per-park graduation veto
+(at least N confirmed sessions). Each hook hands on to the modules beside it.
+"""
+from datetime import date
+from pathlib import Path
+
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from incubator import hookimpl
+from incubator.ui import NavItem, Panel, Widget
+
+PLUGIN = "mentoring"
+
+ACTIONS = [
+    ("mentoring.view", "查看组织的督导记录"),
+    ("mentoring.assign", "指派督导专家、关联组织联系人"),
+    ("mentoring.log", "撰写督导记录"),
+    ("mentoring.confirm", "签字确认或对督导记录提出异议"),
+    ("mentoring.act", "标记跟进事项完成"),
+    ("mentoring.report", "查看并导出督导时长报表"),
+    ("mentoring.settings", "设置园区的督导参数"),
+]
+
+
+@hookimpl
+def incubator_load(app):
+    from .views import bp
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def incubator_api_blueprints():
+    from .api import blp
+    return [blp]
+
+
+@hookimpl
+def incubator_migration_dirs():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def incubator_permissions():
+    return ACTIONS
+
+
+@hookimpl
+def incubator_permission(user, action, resource):
+    from .permissions import decide
+    return decide(user, action, resource)
+
+
+@hookimpl
+def incubator_nav_items(user):
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.role in ("admin", "manager", "expert"):
+        return [NavItem("督导", url_for("mentoring.index"), order=30)]
+    if user.role == "trainee" and user.organization_id is not None:
+        return [NavItem("督导确认", url_for("mentoring.index"), order=30)]
+    return None
+
+
+@hookimpl
+def incubator_org_panels(org, user):
+    from incubator.permissions import can
+    from . import services
+    if not can("mentoring.view", org, user=user):
+        return None
+    html = render_template("mentoring/panel.html", org=org, s=services.summary(org), today=date.today(),
+                           may_log=can("mentoring.log", org, user=user))
+    return [Panel("督导记录", Markup(html), order=30)]
+
+
+@hookimpl
+def incubator_dashboard_widgets(parks, user):
+    from incubator.permissions import can
+    from incubator.plugins import is_enabled
+    from . import services
+    if not can("mentoring.report", user=user):
+        return None
+    park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
+    rows = services.open_actions(park_ids=park_ids, overdue_only=True, limit=8)
+    html = render_template("mentoring/widget.html", rows=rows, total=services.count_overdue(park_ids))
+    return [Widget("逾期的督导跟进事项", Markup(html), order=45)]
+
+
+@hookimpl
+def incubator_transition_check(org, from_stage, to_stage, user):
+    from . import services
+    if to_stage == "graduated":
+        return services.graduation_objections(org)
+
+
+@hookimpl
+def incubator_cli(cli):
+    from .cli import mentoring_group
+    cli.add_command(mentoring_group)
+
+
+@hookimpl
+def incubator_seed_demo(session, size):
+    from .demo import seed
+    seed(session, size)

@@ -1,0 +1,295 @@
+"""/api/v1/mentoring: assignments, supervision logs, confirmations, follow-ups, hours, settings."""
+from datetime import date
+
+import marshmallow as ma
+from flask import abort, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from incubator.api import BEARER
+from incubator.api.auth import token_required
+from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.core_hooks import scope_parks
+from incubator.errors import ValidationError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.parks.models import Park
+from incubator.parks.services import by_code
+from incubator.permissions import can
+from incubator.plugins import is_enabled, require_enabled
+
+from . import services
+from .models import MODES, STATUSES, Assignment, FollowUpAction, SupervisionLog
+
+PLUGIN = "mentoring"
+blp = Blueprint("api_mentoring", __name__, url_prefix="/mentoring",
+                description="Mentoring logs (督导记录): assignments, sessions, confirmations, hours")
+
+
+class AssignmentSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    organization_id = ma.fields.Integer(dump_only=True)
+    expert = ma.fields.Function(lambda a: a.expert.username, deserialize=lambda v: v, required=True,
+                                metadata={"description": "the expert's username", "type": "string"})
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(allow_none=True, load_default=None)
+    note = ma.fields.String(load_default="")
+
+
+class ActionSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
+    due_on = ma.fields.Date(required=True)
+    done_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    overdue = ma.fields.Function(lambda a: a.is_overdue(), dump_only=True)
+
+
+class LogSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    organization_id = ma.fields.Integer(dump_only=True)
+    expert = ma.fields.Function(lambda log: log.expert.username, dump_only=True)
+    held_on = ma.fields.Date(required=True)
+    hours = ma.fields.Decimal(required=True, places=1, as_string=False,
+                              validate=ma.validate.Range(min=0.5, max=24))
+    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(list(MODES)))
+    topics = ma.fields.List(ma.fields.String(), required=True)
+    findings = ma.fields.String(required=True, metadata={"description": "Markdown"})
+    advice = ma.fields.String(required=True, metadata={"description": "Markdown"})
+    actions = ma.fields.List(ma.fields.Nested(ActionSchema), load_default=list)
+    status = ma.fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    amends_id = ma.fields.Integer(allow_none=True, load_default=None,
+                                  metadata={"description": "id of the confirmed entry this one amends"})
+    dispute_comment = ma.fields.String(dump_only=True)
+    confirmed_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    html_url = ma.fields.Function(lambda log: url_for("mentoring.log_page", log_id=log.id, _external=True),
+                                  dump_only=True)
+
+    @ma.post_dump
+    def hours_as_number(self, data, **kwargs):
+        if data.get("hours") is not None:
+            data["hours"] = float(data["hours"])
+        return data
+
+
+class LogPatchSchema(LogSchema):
+    """The same fields; a revision sends the whole entry (actions replace the open ones)."""
+
+
+class ConfirmationSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(["confirm", "dispute"]))
+    comment = ma.fields.String(load_default="")
+
+
+class SummarySchema(ma.Schema):
+    confirmed_sessions = ma.fields.Integer()
+    required_sessions = ma.fields.Integer(allow_none=True)
+    confirmed_hours = ma.fields.Float()
+    unconfirmed_entries = ma.fields.Integer()
+    open_actions = ma.fields.List(ma.fields.Nested(ActionSchema))
+
+
+class ReportQuerySchema(ma.Schema):
+    park = ma.fields.String(load_default="")
+    year = ma.fields.Integer(load_default=lambda: date.today().year, validate=ma.validate.Range(min=2000, max=2100))
+    month = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=12))
+
+
+class ReportSchema(ma.Schema):
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    by_expert = ma.fields.List(ma.fields.Dict())
+    by_organization = ma.fields.List(ma.fields.Dict())
+    by_park = ma.fields.List(ma.fields.Dict())
+
+
+class SettingsSchema(ma.Schema):
+    graduation_veto = ma.fields.Boolean(required=True)
+    min_confirmed_sessions = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=200))
+    topics = ma.fields.List(ma.fields.String(), required=True)
+
+
+LogPageSchema = page_schema(LogSchema, "SupervisionLogPage")
+
+
+def _org(org_id: int, action: str = "mentoring.view") -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        abort(404, description="组织不存在")
+    require_enabled(PLUGIN, org.park_id)
+    if not can(action, org):
+        abort(403, description="无权访问该组织的督导记录")
+    return org
+
+
+def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
+    log = db.session.get(SupervisionLog, log_id)
+    if log is None:
+        abort(404, description="督导记录不存在")
+    require_enabled(PLUGIN, log.organization.park_id)
+    if not can(action, log):
+        abort(403, description="无权操作该督导记录")
+    return log
+
+
+@blp.route("/organizations/<int:org_id>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, SummarySchema)
+def get_summary(org_id):
+    """Confirmed sessions (and how many graduation needs), confirmed hours, open follow-ups."""
+    org = _org(org_id)
+    s = services.summary(org)
+    return {"confirmed_sessions": s["sessions"], "required_sessions": s["required"],
+            "confirmed_hours": float(s["hours"]), "unconfirmed_entries": s["pending"],
+            "open_actions": s["open_actions"]}
+
+
+@blp.route("/organizations/<int:org_id>/assignments")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, AssignmentSchema(many=True))
+def list_assignments(org_id):
+    """Experts assigned to the organization, newest first."""
+    return services.assignments(_org(org_id).id)
+
+
+@blp.route("/organizations/<int:org_id>/assignments", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(AssignmentSchema)
+@blp.response(201, AssignmentSchema)
+def create_assignment(data, org_id):
+    """Assign an expert (by username) to the organization for a period (managers)."""
+    org = _org(org_id, "mentoring.assign")
+    return services.assign(org, services.find_expert(data["expert"]), data["starts_on"], data["ends_on"],
+                           note=data["note"], user=current_user)
+
+
+@blp.route("/organizations/<int:org_id>/logs")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, LogPageSchema)
+def list_logs(args, org_id):
+    """The organization's supervision log, newest session first."""
+    org = _org(org_id)
+    return paginated(db.paginate(services.logs_query(org.id), page=args["page"], per_page=args["per_page"],
+                                 error_out=False))
+
+
+@blp.route("/organizations/<int:org_id>/logs", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(LogSchema)
+@blp.response(201, LogSchema)
+@blp.alt_response(409, description="No assignment covers the date, or the amended entry is not confirmed")
+def create_log(data, org_id):
+    """Log a session (assigned experts); with `amends_id`, an amendment of a confirmed entry."""
+    org = _org(org_id, "mentoring.log")
+    amends = None
+    if data.get("amends_id"):
+        amends = db.session.get(SupervisionLog, data["amends_id"])
+        if amends is None or amends.organization_id != org.id:
+            raise ValidationError("要更正的记录不存在", field="amends_id")
+    return services.create_log(org, data, user=current_user, amends=amends)
+
+
+@blp.route("/logs/<int:log_id>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, LogSchema)
+def get_log(log_id):
+    """One supervision log entry."""
+    return _log(log_id)
+
+
+@blp.route("/logs/<int:log_id>", methods=["PUT"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(LogPatchSchema)
+@blp.response(200, LogSchema)
+@blp.alt_response(409, description="The entry is confirmed (amend it instead) or not yours")
+def update_log(data, log_id):
+    """Revise an entry that is not confirmed yet (its author only); a disputed entry returns to pending."""
+    log = _log(log_id, "mentoring.log")
+    return services.update_log(log, data, user=current_user)
+
+
+@blp.route("/logs/<int:log_id>/confirmation", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(ConfirmationSchema)
+@blp.response(200, LogSchema)
+@blp.alt_response(409, description="Already confirmed")
+def confirm_log(data, log_id):
+    """The organization's contact person confirms (签字确认) or disputes the entry (with a comment)."""
+    log = _log(log_id, "mentoring.confirm")
+    if data["decision"] == "confirm":
+        return services.confirm(log, user=current_user)
+    return services.dispute(log, data["comment"], user=current_user)
+
+
+@blp.route("/actions/<int:action_id>/done", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, ActionSchema)
+def complete_action(action_id):
+    """Mark a follow-up action done."""
+    action = db.session.get(FollowUpAction, action_id)
+    if action is None:
+        abort(404, description="跟进事项不存在")
+    _log(action.log_id, "mentoring.act")
+    return services.mark_done(action, user=current_user)
+
+
+@blp.route("/reports/hours")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, ReportSchema)
+def hours_report(args):
+    """Supervision hours per expert per month, per organization and per park (managers: own parks)."""
+    if not can("mentoring.report"):
+        abort(403, description="无权查看督导报表")
+    allowed = scope_parks(current_user)
+    if args["park"]:
+        park = by_code(args["park"])
+        if park is None:
+            raise ValidationError(f"园区不存在:{args['park']}", field="park")
+        if not can("mentoring.report", park):
+            abort(403, description="无权查看该园区")
+        park_ids = [park.id]
+    else:
+        park_ids = [p.id for p in db.session.scalars(db.select(Park))
+                    if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+    return services.hours_report(park_ids=park_ids, year=args["year"], month=args["month"])
+
+
+def _settings_park(code: str) -> Park:
+    park = by_code(code)
+    if park is None:
+        abort(404, description="园区不存在")
+    require_enabled(PLUGIN, park)
+    if not can("mentoring.settings", park):
+        abort(403, description="无权修改该园区的督导设置")
+    return park
+
+
+@blp.route("/parks/<code>/settings")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, SettingsSchema)
+def get_settings(code):
+    """The park's mentoring settings (defaults when never saved)."""
+    return services.settings_for(_settings_park(code).id)
+
+
+@blp.route("/parks/<code>/settings", methods=["PUT"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(SettingsSchema)
+@blp.response(200, SettingsSchema)
+def put_settings(data, code):
+    """Set the park's graduation veto, minimum confirmed sessions and topic list."""
+    return services.save_settings(_settings_park(code), user=current_user, **data)

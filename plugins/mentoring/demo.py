@@ -1,0 +1,72 @@
+"""Demo data: assignments for the two demo experts, a few months of logs, a linked contact person.
+
+Only a sample of organizations gets logs, so `incubator demo --orgs 10000` stays fast. Idempotent:
+nothing is added when assignments already exist.
+"""
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select
+
+from incubator.organizations.models import Organization
+from incubator.users.models import User
+
+from .models import Assignment, FollowUpAction, SupervisionLog
+from .services import DEFAULT_TOPICS
+
+SAMPLE = 24  # organizations that get an expert and logs
+FINDINGS = ["理事会会议记录不完整,决策程序不清晰。", "项目预算与执行偏差较大,缺少过程记录。",
+            "志愿者招募渠道单一,流失率高。", "财务制度未落实**双人签字**。", "品牌传播缺少统一形象。"]
+ADVICE = ["建议每季度召开理事会并形成纪要。", "建议按月编制项目执行报告,对照预算。",
+          "建议与社区学校、企业建立志愿者合作。", "建议制定财务报销流程并公示。", "建议梳理机构使命,统一宣传材料。"]
+
+
+def seed(session, size):
+    if session.scalar(select(func.count()).select_from(Assignment)):
+        return
+    experts = list(session.scalars(select(User).where(User.username.in_(["expert-li", "expert-zhou"]))
+                                   .order_by(User.username)))
+    if not experts:
+        return
+    orgs = session.execute(select(Organization.id, Organization.incubation_start, Organization.stage)
+                           .where(Organization.stage.in_(["incubating", "virtual", "graduated"]))
+                           .order_by(Organization.id).limit(SAMPLE)).all()
+    if not orgs:
+        return
+    rng = random.Random(7)
+    today = date.today()
+    first_org = orgs[0].id
+    assignments, logs = [], []
+    for n, (org_id, start, stage) in enumerate(orgs):
+        expert = experts[n % len(experts)]
+        starts_on = min(start or today - timedelta(days=200), today - timedelta(days=120))
+        assignments.append({"organization_id": org_id, "expert_id": expert.id, "starts_on": starts_on,
+                            "ends_on": None, "note": "演示数据", "created_at": datetime.now()})
+        sessions = 8 if org_id == first_org else rng.randint(1, 7)
+        for k in range(sessions):
+            held_on = min(today - timedelta(days=3), starts_on + timedelta(days=14 * (k + 1)))
+            confirmed = k < sessions - 1 or stage == "graduated"
+            logs.append({"organization_id": org_id, "expert_id": expert.id, "held_on": held_on,
+                         "hours": Decimal(rng.choice(["1.5", "2.0", "2.5", "3.0"])),
+                         "mode": rng.choice(["onsite", "onsite", "online", "phone"]),
+                         "topics": rng.sample(DEFAULT_TOPICS[:6], 2),
+                         "findings": rng.choice(FINDINGS), "advice": rng.choice(ADVICE),
+                         "status": "confirmed" if confirmed else "pending",
+                         "confirmed_at": datetime.combine(held_on, datetime.min.time()) if confirmed else None,
+                         "dispute_comment": "", "created_at": datetime.now(), "updated_at": datetime.now()})
+    session.execute(insert(Assignment), assignments)
+    session.execute(insert(SupervisionLog), logs)
+    # A few follow-ups on the newest log of each sampled organization, some overdue.
+    newest = session.execute(select(SupervisionLog.organization_id, func.max(SupervisionLog.id))
+                             .group_by(SupervisionLog.organization_id)).all()
+    actions = [{"log_id": log_id, "organization_id": org_id, "description": rng.choice(
+                   ["完善理事会议事规则", "提交季度项目执行报告", "建立志愿者台账", "整理财务凭证"]),
+                "owner": rng.choice(["张芳", "李伟", "王静"]),
+                "due_on": today + timedelta(days=rng.randint(-20, 30))} for org_id, log_id in newest]
+    session.execute(insert(FollowUpAction), actions)
+    # trainee-wang signs off for the first sampled organization (the demo's contact person).
+    wang = session.scalar(select(User).where(User.username == "trainee-wang"))
+    if wang is not None and wang.organization_id is None:
+        wang.organization_id = first_org
+    session.flush()

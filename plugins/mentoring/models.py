@@ -1,0 +1,131 @@
+"""督导 tables: expert assignments, supervision logs, their follow-up actions, per-park settings."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from incubator.db_types import utcnow
+from incubator.extensions import db
+
+MODES = {"onsite": "现场", "online": "线上", "phone": "电话"}
+STATUSES = {"pending": "待确认", "confirmed": "已签字确认", "disputed": "有异议"}
+
+
+class MentoringSettings(db.Model):
+    """A park's mentoring configuration; parks without a row use the defaults in services."""
+
+    __tablename__ = "mentoring_settings"
+    __table_args__ = (CheckConstraint("min_confirmed_sessions >= 0 AND min_confirmed_sessions <= 200",
+                                      name="min_sessions_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"), unique=True)
+    graduation_veto: Mapped[bool] = mapped_column(default=True)
+    min_confirmed_sessions: Mapped[int] = mapped_column(default=6)
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Assignment(db.Model):
+    """An expert assigned (指派) to supervise an organization from `starts_on` to `ends_on`."""
+
+    __tablename__ = "mentoring_assignments"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period"),
+        UniqueConstraint("organization_id", "expert_id", "starts_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization = relationship("Organization")
+    expert = relationship("User", foreign_keys=[expert_id])
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class SupervisionLog(db.Model):
+    """One supervision session (督导记录) an expert held with an organization."""
+
+    __tablename__ = "mentoring_logs"
+    __table_args__ = (
+        CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
+        CheckConstraint("mode IN ('onsite', 'online', 'phone')", name="mode"),
+        CheckConstraint("status IN ('pending', 'confirmed', 'disputed')", name="status"),
+        CheckConstraint("status != 'confirmed' OR confirmed_at IS NOT NULL", name="confirmed_has_time"),
+        Index("ix_mentoring_logs_org_held", "organization_id", "held_on"),
+        Index("ix_mentoring_logs_expert_held", "expert_id", "held_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    held_on: Mapped[date]
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    mode: Mapped[str] = mapped_column(String(10))
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    advice: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    # An amendment (补充更正) of a confirmed entry; once confirmed it replaces that entry in counts.
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_logs.id"), index=True)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None]
+    dispute_comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization = relationship("Organization")
+    expert = relationship("User", foreign_keys=[expert_id])
+    confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
+    amends = relationship("SupervisionLog", remote_side=[id])
+    actions: Mapped[list[FollowUpAction]] = relationship(
+        back_populates="log", order_by="FollowUpAction.id", cascade="all, delete-orphan")
+
+    @property
+    def park_id(self) -> int:
+        """Lets the core's permission check find the park (and skip plugins disabled there)."""
+        return self.organization.park_id
+
+    @property
+    def mode_label(self) -> str:
+        return MODES.get(self.mode, self.mode)
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+class FollowUpAction(db.Model):
+    """A follow-up action (整改/跟进事项) agreed in a session: who does it by when."""
+
+    __tablename__ = "mentoring_actions"
+    __table_args__ = (Index("ix_mentoring_actions_open_due", "organization_id", "done_at", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    log_id: Mapped[int] = mapped_column(ForeignKey("mentoring_logs.id", ondelete="CASCADE"), index=True)
+    # Denormalized from the log so open/overdue lists per organization and park are one indexed query.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(60))
+    due_on: Mapped[date]
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    log: Mapped[SupervisionLog] = relationship(back_populates="actions")
+    organization = relationship("Organization")
+    done_by = relationship("User", foreign_keys=[done_by_id])
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.done_at is None and self.due_on < (today or date.today())

@@ -1,0 +1,492 @@
+"""The mentoring rules: assignments, logging, confirmation, amendments, follow-ups, reports, veto.
+
+Plain functions over the session, used by the pages, the API, the CLI and the hooks alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import and_, case, exists, extract, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from incubator import audit
+from incubator.database import transaction
+from incubator.db_types import utcnow
+from incubator.errors import Conflict, ValidationError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.parks.models import Park
+from incubator.users.models import User
+
+from .models import MODES, Assignment, FollowUpAction, MentoringSettings, SupervisionLog
+
+DEFAULT_TOPICS = ["内部治理", "项目设计", "财务管理", "筹资", "志愿者管理", "党建", "品牌传播", "社区参与"]
+DEFAULT_MIN_SESSIONS = 6
+MAX_ACTIONS = 10
+
+
+# -- settings per park ------------------------------------------------------------------------
+
+@dataclass
+class Settings:
+    graduation_veto: bool
+    min_confirmed_sessions: int
+    topics: list[str]
+    stored: bool  # False: the defaults, nobody has saved this park's settings yet
+
+
+def settings_for(park_id: int) -> Settings:
+    row = db.session.scalar(select(MentoringSettings).where(MentoringSettings.park_id == park_id))
+    if row is None:
+        return Settings(True, DEFAULT_MIN_SESSIONS, list(DEFAULT_TOPICS), False)
+    return Settings(row.graduation_veto, row.min_confirmed_sessions, list(row.topics or DEFAULT_TOPICS), True)
+
+
+def parse_topics(text: str) -> list[str]:
+    """One topic per line (or separated by 、/,), blanks and duplicates dropped, order kept."""
+    seen = []
+    for part in (text or "").replace("、", "\n").replace(",", "\n").replace(",", "\n").splitlines():
+        part = part.strip()
+        if part and part not in seen:
+            seen.append(part)
+    return seen
+
+
+def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, topics: list[str], user) -> Settings:
+    if min_confirmed_sessions is None or not 0 <= int(min_confirmed_sessions) <= 200:
+        raise ValidationError("最少督导次数应在 0–200 之间", field="min_confirmed_sessions")
+    topics = [t.strip() for t in topics or [] if t and t.strip()]
+    if not topics:
+        raise ValidationError("请至少保留一个督导主题", field="topics")
+    if any(len(t) > 30 for t in topics) or len(topics) > 40:
+        raise ValidationError("督导主题最多40个,每个不超过30字", field="topics")
+    with transaction():
+        row = db.session.scalar(select(MentoringSettings).where(MentoringSettings.park_id == park.id)
+                                .with_for_update()) or MentoringSettings(park_id=park.id)
+        row.graduation_veto, row.min_confirmed_sessions = bool(graduation_veto), int(min_confirmed_sessions)
+        row.topics, row.updated_by_id = topics, user.id
+        db.session.add(row)
+        audit.record("mentoring.settings", park, user=user, summary=f"{park.name} 督导设置",
+                     graduation_veto=row.graduation_veto, min_confirmed_sessions=row.min_confirmed_sessions,
+                     topics=topics)
+    return settings_for(park.id)
+
+
+# -- assignments ------------------------------------------------------------------------------
+
+def assigned_org_ids(user, *, active_on: date | None = None) -> set[int]:
+    """Organizations `user` has (had) an assignment for; with `active_on`, only those covering that day."""
+    stmt = select(Assignment.organization_id).where(Assignment.expert_id == user.id)
+    if active_on is not None:
+        stmt = stmt.where(Assignment.starts_on <= active_on,
+                          or_(Assignment.ends_on.is_(None), Assignment.ends_on >= active_on))
+    return set(db.session.scalars(stmt))
+
+
+def is_assigned(user, org_id: int, *, active_on: date | None = None) -> bool:
+    stmt = select(Assignment.id).where(Assignment.expert_id == user.id, Assignment.organization_id == org_id)
+    if active_on is not None:
+        stmt = stmt.where(Assignment.starts_on <= active_on,
+                          or_(Assignment.ends_on.is_(None), Assignment.ends_on >= active_on))
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def assignments(org_id: int) -> list[Assignment]:
+    return db.session.scalars(select(Assignment).where(Assignment.organization_id == org_id)
+                              .options(joinedload(Assignment.expert))
+                              .order_by(Assignment.starts_on.desc(), Assignment.id.desc())).all()
+
+
+def find_expert(username: str) -> User:
+    expert = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    if expert is None or expert.role != "expert" or not expert.active:
+        raise ValidationError(f"没有这位专家:{username}", field="expert")
+    return expert
+
+
+def assign(org: Organization, expert: User, starts_on: date | None, ends_on: date | None, *,
+           note: str = "", user) -> Assignment:
+    """Assign `expert` to supervise `org`; periods of the same expert for one organization must not overlap."""
+    if expert.role != "expert" or not expert.active:
+        raise ValidationError("只能指派专家账号", field="expert")
+    if starts_on is None:
+        raise ValidationError("请填写开始日期", field="starts_on")
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError("结束日期不能早于开始日期", field="ends_on")
+    with transaction():
+        # Lock the organization so two managers cannot create overlapping periods at once.
+        db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
+        overlap = select(Assignment.id).where(
+            Assignment.organization_id == org.id, Assignment.expert_id == expert.id,
+            or_(Assignment.ends_on.is_(None), Assignment.ends_on >= starts_on))
+        if ends_on is not None:
+            overlap = overlap.where(Assignment.starts_on <= ends_on)
+        if db.session.scalar(overlap.limit(1)) is not None:
+            raise Conflict(f"{expert.display_name} 在该时段已被指派给本组织", field="starts_on")
+        assignment = Assignment(organization_id=org.id, expert_id=expert.id, starts_on=starts_on, ends_on=ends_on,
+                                note=(note or "").strip(), created_by_id=user.id)
+        db.session.add(assignment)
+        audit.record("mentoring.assign", assignment, user=user,
+                     summary=f"{org.name}: 指派 {expert.display_name} {starts_on}—{ends_on or '不限'}",
+                     organization_id=org.id, expert=expert.username)
+    return assignment
+
+
+def end_assignment(assignment: Assignment, ends_on: date | None, *, user) -> Assignment:
+    ends_on = ends_on or date.today()
+    if ends_on < assignment.starts_on:
+        raise ValidationError("结束日期不能早于开始日期", field="ends_on")
+    with transaction():
+        assignment.ends_on = ends_on
+        audit.record("mentoring.unassign", assignment, user=user,
+                     summary=f"结束指派 {assignment.expert.display_name} 于 {ends_on}",
+                     organization_id=assignment.organization_id)
+    return assignment
+
+
+# -- contact persons --------------------------------------------------------------------------
+
+def contacts(org_id: int) -> list[User]:
+    """Users who confirm logs for the organization: accounts whose `organization_id` is it."""
+    return db.session.scalars(select(User).where(User.organization_id == org_id, User.active.is_(True))
+                              .order_by(User.id)).all()
+
+
+def is_contact(user, org_id: int) -> bool:
+    return getattr(user, "organization_id", None) == org_id and getattr(user, "role", None) == "trainee"
+
+
+def link_contact(org: Organization, username: str, *, user) -> User:
+    """Link a trainee account to `org` as its contact person (签字确认人)."""
+    person = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    if person is None:
+        raise ValidationError(f"没有这个账号:{username}", field="username")
+    if person.role != "trainee":
+        raise ValidationError("只有学员账号可以作为组织联系人", field="username")
+    if person.organization_id == org.id:
+        return person
+    if person.organization_id is not None:
+        raise Conflict("该账号已关联到其他组织,请先在那边解除关联", field="username")
+    with transaction():
+        person.organization_id = org.id
+        audit.record("mentoring.contact_link", org, user=user, summary=f"{org.name}: 联系人 {person.username}",
+                     contact=person.username)
+    return person
+
+
+def unlink_contact(org: Organization, person: User, *, user) -> None:
+    if person.organization_id != org.id:
+        raise ValidationError("该账号不是本组织的联系人", field="username")
+    with transaction():
+        person.organization_id = None
+        audit.record("mentoring.contact_unlink", org, user=user,
+                     summary=f"{org.name}: 解除联系人 {person.username}", contact=person.username)
+
+
+# -- logs -------------------------------------------------------------------------------------
+
+def _clean_log(org: Organization, data: dict) -> dict:
+    """Validate the fields of a log entry (422 naming the field)."""
+    held_on = data.get("held_on")
+    if held_on is None:
+        raise ValidationError("请填写督导日期", field="held_on")
+    if held_on > date.today():
+        raise ValidationError("督导日期不能晚于今天", field="held_on")
+    try:
+        hours = Decimal(str(data.get("hours"))).quantize(Decimal("0.1"))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError("请填写时长(小时)", field="hours") from None
+    if not Decimal("0.5") <= hours <= Decimal("24"):
+        raise ValidationError("时长应在 0.5–24 小时之间", field="hours")
+    if data.get("mode") not in MODES:
+        raise ValidationError("方式应为:现场、线上或电话", field="mode")
+    allowed = settings_for(org.park_id).topics
+    topics = [t for t in dict.fromkeys(data.get("topics") or [])]
+    if not topics:
+        raise ValidationError("请至少选择一个督导主题", field="topics")
+    unknown = [t for t in topics if t not in allowed]
+    if unknown:
+        raise ValidationError("不在本园区主题列表中:" + "、".join(unknown), field="topics")
+    findings, advice = (data.get("findings") or "").strip(), (data.get("advice") or "").strip()
+    if not findings:
+        raise ValidationError("请填写发现的问题", field="findings")
+    if not advice:
+        raise ValidationError("请填写给出的建议", field="advice")
+    if len(findings) > 20000 or len(advice) > 20000:
+        raise ValidationError("内容过长(每项不超过20000字)", field="findings")
+    actions = []
+    for n, action in enumerate(data.get("actions") or [], start=1):
+        description = (action.get("description") or "").strip()
+        owner = (action.get("owner") or "").strip()
+        due_on = action.get("due_on")
+        if not (description or owner or due_on):
+            continue  # a blank row of the form
+        if not description or not owner or due_on is None:
+            raise ValidationError(f"第{n}项跟进事项需填写内容、负责人和完成期限", field="actions")
+        if len(owner) > 60:
+            raise ValidationError(f"第{n}项跟进事项的负责人过长", field="actions")
+        if due_on < held_on:
+            raise ValidationError(f"第{n}项跟进事项的期限不能早于督导日期", field="actions")
+        actions.append({"description": description, "owner": owner, "due_on": due_on})
+    if len(actions) > MAX_ACTIONS:
+        raise ValidationError(f"跟进事项最多{MAX_ACTIONS}项", field="actions")
+    return {"held_on": held_on, "hours": hours, "mode": data["mode"], "topics": topics,
+            "findings": findings, "advice": advice, "actions": actions}
+
+
+def _require_assignment(org: Organization, expert, held_on: date) -> None:
+    if not is_assigned(expert, org.id, active_on=held_on):
+        raise Conflict("督导日期不在您对该组织的指派期内,不能记录", field="held_on")
+
+
+def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | None = None) -> SupervisionLog:
+    """Log a session held by `user` (an expert assigned to `org` on that date)."""
+    clean = _clean_log(org, data)
+    _require_assignment(org, user, clean["held_on"])
+    with transaction():
+        if amends is not None:
+            # Lock the original: two amendments of one entry must not race each other.
+            original = db.session.scalar(select(SupervisionLog).where(SupervisionLog.id == amends.id)
+                                         .with_for_update())
+            if original.organization_id != org.id or original.status != "confirmed":
+                raise Conflict("只能对本组织已确认的记录提交补充更正")
+            if open_amendment(original.id) is not None:
+                raise Conflict("该记录已有一条待确认的补充更正")
+        log = SupervisionLog(organization_id=org.id, expert_id=user.id, status="pending",
+                             amends_id=amends.id if amends is not None else None,
+                             **{k: clean[k] for k in ("held_on", "hours", "mode", "topics", "findings", "advice")})
+        log.actions = [FollowUpAction(organization_id=org.id, **a) for a in clean["actions"]]
+        db.session.add(log)
+        audit.record("mentoring.amend" if amends is not None else "mentoring.log", log, user=user,
+                     summary=f"{org.name}: {clean['held_on']} {clean['hours']}小时",
+                     organization_id=org.id, amends=getattr(amends, "id", None))
+    return log
+
+
+def open_amendment(log_id: int) -> SupervisionLog | None:
+    return db.session.scalar(select(SupervisionLog).where(SupervisionLog.amends_id == log_id,
+                                                          SupervisionLog.status != "confirmed").limit(1))
+
+
+def _locked(log: SupervisionLog) -> SupervisionLog:
+    """Re-read the entry FOR UPDATE (PostgreSQL row lock; SQLite serializes writers anyway)."""
+    db.session.execute(select(SupervisionLog.id).where(SupervisionLog.id == log.id).with_for_update())
+    db.session.refresh(log)
+    return log
+
+
+def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
+    """The author revises an entry that is not yet confirmed; a disputed entry goes back to pending."""
+    if log.expert_id != user.id:
+        raise Conflict("只有记录的撰写专家可以修改")
+    clean = _clean_log(log.organization, data)
+    _require_assignment(log.organization, user, clean["held_on"])
+    with transaction():
+        _locked(log)
+        if log.status == "confirmed":
+            raise Conflict("已签字确认的记录不能修改,请提交补充更正")
+        was = log.status
+        for key in ("held_on", "hours", "mode", "topics", "findings", "advice"):
+            setattr(log, key, clean[key])
+        # Actions already done stay; open ones are replaced by the form's list.
+        log.actions = [a for a in log.actions if a.done_at is not None] + [
+            FollowUpAction(organization_id=log.organization_id, **a) for a in clean["actions"]]
+        log.status = "pending"
+        audit.record("mentoring.edit", log, user=user, summary=f"修改督导记录 {log.held_on}", previous_status=was)
+    return log
+
+
+def confirm(log: SupervisionLog, *, user) -> SupervisionLog:
+    """The organization's contact person signs the entry off (签字确认); it is locked from then on."""
+    if not is_contact(user, log.organization_id):
+        raise Conflict("只有该组织的联系人可以确认")
+    with transaction():
+        _locked(log)
+        if log.status == "confirmed":
+            raise Conflict("该记录已确认")
+        log.status, log.confirmed_by_id, log.confirmed_at = "confirmed", user.id, utcnow()
+        audit.record("mentoring.confirm", log, user=user, summary=f"确认督导记录 {log.held_on}",
+                     organization_id=log.organization_id)
+    return log
+
+
+def dispute(log: SupervisionLog, comment: str, *, user) -> SupervisionLog:
+    """The contact person disagrees; the expert sees the comment and revises."""
+    if not is_contact(user, log.organization_id):
+        raise Conflict("只有该组织的联系人可以提出异议")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError("请说明异议内容", field="comment")
+    with transaction():
+        _locked(log)
+        if log.status == "confirmed":
+            raise Conflict("该记录已确认,不能再提出异议")
+        log.status, log.dispute_comment = "disputed", comment[:5000]
+        audit.record("mentoring.dispute", log, user=user, summary=f"对督导记录 {log.held_on} 提出异议",
+                     comment=comment[:300])
+    return log
+
+
+def mark_done(action: FollowUpAction, *, user) -> FollowUpAction:
+    with transaction():
+        db.session.execute(select(FollowUpAction.id).where(FollowUpAction.id == action.id).with_for_update())
+        db.session.refresh(action)
+        if action.done_at is not None:
+            raise Conflict("该事项已标记完成")
+        action.done_at, action.done_by_id = utcnow(), user.id
+        audit.record("mentoring.action_done", action, user=user, summary=f"完成跟进事项:{action.description[:60]}",
+                     organization_id=action.organization_id)
+    return action
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+def _effective():
+    """Confirmed entries not replaced by a confirmed amendment: the sessions that count."""
+    newer = aliased(SupervisionLog)
+    return and_(SupervisionLog.status == "confirmed",
+                ~exists().where(newer.amends_id == SupervisionLog.id, newer.status == "confirmed"))
+
+
+def confirmed_sessions(org_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(SupervisionLog)
+                             .where(SupervisionLog.organization_id == org_id, _effective()))
+
+
+def logs_query(org_id: int | None = None, *, expert_id: int | None = None, status: str = ""):
+    stmt = select(SupervisionLog).options(joinedload(SupervisionLog.expert), joinedload(SupervisionLog.organization),
+                                          selectinload(SupervisionLog.actions))
+    if org_id is not None:
+        stmt = stmt.where(SupervisionLog.organization_id == org_id)
+    if expert_id is not None:
+        stmt = stmt.where(SupervisionLog.expert_id == expert_id)
+    if status:
+        stmt = stmt.where(SupervisionLog.status == status)
+    return stmt.order_by(SupervisionLog.held_on.desc(), SupervisionLog.id.desc())
+
+
+def summary(org: Organization) -> dict:
+    """What the organization page shows: counts, hours, latest entries, open actions (5 queries)."""
+    effective_hours = db.session.scalar(select(func.coalesce(func.sum(SupervisionLog.hours), 0))
+                                        .where(SupervisionLog.organization_id == org.id, _effective()))
+    pending = db.session.scalar(select(func.count()).select_from(SupervisionLog).where(
+        SupervisionLog.organization_id == org.id, SupervisionLog.status != "confirmed"))
+    settings = settings_for(org.park_id)
+    return {
+        "sessions": confirmed_sessions(org.id),
+        "hours": Decimal(effective_hours or 0),
+        "pending": pending,
+        "required": settings.min_confirmed_sessions if settings.graduation_veto else None,
+        "latest": db.session.scalars(logs_query(org.id).limit(5)).unique().all(),
+        "open_actions": open_actions([org.id]),
+    }
+
+
+def open_actions(org_ids=None, *, park_ids=None, overdue_only=False, limit: int | None = None):
+    stmt = (select(FollowUpAction).where(FollowUpAction.done_at.is_(None))
+            .options(joinedload(FollowUpAction.organization)).order_by(FollowUpAction.due_on, FollowUpAction.id))
+    if org_ids is not None:
+        stmt = stmt.where(FollowUpAction.organization_id.in_(list(org_ids) or [-1]))
+    if park_ids is not None:
+        stmt = stmt.join(Organization, Organization.id == FollowUpAction.organization_id).where(
+            Organization.park_id.in_(list(park_ids) or [-1]))
+    if overdue_only:
+        stmt = stmt.where(FollowUpAction.due_on < date.today())
+    if limit:
+        stmt = stmt.limit(limit)
+    return db.session.scalars(stmt).all()
+
+
+def count_overdue(park_ids) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(FollowUpAction)
+        .join(Organization, Organization.id == FollowUpAction.organization_id)
+        .where(FollowUpAction.done_at.is_(None), FollowUpAction.due_on < date.today(),
+               Organization.park_id.in_(list(park_ids) or [-1])))
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+def _period(year: int, month: int | None):
+    start = date(year, month or 1, 1)
+    end = date(year + (1 if (month or 12) == 12 else 0), 1 if (month or 12) == 12 else month + 1, 1)
+    return start, end
+
+
+def hours_report(*, park_ids, year: int, month: int | None = None, expert_id: int | None = None) -> dict:
+    """Supervision hours for the period, in three cuts: per expert per month, per organization, per park.
+
+    Confirmed hours are what the bureau pays experts by; unconfirmed (pending or disputed) are shown apart.
+    `park_ids` None means every park.
+    """
+    start, end = _period(year, month)
+    confirmed = _effective()
+    conf_hours = func.coalesce(func.sum(_case(confirmed, SupervisionLog.hours)), 0)
+    conf_sessions = func.coalesce(func.sum(_case(confirmed, 1)), 0)
+    open_hours = func.coalesce(func.sum(_case(SupervisionLog.status != "confirmed", SupervisionLog.hours)), 0)
+
+    def base(*columns):
+        stmt = (select(*columns, conf_sessions, conf_hours, open_hours)
+                .join(Organization, Organization.id == SupervisionLog.organization_id)
+                .where(SupervisionLog.held_on >= start, SupervisionLog.held_on < end))
+        if park_ids is not None:
+            stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
+        if expert_id is not None:
+            stmt = stmt.where(SupervisionLog.expert_id == expert_id)
+        return stmt
+
+    y, m = extract("year", SupervisionLog.held_on), extract("month", SupervisionLog.held_on)
+    by_expert = db.session.execute(
+        base(User.id, User.name, User.username, y, m).join(User, User.id == SupervisionLog.expert_id)
+        .group_by(User.id, User.name, User.username, y, m).order_by(User.username, y, m)).all()
+    by_org = db.session.execute(
+        base(Organization.id, Organization.name, Park.name).join(Park, Park.id == Organization.park_id)
+        .group_by(Organization.id, Organization.name, Park.name).order_by(Park.name, Organization.name)).all()
+    by_park = db.session.execute(
+        base(Park.id, Park.name, func.count(func.distinct(SupervisionLog.organization_id)),
+             func.count(func.distinct(SupervisionLog.expert_id)))
+        .join(Park, Park.id == Organization.park_id).group_by(Park.id, Park.name).order_by(Park.id)).all()
+    return {
+        "start": start, "end": end,
+        "by_expert": [{"expert_id": r[0], "expert": r[1] or r[2], "username": r[2],
+                       "month": f"{int(r[3]):04d}-{int(r[4]):02d}", "sessions": int(r[5]),
+                       "confirmed_hours": float(r[6]), "unconfirmed_hours": float(r[7])} for r in by_expert],
+        "by_organization": [{"organization_id": r[0], "organization": r[1], "park": r[2], "sessions": int(r[3]),
+                             "confirmed_hours": float(r[4]), "unconfirmed_hours": float(r[5])} for r in by_org],
+        "by_park": [{"park_id": r[0], "park": r[1], "organizations": int(r[2]), "experts": int(r[3]),
+                     "sessions": int(r[4]), "confirmed_hours": float(r[5]), "unconfirmed_hours": float(r[6])}
+                    for r in by_park],
+    }
+
+
+def _case(condition, value):
+    return case((condition, value), else_=0)
+
+
+def report_sheets(report: dict) -> dict:
+    """The report as Excel sheets for `incubator.exports`."""
+    return {
+        "专家月度督导时长": (["专家", "账号", "月份", "确认次数", "确认时长(小时)", "未确认时长(小时)"],
+                      [[r["expert"], r["username"], r["month"], r["sessions"], r["confirmed_hours"],
+                        r["unconfirmed_hours"]] for r in report["by_expert"]]),
+        "按组织": (["组织", "园区", "确认次数", "确认时长(小时)", "未确认时长(小时)"],
+                [[r["organization"], r["park"], r["sessions"], r["confirmed_hours"], r["unconfirmed_hours"]]
+                 for r in report["by_organization"]]),
+        "按园区": (["园区", "组织数", "专家数", "确认次数", "确认时长(小时)", "未确认时长(小时)"],
+                [[r["park"], r["organizations"], r["experts"], r["sessions"], r["confirmed_hours"],
+                  r["unconfirmed_hours"]] for r in report["by_park"]]),
+    }
+
+
+# -- the graduation veto ----------------------------------------------------------------------
+
+def graduation_objections(org: Organization) -> list[str]:
+    settings = settings_for(org.park_id)
+    if not settings.graduation_veto or settings.min_confirmed_sessions == 0:
+        return []
+    done = confirmed_sessions(org.id)
+    if done >= settings.min_confirmed_sessions:
+        return []
+    return [f"出壳前须完成至少 {settings.min_confirmed_sessions} 次经组织签字确认的督导(目前 {done} 次)"]
