@@ -27,7 +27,7 @@ test: setup
 setup: system-deps $(VENV)/.installed translations
 
 system-deps:
-	@scripts/system-deps.sh
+	@PYTHON=$(PYTHON) scripts/system-deps.sh
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
