@@ -6,7 +6,9 @@ from pathlib import Path
 from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .errors import DomainError
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 def create_app(overrides: dict | None = None) -> Flask:
     instance_path = os.path.abspath(os.environ.get("INCUBATOR_INSTANCE_PATH", "instance"))
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    # Ids in URLs fit the database's integer: /orgs/99999999999999999999 is a 404, not a 500.
+    app.url_map.converters["int"] = BoundedIntConverter
     load_config(app, overrides)
     _init_extensions(app)
 
@@ -38,6 +42,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_handlers(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` limited to what a 32-bit INTEGER column holds."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -129,6 +140,13 @@ def _register_error_handlers(app: Flask) -> None:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="incubator"'
             return response
         return render_template("errors/error.html", error=exc), exc.code
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def out_of_range(exc):
+        """Input the database cannot hold (a number too large, a NUL character) is bad input: 400."""
+        db.session.rollback()
+        return http_error(BadRequest("请求中的数值或字符超出允许范围"))
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

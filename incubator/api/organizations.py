@@ -21,6 +21,13 @@ blp = Blueprint("api_organizations", __name__, url_prefix="/organizations",
                 description="Organizations (社会组织) and their incubation stages")
 
 
+def _park_code(value):
+    """A park is given by its code: a string (anything else is a 422, not a crash in the query)."""
+    if not isinstance(value, str):
+        raise ma.ValidationError("Not a valid string.")
+    return value
+
+
 class OrganizationSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
@@ -32,7 +39,7 @@ class OrganizationSchema(ma.Schema):
     contact_phone = ma.fields.String(required=True)
     service_area = ma.fields.String()
     description = ma.fields.String()
-    park = ma.fields.Function(lambda o: o.park.code, deserialize=lambda v: v, required=True,
+    park = ma.fields.Function(lambda o: o.park.code, deserialize=_park_code, required=True,
                               metadata={"description": "park code", "type": "string"})
     stage = ma.fields.String(dump_only=True, metadata={"enum": list(stages.STAGES)})
     stage_label = ma.fields.Function(lambda o: stages.label(o.stage), dump_only=True)
@@ -77,7 +84,7 @@ class RenewalSchema(ma.Schema):
 class TransferSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     from_park = ma.fields.Function(lambda t: t.from_park.code, dump_only=True)
-    park = ma.fields.Function(lambda t: t.to_park.code, deserialize=lambda v: v, required=True,
+    park = ma.fields.Function(lambda t: t.to_park.code, deserialize=_park_code, required=True,
                               metadata={"description": "target park code", "type": "string"})
     note = ma.fields.String(load_default="")
     created_at = ma.fields.DateTime(dump_only=True)
