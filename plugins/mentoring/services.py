@@ -155,7 +155,8 @@ def contacts(org_id: int) -> list[User]:
 
 
 def is_contact(user, org_id: int) -> bool:
-    return getattr(user, "organization_id", None) == org_id and getattr(user, "role", None) == "trainee"
+    return (org_id is not None and getattr(user, "organization_id", None) == org_id
+            and getattr(user, "role", None) == "trainee")
 
 
 def link_contact(org: Organization, username: str, *, user) -> User:

@@ -184,8 +184,7 @@ def _log_form(org, log=None) -> LogForm:
         while len(form.actions) > 0:
             form.actions.pop_entry()
         for action in open_actions + [None] * max(0, 3 - len(open_actions)):
-            form.actions.append_entry({"description": action.description, "owner": action.owner,
-                                       "due_on": action.due_on} if action else None)
+            form.actions.append_entry(action)
     return form
 
 
