@@ -1,0 +1,396 @@
+"""公益微创投's rules: opening a round, applying, expert scoring, deciding within the budget,
+paying tranches and the mid-term review that releases (or stops) the next one, and reports.
+
+The budget cap: deciding a grant locks the round row (SELECT … FOR UPDATE), checks the remaining
+budget, then raises `committed_fen`; a check constraint on the round makes the cap hold even if a
+path forgot the lock.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from incubator import audit
+from incubator.database import transaction
+from incubator.errors import Conflict, ValidationError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.parks.services import descendant_ids
+from incubator.users.models import User
+
+from .models import Application, BudgetLine, Review, Round, Score, Tranche, round_experts
+
+PLUGIN = "microgrant"
+DEFAULT_CATEGORIES = ["便民服务", "文明养犬", "社区公约", "居民骨干培育", "为老服务", "青少年成长"]
+DEFAULT_CRITERIA = [{"name": "需求明确", "max": 20}, {"name": "方案可行", "max": 30},
+                    {"name": "预算合理", "max": 20}, {"name": "居民参与", "max": 20}, {"name": "可持续性", "max": 10}]
+
+
+# -- money ----------------------------------------------------------------------------------------
+
+def to_fen(value) -> int:
+    """Yuan (str, int or Decimal) → integer fen; ValueError on anything else."""
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"无效的金额:{value}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"无效的金额:{value}")
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def yuan(fen: int | None) -> str:
+    """¥1,500,000.00"""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{Decimal(abs(fen)) / 100:,.2f}"
+
+
+def today() -> date:
+    return date.today()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# -- rounds ---------------------------------------------------------------------------------------
+
+DATE_FIELDS = ("apply_from", "apply_until", "review_from", "review_until", "execute_from", "execute_until")
+
+
+def validate_round(data: dict) -> dict:
+    title = (data.get("title") or "").strip()
+    if not title or len(title) > 120:
+        raise ValidationError("请填写本轮名称(120字以内)", field="title")
+    budget, max_grant = data.get("budget_fen"), data.get("max_grant_fen")
+    if not budget or budget <= 0:
+        raise ValidationError("总预算须大于零", field="budget_fen")
+    if not max_grant or max_grant <= 0:
+        raise ValidationError("单个项目资助上限须大于零", field="max_grant_fen")
+    if max_grant > budget:
+        raise ValidationError("单个项目资助上限不能超过总预算", field="max_grant_fen")
+    for name in DATE_FIELDS:
+        if not data.get(name):
+            raise ValidationError("请填写申报、评审、执行的起止日期", field=name)
+    dates = [data[n] for n in DATE_FIELDS]
+    if any(a > b for a, b in zip(dates, dates[1:])):
+        raise ValidationError("日期须依次为:申报开始 ≤ 申报截止 ≤ 评审开始 ≤ 评审截止 ≤ 执行开始 ≤ 执行结束",
+                              field="apply_until")
+    categories = [c.strip() for c in data.get("categories") or [] if c and c.strip()]
+    if not categories or len(set(categories)) != len(categories):
+        raise ValidationError("请填写至少一个项目类别(不重复)", field="categories")
+    criteria = data.get("criteria") or DEFAULT_CRITERIA
+    try:
+        criteria = [{"name": str(c["name"]).strip(), "max": int(c["max"])} for c in criteria]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError("评分标准格式:名称与满分", field="criteria") from exc
+    if any(not c["name"] or c["max"] <= 0 for c in criteria) or len({c["name"] for c in criteria}) != len(criteria):
+        raise ValidationError("评分标准须有名称且满分大于零,名称不重复", field="criteria")
+    percents = data.get("tranche_percents") or [60, 40]
+    if any(int(p) <= 0 for p in percents) or sum(int(p) for p in percents) != 100 or len(percents) > 6:
+        raise ValidationError("分期拨付比例须为正数且合计100%(最多6期)", field="tranche_percents")
+    year = data.get("year") or data["apply_from"].year
+    return {"title": title, "year": year, "description": data.get("description") or "", "budget_fen": budget,
+            "max_grant_fen": max_grant, "categories": categories, "criteria": criteria,
+            "tranche_percents": [int(p) for p in percents], **{n: data[n] for n in DATE_FIELDS}}
+
+
+def create_round(park, data: dict, *, user) -> Round:
+    values = validate_round(data)
+    with transaction():
+        rnd = Round(park_id=park.id, created_by_id=user.id, committed_fen=0, **values)
+        db.session.add(rnd)
+        audit.record("microgrant.round", rnd, user=user,
+                     summary=f"{park.name} 开设 {rnd.title},预算 {yuan(rnd.budget_fen)}")
+    return rnd
+
+
+def set_experts(rnd: Round, usernames: list[str], *, user) -> Round:
+    experts = db.session.scalars(select(User).where(User.username.in_(usernames or ["-"]))).all()
+    unknown = set(usernames) - {u.username for u in experts}
+    if unknown:
+        raise ValidationError("未找到账号:" + "、".join(sorted(unknown)), field="experts")
+    if any(u.role != "expert" for u in experts):
+        raise ValidationError("评审专家须为专家账号", field="experts")
+    with transaction():
+        rnd.experts = list(experts)
+        audit.record("microgrant.experts", rnd, user=user, summary=f"{rnd.title} 评审专家:" +
+                     "、".join(u.display_name for u in experts))
+    return rnd
+
+
+def is_expert(rnd_id: int, user) -> bool:
+    return bool(db.session.scalar(select(round_experts.c.user_id).where(
+        round_experts.c.round_id == rnd_id, round_experts.c.user_id == user.id)))
+
+
+def covered_park_ids(rnd: Round) -> set[int]:
+    """The round's park and the parks under it (a street's round is open to its communities)."""
+    return descendant_ids(rnd.park)
+
+
+# -- applications ---------------------------------------------------------------------------------
+
+def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None = None) -> Application:
+    """An organization of the park applies with a project; budget lines sum to the amount asked."""
+    day = day or today()
+    if not rnd.apply_from <= day <= rnd.apply_until:
+        raise Conflict(f"不在申报期内(申报期 {rnd.apply_from} 至 {rnd.apply_until})")
+    if org is None or org.park_id not in covered_park_ids(rnd):
+        raise ValidationError("申报组织须是本园区(含下辖社区)的组织", field="organization_id")
+    title = (data.get("title") or "").strip()
+    if not title or len(title) > 120:
+        raise ValidationError("请填写项目名称(120字以内)", field="title")
+    if data.get("category") not in rnd.categories:
+        raise ValidationError("请选择本轮的项目类别:" + "、".join(rnd.categories), field="category")
+    lines = [(str(item).strip(), amount) for item, amount in data.get("lines") or [] if str(item).strip() or amount]
+    if not lines:
+        raise ValidationError("请至少填写一项预算明细", field="lines")
+    for item, amount in lines:
+        if not item or not amount or amount <= 0:
+            raise ValidationError("每项预算须有名称和大于零的金额", field="lines")
+    requested = sum(amount for _, amount in lines)
+    if requested > rnd.max_grant_fen:
+        raise ValidationError(f"申请金额 {yuan(requested)} 超过单个项目资助上限 {yuan(rnd.max_grant_fen)}",
+                              field="lines")
+    if not (data.get("goals") or "").strip():
+        raise ValidationError("请填写项目目标", field="goals")
+    if db.session.scalar(select(Application.id).where(Application.round_id == rnd.id,
+                                                      Application.organization_id == org.id)):
+        raise Conflict(f"{org.name} 已在本轮申报过项目(每个组织每轮限一个)")
+    with transaction():
+        application = Application(
+            round_id=rnd.id, organization_id=org.id, title=title, category=data["category"],
+            goals=data.get("goals") or "", beneficiaries=data.get("beneficiaries") or "",
+            beneficiary_count=max(0, int(data.get("beneficiary_count") or 0)), requested_fen=requested,
+            status="submitted", submitted_by_id=user.id,
+            lines=[BudgetLine(position=i, item=item[:120], amount_fen=amount) for i, (item, amount) in enumerate(lines)])
+        db.session.add(application)
+        audit.record("microgrant.apply", application, user=user,
+                     summary=f"{org.name} 申报 {title},申请 {yuan(requested)}")
+    return application
+
+
+def applications_query(rnd_id: int, status: str = "", category: str = ""):
+    stmt = (select(Application).where(Application.round_id == rnd_id)
+            .options(selectinload(Application.organization), selectinload(Application.scores),
+                     selectinload(Application.tranches))
+            .order_by(Application.id))
+    if status:
+        stmt = stmt.where(Application.status == status)
+    if category:
+        stmt = stmt.where(Application.category == category)
+    return stmt
+
+
+# -- scoring and deciding -------------------------------------------------------------------------
+
+def score(application: Application, expert, marks: dict, comment: str = "", *, day: date | None = None) -> Score:
+    """An assigned expert scores against the round's criteria, during the review period."""
+    rnd = application.round
+    day = day or today()
+    if not is_expert(rnd.id, expert):
+        raise Conflict("您不是本轮的评审专家")
+    if not rnd.review_from <= day <= rnd.review_until:
+        raise Conflict(f"不在评审期内(评审期 {rnd.review_from} 至 {rnd.review_until})")
+    if application.status != "submitted":
+        raise Conflict("该项目已有决定,不能再评分")
+    clean = {}
+    for criterion in rnd.criteria:
+        value = (marks or {}).get(criterion["name"])
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"请为“{criterion['name']}”打分", field="marks") from None
+        if not 0 <= value <= criterion["max"]:
+            raise ValidationError(f"“{criterion['name']}”的分数应在0到{criterion['max']}之间", field="marks")
+        clean[criterion["name"]] = value
+    with transaction():
+        row = db.session.scalar(select(Score).where(Score.application_id == application.id,
+                                                    Score.expert_id == expert.id)) \
+            or Score(application_id=application.id, expert_id=expert.id)
+        row.marks, row.total, row.comment = clean, sum(clean.values()), (comment or "").strip()
+        db.session.add(row)
+        audit.record("microgrant.score", application, user=expert,
+                     summary=f"{application.title}:{row.total}/{rnd.max_score} 分")
+    return row
+
+
+def _lock_round(round_id: int) -> Round:
+    return db.session.scalar(select(Round).where(Round.id == round_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _lock_application(application_id: int) -> Application:
+    return db.session.scalar(select(Application).where(Application.id == application_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def split(amount_fen: int, percents: list[int]) -> list[int]:
+    """Tranche amounts for `percents`; the last takes the rounding remainder."""
+    parts = [amount_fen * p // 100 for p in percents[:-1]]
+    return parts + [amount_fen - sum(parts)]
+
+
+def decide(application: Application, approve: bool, amount_fen: int | None, note: str, *, user,
+           day: date | None = None) -> Application:
+    """The manager approves a grant (within the budget) or declines.
+
+    Locks the round row first, then the application row, so concurrent decisions on one round
+    queue and each sees the committed sum of the others.
+    """
+    day = day or today()
+    rnd = application.round
+    if day < rnd.review_from:
+        raise Conflict(f"评审期({rnd.review_from})开始后才能决定立项")
+    if approve:
+        if not amount_fen or amount_fen <= 0:
+            raise ValidationError("请填写资助金额", field="amount")
+        if amount_fen > application.requested_fen:
+            raise ValidationError(f"资助金额不能超过申请金额 {yuan(application.requested_fen)}", field="amount")
+        if amount_fen > rnd.max_grant_fen:
+            raise ValidationError(f"资助金额不能超过单个项目上限 {yuan(rnd.max_grant_fen)}", field="amount")
+    with transaction():
+        locked_round = _lock_round(rnd.id)
+        locked = _lock_application(application.id)
+        if locked.status != "submitted":
+            raise Conflict(f"该项目已{locked.status_label},不能重复决定")
+        if approve:
+            if locked_round.committed_fen + amount_fen > locked_round.budget_fen:
+                raise Conflict(f"超出本轮预算:总预算 {yuan(locked_round.budget_fen)},已立项 "
+                               f"{yuan(locked_round.committed_fen)},剩余 {yuan(locked_round.remaining_fen)},"
+                               f"本项目 {yuan(amount_fen)}")
+            locked_round.committed_fen += amount_fen
+            locked.granted_fen = amount_fen
+            locked.tranches = [Tranche(seq=i, amount_fen=part, status="pending")
+                               for i, part in enumerate(split(amount_fen, locked_round.tranche_percents), start=1)]
+        locked.status = "approved" if approve else "rejected"
+        locked.decision_note, locked.decided_by_id, locked.decided_at = (note or "").strip(), user.id, now()
+        audit.record("microgrant.decide", locked, user=user,
+                     summary=f"{locked.title}:{'立项 ' + yuan(amount_fen) if approve else '不予立项'}")
+    return locked
+
+
+# -- tranches and mid-term reviews ----------------------------------------------------------------
+
+def pay(application: Application, seq: int, *, user, day: date | None = None) -> Tranche:
+    """Mark tranche `seq` paid: the first once approved, each later one only after a passed review."""
+    with transaction():
+        locked = _lock_application(application.id)
+        if locked.status != "approved":
+            raise Conflict(f"项目{locked.status_label},不能拨付")
+        tranche = next((t for t in locked.tranches if t.seq == seq), None)
+        if tranche is None:
+            raise ValidationError("没有这一期拨付", field="seq")
+        if tranche.status != "pending":
+            raise Conflict(f"第{seq}期已{tranche.status_label}")
+        if seq > 1:
+            previous = next(t for t in locked.tranches if t.seq == seq - 1)
+            if previous.status != "paid":
+                raise Conflict(f"请先拨付第{seq - 1}期")
+            review = next((r for r in locked.reviews if r.before_seq == seq), None)
+            if review is None or not review.passed:
+                raise Conflict(f"第{seq}期须在中期评估通过后拨付")
+        tranche.status, tranche.paid_on, tranche.paid_by_id = "paid", day or today(), user.id
+        audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}:拨付第{seq}期 {yuan(tranche.amount_fen)}")
+    return tranche
+
+
+def review(application: Application, passed: bool, note: str, *, user) -> Review:
+    """The mid-term review before the next pending tranche; failing it ends the project's funding.
+
+    On failure the pending tranches are cancelled and their amount returns to the round's budget.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("请填写评估意见", field="note")
+    with transaction():
+        locked_round = _lock_round(application.round_id)
+        locked = _lock_application(application.id)
+        if locked.status != "approved":
+            raise Conflict(f"项目{locked.status_label},无需中期评估")
+        upcoming = next((t for t in locked.tranches if t.status == "pending"), None)
+        if upcoming is None or upcoming.seq == 1:
+            raise Conflict("首期拨付后、下一期拨付前才进行中期评估" if upcoming else "已无待拨付的款项")
+        if next(t for t in locked.tranches if t.seq == upcoming.seq - 1).status != "paid":
+            raise Conflict(f"第{upcoming.seq - 1}期尚未拨付")
+        if any(r.before_seq == upcoming.seq for r in locked.reviews):
+            raise Conflict(f"第{upcoming.seq}期前的中期评估已完成")
+        row = Review(application_id=locked.id, before_seq=upcoming.seq, passed=passed, note=note, reviewed_by_id=user.id)
+        locked.reviews.append(row)
+        if not passed:
+            returned = 0
+            for tranche in locked.tranches:
+                if tranche.status == "pending":
+                    tranche.status = "cancelled"
+                    returned += tranche.amount_fen
+            locked.status = "terminated"
+            locked_round.committed_fen -= returned
+        audit.record("microgrant.review", locked, user=user,
+                     summary=f"{locked.title}:第{upcoming.seq}期前中期评估{'通过' if passed else '未通过,终止资助'}")
+    return row
+
+
+# -- reports --------------------------------------------------------------------------------------
+
+def report(rnd: Round) -> dict:
+    """Applications, grants and spending (paid tranches) per category, plus totals (3 queries)."""
+    rows = {c: {"category": c, "applications": 0, "requested_fen": 0, "approved": 0, "granted_fen": 0,
+                "paid_fen": 0} for c in rnd.categories}
+    for category, count, requested in db.session.execute(
+            select(Application.category, func.count(), func.sum(Application.requested_fen))
+            .where(Application.round_id == rnd.id).group_by(Application.category)):
+        row = rows.setdefault(category, {"category": category, "applications": 0, "requested_fen": 0,
+                                         "approved": 0, "granted_fen": 0, "paid_fen": 0})
+        row["applications"], row["requested_fen"] = count, int(requested or 0)
+    # A terminated project keeps what was paid; its grant counts what was not cancelled.
+    for category, status, amount, count in db.session.execute(
+            select(Application.category, Tranche.status, func.sum(Tranche.amount_fen),
+                   func.count(func.distinct(Application.id)))
+            .join(Tranche, Tranche.application_id == Application.id)
+            .where(Application.round_id == rnd.id).group_by(Application.category, Tranche.status)):
+        if status != "cancelled":
+            rows[category]["granted_fen"] += int(amount or 0)
+        if status == "paid":
+            rows[category]["paid_fen"] += int(amount or 0)
+    for category, count in db.session.execute(
+            select(Application.category, func.count()).where(Application.round_id == rnd.id,
+                                                             Application.granted_fen.is_not(None))
+            .group_by(Application.category)):
+        rows[category]["approved"] = count
+    lines = list(rows.values())
+    totals = {key: sum(r[key] for r in lines) for key in ("applications", "requested_fen", "approved", "granted_fen", "paid_fen")}
+    return {"rows": lines, "totals": totals, "budget_fen": rnd.budget_fen, "committed_fen": rnd.committed_fen,
+            "remaining_fen": rnd.remaining_fen}
+
+
+def visible_rounds_query(user, park_ids_enabled):
+    """Rounds the user may see: managers their parks', experts their assigned, organizations' users
+    those open to their organization's park; admins all (within parks where the plugin is on)."""
+    stmt = select(Round).where(Round.park_id.in_(park_ids_enabled or [-1])).order_by(Round.apply_from.desc(), Round.id.desc())
+    if user.role == "admin":
+        return stmt
+    conditions = []
+    if user.role == "manager":
+        conditions.append(Round.park_id.in_(user.park_ids or [-1]))
+    if user.role == "expert":
+        conditions.append(Round.id.in_(select(round_experts.c.round_id).where(round_experts.c.user_id == user.id)))
+    if user.organization_id:
+        org = db.session.get(Organization, user.organization_id)
+        if org is not None:
+            from incubator.parks.models import Park
+            park = db.session.get(Park, org.park_id)
+            ancestors = set()
+            while park is not None:
+                ancestors.add(park.id)
+                park = park.parent
+            conditions.append(Round.park_id.in_(ancestors))
+    if not conditions:
+        return stmt.where(Round.id == -1)
+    from sqlalchemy import or_
+    return stmt.where(or_(*conditions))
