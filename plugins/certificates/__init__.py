@@ -1,1 +1,148 @@
-"""证书 · Certificates: Chinese PDF certificates with public verification."""
+"""证书 · Certificates: Chinese PDF certificates with public verification.
+
+结业证书 when an enrolment completes (the academy plugin's `incubator_enrolment_completed`), 出壳证书
+when an organization moves to `graduated`, and batch issue for a whole offering (its completions
+come from `incubator_certificate_completions`, declared in hookspecs.py). Without the academy plugin
+it still starts and issues graduation certificates. Each hook hands on to the modules beside it.
+"""
+import logging
+import os
+from pathlib import Path
+
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from incubator import hookimpl
+from incubator.ui import NavItem, Panel
+
+from . import hookspecs  # noqa: F401  (the loader adds the hooks this plugin offers)
+
+PLUGIN = "certificates"
+log = logging.getLogger(__name__)
+
+
+@hookimpl
+def incubator_load(app):
+    from . import fonts
+    from .views import bp
+    instance = Path(app.instance_path)
+    env = os.environ
+    app.config.setdefault("CERTIFICATES_DIR", env.get("INCUBATOR_CERTIFICATES_DIR") or str(instance / "certificates"))
+    app.config.setdefault("CERTIFICATES_TEMPLATES_DIR", env.get("INCUBATOR_CERTIFICATE_TEMPLATES_DIR")
+                          or str(instance / "certificate_templates"))
+    app.config.setdefault("CERTIFICATES_REDIS_URL", env.get("INCUBATOR_REDIS_URL") or None)
+    app.config.setdefault("CERTIFICATES_PUBLIC_URL", env.get("INCUBATOR_PUBLIC_URL") or None)
+    app.config.setdefault("CERTIFICATES_ACADEMY", "包河区社区治理学院")
+    app.config.setdefault("CERTIFICATES_VERIFY_RATE_LIMIT", "30 per minute")
+    app.register_blueprint(bp)
+    fonts.check_at_start()
+
+
+@hookimpl
+def incubator_api_blueprints():
+    from .api import blp
+    return [blp]
+
+
+@hookimpl
+def incubator_migration_dirs():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def incubator_cli(cli):
+    from .cli import certificates_group
+    cli.add_command(certificates_group)
+
+
+@hookimpl
+def incubator_permissions():
+    return [("certificate.view", "查看、下载证书"), ("certificate.issue", "颁发、重新颁发证书"),
+            ("certificate.revoke", "撤销证书")]
+
+
+@hookimpl
+def incubator_permission(user, action, resource):
+    """Managers act on their parks' certificates; holders (and their organization) see their own."""
+    if not action.startswith("certificate.") or not getattr(user, "is_authenticated", False):
+        return None
+    if user.role == "manager":
+        if resource is None:
+            return action == "certificate.view"  # lists are scoped to the manager's parks by the query
+        return True if resource.park_id in user.park_ids else None
+    if action == "certificate.view" and resource is not None:
+        if getattr(resource, "user_id", None) == user.id:
+            return True
+        org_id = getattr(resource, "organization_id", None)
+        if org_id is not None and org_id == user.organization_id:
+            return True
+    return None
+
+
+@hookimpl
+def incubator_nav_items(user):
+    from incubator.permissions import can
+    if getattr(user, "is_authenticated", False) and user.role in ("admin", "manager") and can("certificate.view", user=user):
+        return [NavItem("证书", url_for("certificates.index"), order=60)]
+    return [NavItem("证书验证", url_for("certificates.verify_form"), order=90)]
+
+
+@hookimpl
+def incubator_enrolment_completed(enrolment):
+    """Issue the 结业证书 (idempotent: a completion fired twice gives one certificate)."""
+    from incubator.plugins import is_enabled
+    from . import services
+    if not is_enabled(PLUGIN, enrolment.offering.park_id):
+        return
+    try:
+        services.issue_for_completion(enrolment)
+    except Exception:  # the completion is committed; the manager can issue from the offering page
+        from incubator.extensions import db
+        db.session.rollback()
+        log.exception("certificate for enrolment %s not issued", getattr(enrolment, "id", "?"))
+
+
+@hookimpl
+def incubator_transition_done(org, transition):
+    """Issue the 出壳证书 when an organization graduates (the core calls us only if enabled there)."""
+    from . import services
+    if transition.to_stage != "graduated":
+        return
+    try:
+        services.issue_for_graduation(org, transition)
+    except Exception:  # the move is committed; don't stop other plugins' follow-ups. Re-issue from the page.
+        from incubator.extensions import db
+        db.session.rollback()
+        log.exception("graduation certificate for organization %s not issued", org.id)
+
+
+@hookimpl
+def incubator_profile_panels(user):
+    from incubator.plugins import is_enabled
+    from . import services
+    if not getattr(user, "is_authenticated", False):
+        return None
+    certs = [c for c in services.of_user(user) if is_enabled(PLUGIN, c.park_id)]
+    if not certs and user.role != "trainee":
+        return None
+    html = render_template("certificates/profile_panel.html", certificates=certs)
+    return [Panel("我的证书", Markup(html), order=30)]
+
+
+@hookimpl
+def incubator_org_panels(org, user):
+    from incubator.permissions import can
+    from . import services
+    certs = [c for c in services.of_organization(org.id) if can("certificate.view", c, user=user)]
+    if not certs:
+        return None
+    html = render_template("certificates/org_panel.html", certificates=certs,
+                           may_manage=can("certificate.revoke", certs[0], user=user))
+    return [Panel("出壳证书", Markup(html), order=40)]
+
+
+@hookimpl
+def incubator_seed_demo(session, size):
+    """Graduation certificates for a few graduated demo organizations (one batch: fast)."""
+    from . import demo
+    demo.seed(session)

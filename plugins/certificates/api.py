@@ -1,0 +1,197 @@
+"""/api/v1/certificates: list, read, download, revoke, re-issue, batch-issue an offering, verify."""
+import marshmallow as ma
+from flask import abort, send_file, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from incubator.api import BEARER
+from incubator.api.auth import token_required
+from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.extensions import db, limiter
+from incubator.permissions import require
+from incubator.plugins import is_enabled, require_enabled
+
+from . import services
+from .models import KINDS, BatchJob, Certificate
+from .views import _verify_limit, visible_park_ids
+
+PLUGIN = "certificates"
+blp = Blueprint("api_certificates", __name__, url_prefix="/certificates",
+                description="Certificates (结业证书, 出壳证书) and their public verification")
+
+
+class CertificateSchema(ma.Schema):
+    id = ma.fields.Integer()
+    serial = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "verification code (验证码)"})
+    kind = ma.fields.String(metadata={"enum": list(KINDS)})
+    kind_label = ma.fields.String()
+    version = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": ["valid", "revoked", "superseded"]})
+    holder_name = ma.fields.String()
+    user_id = ma.fields.Integer(allow_none=True)
+    organization_id = ma.fields.Integer(allow_none=True)
+    offering_id = ma.fields.Integer(allow_none=True)
+    park = ma.fields.Function(lambda c: c.park.code)
+    data = ma.fields.Dict(metadata={"description": "what the certificate says (course, hours, period …)"})
+    pdf_sha256 = ma.fields.String()
+    pdf_size = ma.fields.Integer()
+    issued_at = ma.fields.DateTime()
+    revoked_at = ma.fields.DateTime(allow_none=True)
+    revoke_reason = ma.fields.String()
+    superseded_by_id = ma.fields.Integer(allow_none=True)
+    pdf_url = ma.fields.Function(lambda c: url_for("api_certificates.get_pdf", cert_id=c.id, _external=True))
+    verify_url = ma.fields.Function(lambda c: url_for("certificates.verify", code=c.code, _external=True))
+    html_url = ma.fields.Function(lambda c: url_for("certificates.detail", cert_id=c.id, _external=True))
+
+
+class VerificationSchema(ma.Schema):
+    """What the public verification shows: no internal ids."""
+
+    serial = ma.fields.String()
+    kind = ma.fields.String()
+    kind_label = ma.fields.String()
+    version = ma.fields.Integer()
+    status = ma.fields.String()
+    holder_name = ma.fields.String()
+    issuer = ma.fields.Function(lambda c: c.park.name)
+    data = ma.fields.Function(lambda c: {k: v for k, v in c.data.items() if k != "uscc"})
+    issued_at = ma.fields.DateTime()
+    revoked_at = ma.fields.DateTime(allow_none=True)
+    revoke_reason = ma.fields.String()
+    superseded_by_serial = ma.fields.Function(lambda c: c.superseded_by.serial if c.superseded_by else None)
+    pdf_sha256 = ma.fields.String()
+
+
+class CertificateQuerySchema(PageQuerySchema):
+    q = ma.fields.String(load_default="", metadata={"description": "holder name or serial"})
+    kind = ma.fields.String(load_default="", validate=ma.validate.OneOf(["", *KINDS]))
+    offering = ma.fields.Integer(load_default=None, allow_none=True)
+
+
+class RevokeSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class ReissueSchema(ma.Schema):
+    holder_name = ma.fields.String(load_default="", validate=ma.validate.Length(max=120),
+                                   metadata={"description": "corrected name; empty: the account's current name"})
+
+
+class JobSchema(ma.Schema):
+    id = ma.fields.Integer()
+    offering_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
+    total = ma.fields.Integer()
+    done = ma.fields.Integer()
+    issued = ma.fields.Integer()
+    percent = ma.fields.Integer()
+    error = ma.fields.String()
+    html_url = ma.fields.Function(lambda j: url_for("certificates.job", job_id=j.id, _external=True))
+
+
+CertificatePageSchema = page_schema(CertificateSchema, "CertificatePage")
+
+
+def _load(cert_id: int, action: str) -> Certificate:
+    cert = db.session.get(Certificate, cert_id) or abort(404, description="证书不存在")
+    require_enabled(PLUGIN, cert.park_id)
+    require(action, cert)
+    return cert
+
+
+@blp.route("")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(CertificateQuerySchema, location="query")
+@blp.response(200, CertificatePageSchema)
+def list_certificates(args):
+    """Current certificates in the parks the caller manages (a trainee: their own)."""
+    if current_user.role in ("admin", "manager"):
+        stmt = services.certificates_query(park_ids=visible_park_ids(current_user), offering_id=args["offering"],
+                                           kind=args["kind"], q=args["q"])
+    else:
+        ids = [c.id for c in services.of_user(current_user) if is_enabled(PLUGIN, c.park_id)]
+        stmt = services.certificates_query(kind=args["kind"], q=args["q"]).where(Certificate.id.in_(ids or [-1]))
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
+
+
+@blp.route("/<int:cert_id>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, CertificateSchema)
+def get_certificate(cert_id):
+    """One certificate."""
+    return _load(cert_id, "certificate.view")
+
+
+@blp.route("/<int:cert_id>/pdf")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, description="the PDF exactly as issued", content_type="application/pdf")
+def get_pdf(cert_id):
+    """The stored PDF, byte for byte as issued."""
+    cert = _load(cert_id, "certificate.view")
+    path = services.pdf_path(cert)
+    if not path.is_file():
+        abort(404, description="证书文件不存在")
+    return send_file(path, mimetype="application/pdf", download_name=cert.filename, max_age=0)
+
+
+@blp.route("/<int:cert_id>/revoke", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(RevokeSchema)
+@blp.response(200, CertificateSchema)
+def revoke_certificate(data, cert_id):
+    """Revoke with a reason (verification then shows it)."""
+    cert = _load(cert_id, "certificate.revoke")
+    return services.revoke(cert, data["reason"], user=current_user)
+
+
+@blp.route("/<int:cert_id>/reissue", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(ReissueSchema)
+@blp.response(201, CertificateSchema)
+def reissue_certificate(data, cert_id):
+    """Issue a new version (new serial and code); the old one becomes superseded."""
+    cert = _load(cert_id, "certificate.issue")
+    return services.reissue(cert, user=current_user, holder_name=data["holder_name"])
+
+
+@blp.route("/offerings/<int:offering_id>/batch", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(202, JobSchema)
+def batch_issue(offering_id):
+    """Queue certificates for every completed enrolment of an offering; poll the job for progress."""
+    ref = services.offering_ref(offering_id)
+    require_enabled(PLUGIN, ref.park_id)
+    require("certificate.issue", ref)
+    return services.start_batch(offering_id, user=current_user)
+
+
+@blp.route("/jobs/<int:job_id>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, JobSchema)
+def get_job(job_id):
+    """A batch job's progress."""
+    job = db.session.get(BatchJob, job_id) or abort(404, description="任务不存在")
+    ref = services.OfferingRef(job.offering_id, job.park_id)
+    require_enabled(PLUGIN, ref.park_id)
+    require("certificate.issue", ref)
+    return job
+
+
+@blp.route("/verify/<code>")
+@limiter.limit(_verify_limit)
+@blp.response(200, VerificationSchema)
+@blp.alt_response(404, description="No certificate has this code")
+def verify_certificate(code):
+    """Public: what the certificate with this verification code certifies, and its status."""
+    cert = services.by_code(code)
+    if cert is None or not is_enabled(PLUGIN, cert.park_id):
+        abort(404, description="未找到该证书")
+    return cert

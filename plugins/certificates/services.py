@@ -1,0 +1,571 @@
+"""The certificates' rules: issue (one, or a whole offering), re-issue, revoke, verify, store.
+
+Used by the hooks, pages, API and CLI alike. A certificate's PDF is rendered once, at issue, stored
+under `CERTIFICATES_DIR` as `<serial>.pdf` with its SHA-256 in the database, and served as stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import secrets
+import zipfile
+from contextlib import nullcontext
+from collections import namedtuple
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from incubator import audit
+from incubator.database import transaction
+from incubator.db_types import utcnow
+from incubator.errors import Conflict, DomainError, ValidationError
+from incubator.extensions import db
+from incubator.parks.models import Park
+from incubator.plugins import hook, hooks_for
+
+from . import fonts, rendering
+from .models import KINDS, SERIAL_PREFIX, BatchJob, Certificate
+
+log = logging.getLogger(__name__)
+PLUGIN = "certificates"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed by hand from paper
+
+# The resource a permission check is made on for an offering-wide action (batch issue, ZIP).
+OfferingRef = namedtuple("OfferingRef", "id park_id")
+
+
+class CertificateError(DomainError):
+    """Issuing refused: template variable missing, font missing, character not drawable (422)."""
+
+    status = 422
+
+
+@dataclass
+class Spec:
+    """What one certificate will say, before it is rendered and stored."""
+
+    kind: str
+    subject: str
+    holder_name: str
+    park: Park
+    data: dict
+    user_id: int | None = None
+    organization_id: int | None = None
+    offering_id: int | None = None
+    enrolment_id: int | None = None
+    version: int = 1
+    supersedes: Certificate | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# -- what a certificate says ----------------------------------------------------------------
+
+def completion_spec(enrolment) -> Spec:
+    """A 结业证书 for a completed enrolment (any object with the academy hook's attributes)."""
+    user = enrolment.user
+    offering = enrolment.offering
+    course = getattr(offering, "course", None)
+    park = getattr(offering, "park", None) or db.session.get(Park, offering.park_id)
+    hours = getattr(enrolment, "hours", None) or getattr(course, "hours", None)
+    start, end = _offering_dates(offering)
+    completed = getattr(enrolment, "completed_at", None)
+    if end is None and completed is not None:
+        end = completed.date() if isinstance(completed, datetime) else completed
+    holder = (getattr(user, "name", "") or getattr(user, "display_name", "") or "").strip()
+    data = {
+        "holder_name": holder,
+        "course_title": getattr(course, "title", None),
+        "course_code": getattr(course, "code", None),
+        "hours": format_hours(hours),
+        "start_date": start.isoformat() if start else None,
+        "end_date": end.isoformat() if end else None,
+        "period": _period(start, end),
+    }
+    return Spec("completion", f"enrolment:{enrolment.id}", holder, park, data, user_id=user.id,
+                offering_id=offering.id, enrolment_id=enrolment.id)
+
+
+def graduation_spec(org, graduated_on: date | None = None) -> Spec:
+    """A 出壳证书 for an organization that moved to `graduated`."""
+    graduated_on = graduated_on or date.today()
+    start = org.incubation_start or _first_admission(org.id)
+    data = {
+        "holder_name": org.name,
+        "organization_name": org.name,
+        "uscc": org.uscc or "",
+        "park_name": org.park.name,
+        "start_date": start.isoformat() if start else None,
+        "end_date": graduated_on.isoformat(),
+        "incubation_period": _period(start, graduated_on) if start else None,
+    }
+    return Spec("graduation", f"organization:{org.id}", org.name, org.park, data, organization_id=org.id)
+
+
+def _first_admission(org_id: int) -> date | None:
+    from incubator.organizations.models import Transition
+    when = db.session.scalar(select(Transition.created_at).where(
+        Transition.organization_id == org_id, Transition.to_stage.in_(("incubating", "virtual")))
+        .order_by(Transition.id).limit(1))
+    return when.date() if when else None
+
+
+def _offering_dates(offering) -> tuple[date | None, date | None]:
+    """The offering's first and last day: its own fields if it has them, else its sessions' dates."""
+    start = _as_date(_first_attr(offering, ("start_date", "starts_on", "start_on", "begins_on", "start")))
+    end = _as_date(_first_attr(offering, ("end_date", "ends_on", "end_on", "finishes_on", "end")))
+    if start is None or end is None:
+        days = []
+        for session in getattr(offering, "sessions", None) or []:
+            day = _as_date(_first_attr(session, ("date", "day", "starts_at", "start_at", "starts_on", "start")))
+            if day:
+                days.append(day)
+        if days:
+            start, end = start or min(days), end or max(days)
+    return start, end
+
+
+def _first_attr(obj, names):
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None and not callable(value):
+            return value
+    return None
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _period(start: date | None, end: date | None) -> str | None:
+    if start and end and start != end:
+        return f"{chinese_date(start)}至{chinese_date(end)}"
+    if start or end:
+        return chinese_date(start or end)
+    return None
+
+
+def format_hours(hours) -> str | None:
+    if hours is None or hours == "":
+        return None
+    value = Decimal(str(hours)).normalize()
+    return f"{value:f}"
+
+
+# -- templates ------------------------------------------------------------------------------
+
+def template_for(kind: str, park: Park) -> tuple[str, str | None]:
+    """(label, source) of the template `park` uses for `kind`: a plugin's hook, a park's file
+    (the park's own, else its parent's …), else the default (source None)."""
+    source = hooks_for([park]).incubator_certificate_template(kind=kind, park=park)
+    if source:
+        return f"hook:{park.code}", source
+    directory = Path(current_app.config["CERTIFICATES_TEMPLATES_DIR"])
+    seen = set()
+    node = park
+    while node is not None and node.id not in seen:
+        seen.add(node.id)
+        path = directory / node.code / f"{kind}.html"
+        if path.is_file():
+            return f"file:{node.code}/{kind}.html", path.read_text(encoding="utf-8")
+        node = node.parent
+    return "default", None
+
+
+def _variables(spec: Spec, serial: str, code: str, issued: date) -> dict:
+    verify_base = verify_base_url()
+    variables = dict(spec.data)
+    variables.update(
+        serial=serial, code=code, kind=spec.kind, kind_label=KINDS[spec.kind], version=spec.version,
+        academy=current_app.config["CERTIFICATES_ACADEMY"], issuer=spec.park.name, seal_text=spec.park.name,
+        park_code=spec.park.code, issue_date=chinese_date(issued), verify_base=verify_base,
+        verify_url=f"{verify_base}/{code}", qr=rendering.qr_svg(f"{verify_base}/{code}"),
+    )
+    variables.update(spec.extra)
+    return variables
+
+
+def verify_base_url() -> str:
+    base = current_app.config.get("CERTIFICATES_PUBLIC_URL")
+    if not base:
+        base = request.host_url if has_request_context() else "http://127.0.0.1:5000/"
+    return base.rstrip("/") + "/certificates/verify"
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def normalize_code(text: str) -> str:
+    raw = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4)) if len(raw) == 16 else raw
+
+
+# -- storage --------------------------------------------------------------------------------
+
+def storage_dir() -> Path:
+    path = Path(current_app.config["CERTIFICATES_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pdf_path(cert: Certificate) -> Path:
+    return storage_dir() / cert.filename
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# -- issuing --------------------------------------------------------------------------------
+
+def _check_issuable(specs: list[Spec]) -> None:
+    try:
+        fonts.require()
+    except fonts.FontMissing as exc:
+        raise CertificateError(str(exc)) from exc
+    for spec in specs:
+        if not spec.holder_name:
+            raise CertificateError("持证人姓名为空,未颁发", field="holder_name")
+        missing = fonts.uncovered(spec.holder_name)
+        if missing:
+            raise CertificateError(f"“{spec.holder_name}”中的“{''.join(missing)}”字没有可用字体,"
+                                   "请安装含该字的字体(如 fonts-noto-cjk-extra)后再颁发", field="holder_name")
+
+
+def issue_many(specs: list[Spec], *, user=None, commit: bool = True) -> list[Certificate]:
+    """Issue several new certificates at once (one document per worker); `commit=False` leaves the
+    commit to the caller (demo data)."""
+    with _executor() as executor:
+        return _issue(specs, user=user, executor=executor, commit=commit)
+
+
+def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) -> list[Certificate]:
+    """Render, store and record `specs` in ONE transaction (callers keep groups small)."""
+    if not specs:
+        return []
+    _check_issuable(specs)
+    written: list[Path] = []
+    try:
+        with (transaction() if commit else nullcontext()):
+            certs, parts = [], []
+            today = date.today()
+            templates = {}
+            for spec in specs:
+                key = (spec.kind, spec.park.id)
+                if key not in templates:
+                    label, source = template_for(spec.kind, spec.park)
+                    templates[key] = (label, _template(spec.kind, source))
+                label, tmpl = templates[key]
+                code = new_code()
+                cert = Certificate(kind=spec.kind, subject=spec.subject, version=spec.version,
+                                   holder_name=spec.holder_name, user_id=spec.user_id,
+                                   organization_id=spec.organization_id, park_id=spec.park.id,
+                                   offering_id=spec.offering_id, enrolment_id=spec.enrolment_id,
+                                   data=spec.data, template=label, serial=code, code=code,
+                                   pdf_sha256="", pdf_size=0, issued_by_id=getattr(user, "id", None))
+                db.session.add(cert)
+                certs.append(cert)
+            db.session.flush()  # ids → serials
+            for spec, cert in zip(specs, certs):
+                cert.serial = f"BH{SERIAL_PREFIX[spec.kind]}{today.year}{cert.id:07d}"
+                variables = _variables(spec, cert.serial, cert.code, today)
+                parts.append(_render_parts(templates[(spec.kind, spec.park.id)][1], variables))
+            files = _render_many(parts, executor)
+            for spec, cert, pdf in zip(specs, certs, files):
+                cert.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+                cert.pdf_size = len(pdf)
+                path = storage_dir() / cert.filename
+                _write(path, pdf)
+                written.append(path)
+                if spec.supersedes is not None:
+                    spec.supersedes.superseded_by_id = cert.id
+                audit.record("certificate.reissue" if spec.supersedes is not None else "certificate.issue", cert,
+                             user=user, summary=f"{cert.kind_label} {cert.serial} {cert.holder_name}",
+                             serial=cert.serial, subject=cert.subject, version=cert.version, sha256=cert.pdf_sha256)
+    except BaseException:
+        for path in written:  # nothing was recorded: leave no orphan files behind
+            path.unlink(missing_ok=True)
+        raise
+    return certs
+
+
+def _template(kind, source):
+    try:
+        return rendering.template(kind, source)
+    except rendering.TemplateProblem as exc:
+        raise CertificateError(str(exc), field="template") from exc
+
+
+def _render_parts(tmpl, variables):
+    try:
+        return rendering.render_parts(tmpl, variables)
+    except rendering.TemplateProblem as exc:
+        raise CertificateError(str(exc), field="template") from exc
+
+
+def _render_many(parts, executor):
+    try:
+        return rendering.render_many(parts, executor=executor)
+    except rendering.TemplateProblem as exc:
+        raise CertificateError(str(exc), field="template") from exc
+
+
+def current_for(subject: str) -> Certificate | None:
+    """The latest version for `subject` (whatever its status)."""
+    return db.session.scalar(select(Certificate).where(Certificate.subject == subject)
+                             .order_by(Certificate.version.desc()).limit(1))
+
+
+def issue_one(spec: Spec, *, user=None) -> tuple[Certificate, bool]:
+    """Issue `spec` unless its subject already has a certificate: (certificate, newly issued?)."""
+    existing = current_for(spec.subject)
+    if existing is not None:
+        return existing, False
+    try:
+        return _issue([spec], user=user)[0], True
+    except Conflict:  # the same completion fired twice at once: the other one won
+        existing = current_for(spec.subject)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def issue_for_completion(enrolment, *, user=None) -> tuple[Certificate, bool]:
+    return issue_one(completion_spec(enrolment), user=user)
+
+
+def issue_for_graduation(org, transition=None, *, user=None) -> tuple[Certificate, bool]:
+    on = transition.created_at.date() if transition is not None and transition.created_at else None
+    user = user or (getattr(transition, "user", None) if transition is not None else None)
+    return issue_one(graduation_spec(org, on), user=user)
+
+
+def reissue(cert: Certificate, *, user, holder_name: str | None = None, reason: str = "") -> Certificate:
+    """A new version of `cert` (e.g. a corrected name); the old one is then shown as superseded."""
+    if cert.superseded_by_id is not None:
+        raise Conflict("该证书已有更新的版本,请对最新版本操作")
+    if cert.revoked_at is not None:
+        raise Conflict("已撤销的证书不能重新颁发")
+    name = (holder_name or "").strip() or _current_holder_name(cert)
+    if len(name) > 120:
+        raise ValidationError("姓名不能超过120字", field="holder_name")
+    data = dict(cert.data, holder_name=name)
+    if cert.kind == "graduation":
+        data["organization_name"] = name
+    spec = Spec(cert.kind, cert.subject, name, cert.park, data, user_id=cert.user_id,
+                organization_id=cert.organization_id, offering_id=cert.offering_id,
+                enrolment_id=cert.enrolment_id, version=cert.version + 1, supersedes=cert)
+    return _issue([spec], user=user)[0]
+
+
+def _current_holder_name(cert: Certificate) -> str:
+    if cert.user is not None:
+        return cert.user.name or cert.user.display_name
+    if cert.organization is not None:
+        return cert.organization.name
+    return cert.holder_name
+
+
+def revoke(cert: Certificate, reason: str, *, user) -> Certificate:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写撤销理由", field="reason")
+    if len(reason) > 500:
+        raise ValidationError("撤销理由不能超过500字", field="reason")
+    if cert.revoked_at is not None:
+        raise Conflict("该证书已撤销")
+    with transaction():
+        cert.revoked_at, cert.revoked_by_id, cert.revoke_reason = utcnow(), user.id, reason
+        audit.record("certificate.revoke", cert, user=user, summary=f"撤销 {cert.serial}:{reason}",
+                     serial=cert.serial, reason=reason)
+    return cert
+
+
+# -- batch issue for an offering ------------------------------------------------------------
+
+def completions(offering_id: int) -> list:
+    """The completed enrolments of an offering, from whichever plugin provides them (the academy)."""
+    result = hook().incubator_certificate_completions(offering_id=offering_id)
+    if result is None:
+        from flask import abort
+        abort(404)
+    return list(result)
+
+
+def offering_ref(offering_id: int, items=None) -> OfferingRef:
+    """The offering as a permission resource: its park comes from its certificates or completions."""
+    park_id = db.session.scalar(select(Certificate.park_id).where(Certificate.offering_id == offering_id).limit(1))
+    if park_id is None:
+        items = completions(offering_id) if items is None else items
+        if items:
+            offering = items[0].offering
+            park_id = getattr(offering, "park_id", None) or offering.park.id
+    if park_id is None:
+        from flask import abort
+        abort(404)
+    return OfferingRef(offering_id, park_id)
+
+
+def start_batch(offering_id: int, *, user) -> BatchJob:
+    """Queue the batch issue for every completed enrolment of the offering; returns the job."""
+    items = completions(offering_id)
+    if not items:
+        raise Conflict("该班次还没有结业的学员")
+    ref = offering_ref(offering_id, items)
+    with transaction():
+        job = BatchJob(offering_id=offering_id, park_id=ref.park_id, total=len(items), created_by_id=user.id)
+        db.session.add(job)
+        audit.record("certificate.batch", job, user=user, summary=f"批量颁发结业证书:班次 {offering_id},{len(items)} 人",
+                     offering_id=offering_id)
+    from . import tasks
+    tasks.enqueue_batch(job.id)
+    db.session.refresh(job)
+    return job
+
+
+def run_batch(job_id: int, progress=None) -> BatchJob:
+    """Do a batch job (in the worker): render the certificates in groups, committing as it goes."""
+    job = db.session.get(BatchJob, job_id)
+    if job is None or job.status in ("done", "running"):
+        return job
+    user = db.session.get(_user_model(), job.created_by_id) if job.created_by_id else None
+    with transaction():
+        job.status, job.started_at, job.done, job.issued = "running", utcnow(), 0, 0
+    try:
+        items = completions(job.offering_id)
+        have = set(db.session.scalars(select(Certificate.subject).where(
+            Certificate.offering_id == job.offering_id)))
+        todo = [completion_spec(e) for e in items if f"enrolment:{e.id}" not in have]
+        already = len(items) - len(todo)
+        with transaction():
+            job.total, job.done = len(items), already
+        if progress:
+            progress(already)
+        group = rendering.CHUNK * rendering.worker_count()
+        with _executor() as executor:
+            for start in range(0, len(todo), group):
+                specs = todo[start:start + group]
+                certs = _issue(specs, user=user, executor=executor)
+                with transaction():
+                    job.done += len(specs)
+                    job.issued += len(certs)
+                if progress:
+                    progress(len(specs))
+        with transaction():
+            job.status, job.finished_at = "done", utcnow()
+            audit.record("certificate.batch_done", job, user=user,
+                         summary=f"班次 {job.offering_id}:新颁发 {job.issued} 张", issued=job.issued)
+    except Exception as exc:
+        db.session.rollback()
+        job = db.session.get(BatchJob, job_id)
+        with transaction():
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        log.exception("certificate batch %s failed", job_id)
+    return job
+
+
+def _user_model():
+    from incubator.users.models import User
+    return User
+
+
+class _executor:
+    """A process pool for one batch (both cores); no pool at all on a one-core machine."""
+
+    def __enter__(self):
+        workers = rendering.worker_count()
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=rendering.mp_context()) if workers > 1 else None
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+def by_code(code: str) -> Certificate | None:
+    code = normalize_code(code)
+    if not code:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code)
+                             .options(selectinload(Certificate.park), selectinload(Certificate.superseded_by)))
+
+
+def latest_version(cert: Certificate) -> Certificate:
+    return current_for(cert.subject) or cert
+
+
+def certificates_query(*, park_ids=None, offering_id=None, kind="", q="", current_only=True):
+    """Certificates, newest first; `park_ids` (None: all) scopes what the viewer may see."""
+    stmt = select(Certificate).options(selectinload(Certificate.park))
+    if park_ids is not None:
+        stmt = stmt.where(Certificate.park_id.in_(park_ids or [-1]))
+    if offering_id:
+        stmt = stmt.where(Certificate.offering_id == offering_id)
+    if kind:
+        stmt = stmt.where(Certificate.kind == kind)
+    if current_only:
+        stmt = stmt.where(Certificate.superseded_by_id.is_(None))
+    q = (q or "").strip()
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Certificate.holder_name.ilike(like, escape="\\") | Certificate.serial.ilike(like, escape="\\"))
+    return stmt.order_by(Certificate.id.desc())
+
+
+def of_user(user) -> list[Certificate]:
+    """A trainee's own certificates, and their organization's graduation certificate (latest versions)."""
+    cond = Certificate.user_id == user.id
+    if getattr(user, "organization_id", None):
+        cond = cond | (Certificate.organization_id == user.organization_id)
+    return list(db.session.scalars(select(Certificate).where(cond, Certificate.superseded_by_id.is_(None))
+                                   .options(selectinload(Certificate.park)).order_by(Certificate.id.desc())))
+
+
+def of_organization(org_id: int) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.organization_id == org_id)
+                                   .order_by(Certificate.version.desc())))
+
+
+def offering_zip(offering_id: int, park_ids=None) -> tuple[io.BytesIO, int]:
+    """All current certificates of an offering as one ZIP (stored, not deflated: PDFs are compressed)."""
+    certs = db.session.scalars(certificates_query(park_ids=park_ids, offering_id=offering_id)).all()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for cert in certs:
+            path = pdf_path(cert)
+            if path.is_file():
+                archive.write(path, f"{cert.serial}-{cert.holder_name}.pdf")
+    buffer.seek(0)
+    return buffer, len(certs)
+
+
+def file_matches(cert: Certificate, data: bytes) -> bool:
+    """Is `data` (an uploaded PDF) exactly the file issued for `cert`?"""
+    return hashlib.sha256(data).hexdigest() == cert.pdf_sha256

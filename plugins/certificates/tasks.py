@@ -1,0 +1,71 @@
+"""Background jobs on a task queue (huey): batch issue runs in a worker, here or on another machine.
+
+Storage: `SqliteHuey` in `<instance>/certificates-queue.db` by default (embedded, one machine);
+`RedisHuey` when `INCUBATOR_REDIS_URL` (config `CERTIFICATES_REDIS_URL`) is set, so workers can run
+on other machines (they need the same database and a shared `CERTIFICATES_DIR`). With
+`CERTIFICATES_QUEUE_IMMEDIATE` (the default under TESTING) a task runs at once, in the caller.
+Start a worker with `incubator certificates worker`.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import current_app, has_app_context
+from huey import RedisHuey, SqliteHuey
+
+QUEUE_NAME = "incubator-certificates"
+_worker_app = None  # the app a worker process runs its tasks in
+
+
+def build(app, *, redis_url: str | None = None, immediate: bool | None = None):
+    """A huey instance for `app`'s configuration, with the plugin's tasks registered on it."""
+    redis_url = redis_url if redis_url is not None else app.config.get("CERTIFICATES_REDIS_URL")
+    immediate = app.config.get("CERTIFICATES_QUEUE_IMMEDIATE", app.testing) if immediate is None else immediate
+    if redis_url:
+        huey = RedisHuey(QUEUE_NAME, url=redis_url, immediate=immediate, results=False)
+    else:
+        huey = SqliteHuey(QUEUE_NAME, filename=os.path.join(app.instance_path, "certificates-queue.db"),
+                          immediate=immediate, results=False)
+    huey.batch_task = huey.task(name="certificates.batch")(_run_batch)
+    return huey
+
+
+def queue(app=None):
+    app = app or current_app._get_current_object()
+    if "certificates_huey" not in app.extensions:
+        app.extensions["certificates_huey"] = build(app)
+    return app.extensions["certificates_huey"]
+
+
+def enqueue_batch(job_id: int) -> None:
+    queue().batch_task(job_id)
+
+
+def _run_batch(job_id: int) -> None:
+    from . import services
+    if has_app_context():  # immediate mode: we are inside the request or command that queued it
+        services.run_batch(job_id)
+        return
+    app = _worker_app
+    if app is None:
+        from incubator import create_app
+        app = _set_worker_app(create_app())
+    with app.app_context():
+        try:
+            services.run_batch(job_id)
+        finally:
+            from incubator.extensions import db
+            db.session.remove()
+
+
+def _set_worker_app(app):
+    global _worker_app
+    _worker_app = app
+    return app
+
+
+def run_worker(app, workers: int = 1) -> None:
+    """Consume batch jobs until interrupted (the `incubator certificates worker` command)."""
+    _set_worker_app(app)
+    consumer = queue(app).create_consumer(workers=workers, worker_type="thread")
+    consumer.run()

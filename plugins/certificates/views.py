@@ -1,0 +1,200 @@
+"""Pages: the manager's list and certificate page, an offering's batch issue, downloads, public verification."""
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_login import current_user, login_required
+
+from incubator.core_hooks import scope_parks
+from incubator.errors import DomainError
+from incubator.extensions import db, limiter
+from incubator.parks.services import all_parks
+from incubator.permissions import can, require
+from incubator.plugins import is_enabled, require_enabled
+
+from . import services
+from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
+from .models import KINDS, BatchJob, Certificate
+
+PLUGIN = "certificates"
+bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
+
+
+def _verify_limit():
+    return current_app.config["CERTIFICATES_VERIFY_RATE_LIMIT"]
+
+
+def visible_park_ids(user) -> list[int]:
+    """Parks whose certificates `user` may list: managed (all for admins) and with the plugin enabled."""
+    allowed = scope_parks(user)
+    return [p.id for p in all_parks() if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+
+
+def load(cert_id: int, action: str) -> Certificate:
+    cert = db.session.get(Certificate, cert_id) or abort(404)
+    require_enabled(PLUGIN, cert.park_id)
+    require(action, cert)
+    return cert
+
+
+@bp.route("")
+@login_required
+def index():
+    require("certificate.view")
+    if current_user.role not in ("admin", "manager"):
+        abort(403)
+    offering = request.args.get("offering", type=int)
+    stmt = services.certificates_query(park_ids=visible_park_ids(current_user), offering_id=offering,
+                                       kind=request.args.get("kind", ""), q=request.args.get("q", ""))
+    page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
+    return render_template("certificates/index.html", page=page, kinds=KINDS, offering=offering)
+
+
+@bp.route("/<int:cert_id>")
+@login_required
+def detail(cert_id):
+    cert = load(cert_id, "certificate.view")
+    versions = db.session.scalars(db.select(Certificate).where(Certificate.subject == cert.subject)
+                                  .order_by(Certificate.version.desc())).all()
+    return render_template("certificates/detail.html", cert=cert, versions=versions,
+                           revoke_form=RevokeForm(), reissue_form=ReissueForm(),
+                           may_revoke=can("certificate.revoke", cert), may_issue=can("certificate.issue", cert))
+
+
+@bp.route("/<int:cert_id>/pdf")
+@login_required
+def download(cert_id):
+    cert = load(cert_id, "certificate.view")
+    path = services.pdf_path(cert)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=request.args.get("inline") is None,
+                     download_name=f"{cert.serial}-{cert.holder_name}.pdf", max_age=0, etag=cert.pdf_sha256)
+
+
+@bp.route("/<int:cert_id>/revoke", methods=["POST"])
+@login_required
+def revoke(cert_id):
+    cert = load(cert_id, "certificate.revoke")
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke(cert, form.reason.data, user=current_user)
+            flash(f"已撤销证书 {cert.serial}", "success")
+        except DomainError as exc:
+            flash(exc.message, "danger")
+    else:
+        _flash_errors(form)
+    return redirect(url_for(".detail", cert_id=cert.id))
+
+
+@bp.route("/<int:cert_id>/reissue", methods=["POST"])
+@login_required
+def reissue(cert_id):
+    cert = load(cert_id, "certificate.issue")
+    form = ReissueForm()
+    if form.validate_on_submit():
+        try:
+            new = services.reissue(cert, user=current_user, holder_name=form.holder_name.data)
+            flash(f"已重新颁发:{new.serial}(第 {new.version} 版),原证书已标记为被取代", "success")
+            return redirect(url_for(".detail", cert_id=new.id))
+        except DomainError as exc:
+            flash(exc.message, "danger")
+    else:
+        _flash_errors(form)
+    return redirect(url_for(".detail", cert_id=cert.id))
+
+
+# -- an offering: batch issue, progress, ZIP -------------------------------------------------
+
+def _offering(offering_id: int, action: str, items=None):
+    ref = services.offering_ref(offering_id, items)
+    require_enabled(PLUGIN, ref.park_id)
+    require(action, ref)
+    return ref
+
+
+@bp.route("/offerings/<int:offering_id>")
+@login_required
+def offering(offering_id):
+    items = services.completions(offering_id)
+    ref = _offering(offering_id, "certificate.view", items)
+    certs = {c.subject: c for c in db.session.scalars(
+        services.certificates_query(offering_id=offering_id))}
+    rows = [(e, certs.get(f"enrolment:{e.id}")) for e in items]
+    jobs = db.session.scalars(db.select(BatchJob).where(BatchJob.offering_id == offering_id)
+                              .order_by(BatchJob.id.desc()).limit(5)).all()
+    return render_template("certificates/offering.html", offering_id=offering_id, rows=rows, jobs=jobs,
+                           form=BatchForm(), may_issue=can("certificate.issue", ref),
+                           issued=sum(1 for _e, c in rows if c is not None))
+
+
+@bp.route("/offerings/<int:offering_id>/batch", methods=["POST"])
+@login_required
+def batch(offering_id):
+    _offering(offering_id, "certificate.issue")
+    form = BatchForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for(".offering", offering_id=offering_id))
+    try:
+        job = services.start_batch(offering_id, user=current_user)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for(".offering", offering_id=offering_id))
+    return redirect(url_for(".job", job_id=job.id))
+
+
+@bp.route("/jobs/<int:job_id>")
+@login_required
+def job(job_id):
+    job = db.session.get(BatchJob, job_id) or abort(404)
+    ref = services.OfferingRef(job.offering_id, job.park_id)
+    require_enabled(PLUGIN, ref.park_id)
+    require("certificate.issue", ref)
+    return render_template("certificates/job.html", job=job)
+
+
+@bp.route("/offerings/<int:offering_id>/zip")
+@login_required
+def offering_zip(offering_id):
+    ref = _offering(offering_id, "certificate.view")
+    if current_user.role not in ("admin", "manager"):
+        abort(403)
+    buffer, count = services.offering_zip(offering_id, park_ids=[ref.park_id])
+    if not count:
+        flash("该班次还没有已颁发的证书", "warning")
+        return redirect(url_for(".offering", offering_id=offering_id))
+    return send_file(buffer, mimetype="application/zip", as_attachment=True,
+                     download_name=f"certificates-offering-{offering_id}.zip")
+
+
+# -- public verification --------------------------------------------------------------------
+
+@bp.route("/verify")
+@limiter.limit(_verify_limit)
+def verify_form():
+    form = VerifyForm(request.args)
+    if request.args.get("code") and form.validate():
+        return redirect(url_for(".verify", code=services.normalize_code(form.code.data)))
+    return render_template("certificates/verify.html", form=form, cert=None, searched=False)
+
+
+@bp.route("/verify/<code>", methods=["GET", "POST"])
+@limiter.limit(_verify_limit)
+def verify(code):
+    cert = services.by_code(code)
+    if cert is not None and not is_enabled(PLUGIN, cert.park_id):
+        cert = None
+    compare = CompareForm()
+    match = None
+    if cert is not None and request.method == "POST" and compare.validate_on_submit():
+        match = services.file_matches(cert, compare.file.data.read(20 * 1024 * 1024))
+    status = 200 if cert is not None else 404
+    latest = services.latest_version(cert) if cert is not None else None
+    return render_template("certificates/verify.html", form=VerifyForm(data={"code": code}), cert=cert,
+                           latest=latest, searched=True, code=code, compare=compare, match=match), status
+
+
+def _flash_errors(form):
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "danger")
