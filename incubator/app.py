@@ -41,7 +41,20 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _register_template_helpers(app)
     _register_error_handlers(app)
+    app.before_request(_reset_request_caches)
     return app
+
+
+def _reset_request_caches() -> None:
+    """Per-request caches kept in `g` start empty for every request.
+
+    `g` belongs to the application context, which a test (or a CLI command) may keep across several
+    requests; the language, the menu and plugin enablement must still be decided per request.
+    """
+    from flask_babel import refresh
+    refresh()
+    g.pop("plugin_enablement", None)
+    g.pop("nav_items", None)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -140,12 +140,12 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
     ids = db.session.scalars(select(Organization.id).order_by(Organization.id)).all()[-size:]
     rows = []
     for org_id, (path, created) in zip(ids, histories):
-        step = max(1, 900 // len(path))
+        span = datetime.combine(today, datetime.min.time()) - created  # spread the history up to today
         previous = None
         for n, stage in enumerate(path):
             rows.append({"organization_id": org_id, "from_stage": previous, "to_stage": stage,
                          "user_id": admin.id if previous else None,
-                         "created_at": created + timedelta(days=n * step // 3, minutes=n),
+                         "created_at": created + span * n / len(path) + timedelta(hours=9),
                          "note": "演示数据" if previous else "提交入园申请"})
             previous = stage
         if len(rows) >= 20000:

@@ -73,7 +73,17 @@ def _tmpdir():
 def app(_tmpdir):
     app = create_app(test_config(_tmpdir))
     reset_schema(app)
+    # While a test holds an application context (the `ctx` fixture), Flask runs the test client's
+    # requests in that same context, so `g` would carry one request's user, locale and plugin
+    # enablement into the next. Start every request with an empty `g`, as in production.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     return app
+
+
+def _fresh_g():
+    from flask import g
+    for key in list(g):
+        g.pop(key, None)
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ def normalize_uscc(value: str | None) -> str | None:
 def phone_error(value: str) -> str | None:
     """None for a mainland mobile (11 digits) or landline (area code + number)."""
     if not PHONE_RE.match((value or "").strip()):
-        return "请填写有效的手机号或固定电话(如 13912345678 或 0551-12345678)"
+        return "请填写有效的手机号或固定电话（如 13912345678 或 0551-12345678）"
     return None
 
 

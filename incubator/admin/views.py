@@ -53,7 +53,7 @@ def park_form(park_id):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash(_("已保存园区:%(name)s", name=saved.name), "success")
+            flash(_("已保存园区：%(name)s", name=saved.name), "success")
             return redirect(url_for(".park_list"))
     return render_template("admin/park_form.html", form=form, park=park)
 
@@ -97,7 +97,7 @@ def user_form(user_id):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash(_("已保存用户:%(name)s", name=saved.username), "success")
+            flash(_("已保存用户：%(name)s", name=saved.username), "success")
             return redirect(url_for(".user_list"))
     return render_template("admin/user_form.html", form=form, target=target)
 

@@ -36,7 +36,7 @@ def token_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            abort(401, description="需要有效的令牌:Authorization: Bearer <token>")
+            abort(401, description="需要有效的令牌：Authorization: Bearer <token>")
         return view(*args, **kwargs)
     return wrapper
 

@@ -105,7 +105,7 @@ def _load_org(org_id: int, action: str = "org.view") -> Organization:
 def _park_or_422(code, field="park"):
     park = parks.by_code(code or "")
     if park is None:
-        raise ValidationError(f"园区不存在:{code}", field=field)
+        raise ValidationError(f"园区不存在：{code}", field=field)
     return park
 
 

@@ -42,7 +42,7 @@ def validate(data: dict, *, existing: Organization | None = None) -> dict:
     if "name" in clean and len(clean["name"]) > 120:
         raise ValidationError("组织名称不能超过120字", field="name")
     if "category" in clean and clean["category"] not in CATEGORIES:
-        raise ValidationError("类别应为:" + "、".join(CATEGORIES), field="category")
+        raise ValidationError("类别应为：" + "、".join(CATEGORIES), field="category")
     if "registration_status" in clean:
         clean["registration_status"] = clean["registration_status"] or "unregistered"
         if clean["registration_status"] not in REGISTRATION_STATUSES:
@@ -96,13 +96,13 @@ def allowed_moves(org: Organization) -> tuple[str, ...]:
 def check_move(org: Organization, to_stage: str, user) -> None:
     """Raise unless `org` may move to `to_stage` now: unknown stage, illegal move, plugin vetoes."""
     if to_stage not in stages.STAGES:
-        raise ValidationError(f"未知阶段:{to_stage}", field="to_stage")
+        raise ValidationError(f"未知阶段：{to_stage}", field="to_stage")
     if not stages.is_legal(org.stage, to_stage):
         raise IllegalMove(f"不能从“{stages.label(org.stage)}”变更为“{stages.label(to_stage)}”")
     reasons = collect(hooks_for([org.park_id]).incubator_transition_check(
         org=org, from_stage=org.stage, to_stage=to_stage, user=user))
     if reasons:
-        raise Vetoed("阶段变更被拒绝:" + ";".join(map(str, reasons)), reasons=[str(r) for r in reasons])
+        raise Vetoed("阶段变更被拒绝：" + ";".join(map(str, reasons)), reasons=[str(r) for r in reasons])
 
 
 def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transition:
@@ -119,7 +119,7 @@ def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transitio
             update(Organization).where(Organization.id == org.id, Organization.stage == from_stage)
             .values(**values).execution_options(synchronize_session=False))
         if result.rowcount != 1:
-            raise Conflict("该组织的阶段刚被他人修改,请刷新后重试")
+            raise Conflict("该组织的阶段刚被他人修改，请刷新后重试")
         transition = Transition(organization_id=org.id, from_stage=from_stage, to_stage=to_stage,
                                 user_id=getattr(user, "id", None), note=(note or "").strip())
         db.session.add(transition)

@@ -65,7 +65,7 @@ def new():
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash(_("已登记:%(name)s", name=org.name), "success")
+            flash(_("已登记：%(name)s", name=org.name), "success")
             return redirect(url_for(".detail", org_id=org.id))
     return render_template("organizations/form.html", form=form, org=None)
 
@@ -127,7 +127,7 @@ def move(org_id):
     except DomainError as exc:
         show_domain_error(form, exc)
         return _render_detail(org, status=exc.status, move_form=form)
-    flash(_("阶段已变更为:%(stage)s", stage=stages.label(org.stage)), "success")
+    flash(_("阶段已变更为：%(stage)s", stage=stages.label(org.stage)), "success")
     return redirect(url_for(".detail", org_id=org.id))
 
 

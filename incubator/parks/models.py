@@ -1,12 +1,13 @@
 """Parks (园区/孵化基地) of the 1+N network."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 
-LEVELS = {"district": "区级", "street": "街道", "community": "社区"}
+LEVELS = {"district": _l("区级"), "street": _l("街道"), "community": _l("社区")}
 
 
 class Park(db.Model):
@@ -29,7 +30,7 @@ class Park(db.Model):
 
     @property
     def level_label(self) -> str:
-        return LEVELS.get(self.level, self.level)
+        return str(LEVELS.get(self.level, self.level))
 
     def __repr__(self) -> str:
         return f"<Park {self.code}>"

@@ -56,7 +56,7 @@ def validate(data: dict, existing: Park | None = None) -> dict:
     if existing is None or "code" in clean:
         code = (clean.get("code") or "").strip()
         if not CODE_RE.match(code):
-            raise ValidationError("代码只能包含小写字母、数字和连字符(2–40位)", field="code")
+            raise ValidationError("代码只能包含小写字母、数字和连字符（2–40位）", field="code")
         taken = select(Park.id).where(Park.code == code)
         if existing is not None:
             taken = taken.where(Park.id != existing.id)

@@ -1,5 +1,5 @@
 """What the public sees: the park directory, the application form, health, language."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, text
@@ -38,7 +38,7 @@ def park_directory():
 def park(code):
     found = parks.by_code(code)
     if found is None:
-        return render_template("errors/error.html", message=_("园区不存在")), 404
+        abort(404, description=_("园区不存在"))
     incubating = db.session.scalar(select(func.count()).where(
         Organization.park_id == found.id, Organization.stage.in_(ACTIVE_STAGES)))
     return render_template("public/park.html", park=found, incubating=incubating)

@@ -22,6 +22,6 @@ class UserForm(FlaskForm):
     role = SelectField(_l("角色"), choices=list(ROLES.items()))
     parks = SelectMultipleField(_l("管理的园区"), coerce=int, description=_l("园区管理员必选"))
     password = PasswordField(_l("密码"), validators=[Optional(), Length(min=8)],
-                             description=_l("新建时必填;编辑时留空表示不修改"))
+                             description=_l("新建时必填；编辑时留空表示不修改"))
     active = BooleanField(_l("启用"), default=True)
     submit = SubmitField(_l("保存"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +14,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..parks.models import Park
 
-ROLES = {"admin": "区级管理员", "manager": "园区管理员", "expert": "专家·督导", "trainee": "学员"}
+ROLES = {"admin": _l("区级管理员"), "manager": _l("园区管理员"), "expert": _l("专家·督导"), "trainee": _l("学员")}
 
 park_managers = Table(
     "park_managers",
@@ -48,7 +49,7 @@ class User(UserMixin, db.Model):
 
     @property
     def role_label(self) -> str:
-        return ROLES.get(self.role, self.role)
+        return str(ROLES.get(self.role, self.role))
 
     @property
     def display_name(self) -> str:

@@ -84,7 +84,7 @@ def incubator_dashboard_widgets(parks, user):
 def incubator_transition_check(org, from_stage, to_stage, user):
     from . import services
     if to_stage == "graduated":
-        return [f"出壳前须提交:{services.DOCUMENTS[kind]}" for kind in services.missing(org.id)]
+        return [f"出壳前须提交：{services.DOCUMENTS[kind]}" for kind in services.missing(org.id)]
 
 
 @hookimpl
@@ -94,7 +94,7 @@ def incubator_transition_done(org, transition):
     if transition.to_stage == "incubating" and transition.from_stage == "reviewing":
         lacking = services.missing(org.id, kinds=tuple(services.DOCUMENTS)[:3])
         if lacking:
-            audit.record("checklist.pending", org, summary="入园时待交材料:" +
+            audit.record("checklist.pending", org, summary="入园时待交材料：" +
                          "、".join(services.DOCUMENTS[k] for k in lacking))
             db.session.commit()
 

@@ -27,7 +27,7 @@ def record(org_id):
     if form.validate_on_submit():
         try:
             services.record(org, form.kind.data, form.received_on.data, form.note.data, user=current_user)
-            flash(f"已登记:{services.DOCUMENTS[form.kind.data]}", "success")
+            flash(f"已登记：{services.DOCUMENTS[form.kind.data]}", "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:

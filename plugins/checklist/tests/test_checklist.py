@@ -10,7 +10,7 @@ def test_graduation_is_vetoed_until_the_certificate_is_on_file(login_as, make_or
     login_as("fangxing-mgr")
     response = client.post(f"/orgs/{org.id}/move", data={"move-to_stage": "graduated", "move-note": "期满"})
     assert response.status_code == 409
-    assert "出壳前须提交:登记证书或备案证明" in response.get_data(as_text=True)
+    assert "出壳前须提交：登记证书或备案证明" in response.get_data(as_text=True)
 
     response = client.post(f"/checklist/orgs/{org.id}", data={
         "kind": "registration_certificate", "received_on": date.today().isoformat(), "note": "原件已核"})
@@ -27,7 +27,7 @@ def test_api_reports_vetoes_as_409_with_reasons(client, api, make_org):
     response = client.post(f"/api/v1/organizations/{org.id}/transitions", json={"to_stage": "graduated"},
                            headers=headers)
     assert response.status_code == 409
-    assert response.get_json()["errors"][0]["message"] == "出壳前须提交:登记证书或备案证明"
+    assert response.get_json()["errors"][0]["message"] == "出壳前须提交：登记证书或备案证明"
 
     response = client.post(f"/api/v1/checklist/organizations/{org.id}", headers=headers,
                            json={"kind": "registration_certificate", "received_on": date.today().isoformat()})
