@@ -42,7 +42,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_handlers(app)
     app.before_request(_reset_request_caches)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def _reset_request_caches() -> None:

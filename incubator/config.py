@@ -69,6 +69,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["DISABLED_PLUGINS"] = _split(env[ENV_PREFIX + "DISABLED_PLUGINS"])
     if env.get(ENV_PREFIX + "RATELIMIT_STORAGE_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = env[ENV_PREFIX + "RATELIMIT_STORAGE_URL"]
+    if env.get(ENV_PREFIX + "SECURE_COOKIES") in ("1", "true", "yes"):  # behind HTTPS
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.config.update(overrides or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if isinstance(app.config["DISABLED_PLUGINS"], str):
