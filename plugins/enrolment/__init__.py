@@ -1,1 +1,100 @@
-"""社区治理学院 · Academy: course catalogue, offerings, enrolment with waitlists, attendance, completion."""
+"""社区治理学院 · Academy: course catalogue, offerings, enrolment with waitlists, attendance, completion.
+
+The hooks below hand on to the modules beside them. The plugin also offers a hook of its own
+(`hookspecs.py`): `incubator_enrolment_completed(enrolment)`, fired after each completion.
+"""
+from pathlib import Path
+
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from incubator import hookimpl
+from incubator.ui import NavItem, Panel, Widget
+
+from . import hookspecs  # noqa: F401  (the loader adds the hooks this plugin offers)
+
+PLUGIN = "enrolment"
+
+
+@hookimpl
+def incubator_load(app):
+    from .views import bp
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def incubator_api_blueprints():
+    from .api import blueprints
+    return blueprints
+
+
+@hookimpl
+def incubator_migration_dirs():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def incubator_permissions():
+    return [("academy.manage", "排班、审核报名、移出学员(本园区班次)"),
+            ("academy.teach", "查看名单、记录考勤、打印签到表(本园区或自己授课的班次)"),
+            ("academy.report", "查看学院报名与结业统计")]
+
+
+@hookimpl
+def incubator_permission(user, action, resource):
+    """Managers run their own parks' offerings; an offering's instructor takes its attendance."""
+    from .permissions import decide
+    return decide(user, action, resource)
+
+
+@hookimpl
+def incubator_nav_items(user):
+    items = [NavItem("课程", url_for("enrolment.catalogue"), order=30)]
+    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+    if role in ("admin", "manager"):
+        items.append(NavItem("班次管理", url_for("enrolment.manage"), order=31))
+        items.append(NavItem("学院统计", url_for("enrolment.reports"), order=32))
+    elif role == "expert":
+        items.append(NavItem("我的授课", url_for("enrolment.manage"), order=31))
+    if role in ("trainee", "expert"):
+        items.append(NavItem("我的学习", url_for("enrolment.my"), order=33))
+    return items
+
+
+@hookimpl
+def incubator_profile_panels(user):
+    from . import services
+    from .views import enabled_park_ids
+    enabled = set(enabled_park_ids())
+    enrolments = [e for e in services.my_enrolments(user) if e.offering.park_id in enabled]
+    if not enrolments and user.role not in ("trainee",):
+        return None
+    total, per_year = services.hours_by_year(user)
+    html = render_template("enrolment/profile_panel.html", enrolments=enrolments[:5], total=total, per_year=per_year,
+                           positions=services.waitlist_positions(enrolments), more=len(enrolments) > 5)
+    return [Panel("我的学习", Markup(html), order=20)]
+
+
+@hookimpl
+def incubator_dashboard_widgets(parks, user):
+    from incubator.permissions import can
+    from incubator.plugins import is_enabled
+    from . import services
+    park_ids = [p.id for p in parks if is_enabled(PLUGIN, p) and can("academy.manage", p, user=user)]
+    if not park_ids:
+        return None
+    rows = services.upcoming(park_ids)
+    html = render_template("enrolment/widget.html", rows=rows, seats_taken=services.seats_taken)
+    return [Widget("近期班次", Markup(html), order=30)]
+
+
+@hookimpl
+def incubator_cli(cli):
+    from .cli import courses_group
+    cli.add_command(courses_group)
+
+
+@hookimpl
+def incubator_seed_demo(session, size):
+    from .demo import seed
+    seed(session, size)

@@ -1,0 +1,90 @@
+"""WTForms forms of the academy: scheduling, enrolling, importing, attendance, signing up."""
+import re
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField,
+                     SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
+
+from incubator.forms import phone_validator
+
+SESSION_LINE = re.compile(
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})\s*[-–~至]\s*(\d{1,2}:\d{2})\s*(.*)$")
+
+
+def parse_sessions(text: str) -> list[tuple[datetime, datetime, str]]:
+    """Lines "2026-12-03 09:00-12:00 主题" (Beijing time) → [(start, end, topic)]; raises FieldError by line."""
+    sessions = []
+    for n, line in enumerate((text or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        match = SESSION_LINE.match(line)
+        if not match:
+            raise FieldError(f"第{n}行格式应为“2026-12-03 09:00-12:00 主题”")
+        day, start, end, topic = match.groups()
+        try:
+            starts = datetime.strptime(f"{day} {start}", "%Y-%m-%d %H:%M")
+            ends = datetime.strptime(f"{day} {end}", "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise FieldError(f"第{n}行的日期或时间不存在")
+        if ends <= starts:
+            raise FieldError(f"第{n}行的结束时间应晚于开始时间")
+        sessions.append((starts, ends, topic.strip()))
+    if not sessions:
+        raise FieldError("请至少安排一次课")
+    return sessions
+
+
+def format_sessions(sessions, to_local) -> str:
+    return "\n".join(f"{to_local(s.starts_at):%Y-%m-%d %H:%M}-{to_local(s.ends_at):%H:%M} {s.topic}".rstrip()
+                     for s in sessions)
+
+
+class OfferingForm(FlaskForm):
+    course = SelectField("课程", coerce=int)
+    park = SelectField("园区", coerce=int)
+    title = StringField("班次名称", validators=[Optional(), Length(max=120)], description="如“2026年第2期”")
+    venue = StringField("上课地点", validators=[DataRequired(), Length(max=200)])
+    instructor = SelectField("授课讲师(专家)", coerce=int)
+    capacity = IntegerField("容量(人)", validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    enrol_opens_at = DateTimeLocalField("报名开始", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    enrol_closes_at = DateTimeLocalField("报名截止", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    requires_approval = BooleanField("报名需要审核")
+    sessions = TextAreaField("课次安排", validators=[DataRequired()], render_kw={"rows": 5},
+                             description="每行一次课:2026-12-03 09:00-12:00 主题(北京时间)")
+    description = TextAreaField("说明", validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
+    submit = SubmitField("保存")
+
+    def validate_sessions(self, field):
+        self.parsed_sessions = parse_sessions(field.data)
+
+
+class EnrolOneForm(FlaskForm):
+    person = StringField("学员用户名或手机号", validators=[DataRequired(), Length(max=80)])
+    submit = SubmitField("报名")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("名单文件(.xlsx 或 .csv)", validators=[
+        FileRequired(), FileAllowed(["xlsx", "csv"], "只接受 .xlsx 或 .csv 文件")])
+    submit = SubmitField("导入")
+
+
+class DecisionForm(FlaskForm):
+    """Approve / reject / remove / cancel buttons: only a CSRF token and an optional note."""
+
+    note = StringField("说明", validators=[Optional(), Length(max=300)])
+
+
+class SignupForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(), Length(min=3, max=80)],
+                           description="3–80位字母、数字或 _.@-,登录时使用")
+    name = StringField("姓名", validators=[DataRequired(), Length(max=80)])
+    phone = StringField("手机号", validators=[DataRequired(), phone_validator])
+    organization = StringField("所在单位/社会组织(可不填)", validators=[Optional(), Length(max=120)])
+    password = PasswordField("密码", validators=[DataRequired(), Length(min=8, max=128)])
+    confirm = PasswordField("确认密码", validators=[DataRequired(), EqualTo("password", "两次输入的密码不一致")])
+    submit = SubmitField("注册")

@@ -1,0 +1,735 @@
+"""The academy's rules: scheduling offerings, enrolment with a waitlist, attendance, completion, reports.
+
+Every write that depends on how many seats are taken runs inside one transaction that first locks
+the offering's row (`SELECT … FOR UPDATE`), so concurrent enrolments on PostgreSQL queue behind
+each other and capacity is never exceeded; SQLite serializes writers anyway. The waitlist order is a
+per-offering sequence (`waitlist_seq`) handed out under that lock, with a unique constraint, so
+positions are 1…n without gaps or repeats: a position is the rank of the sequence among the people
+still waiting.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from incubator import audit
+from incubator.database import transaction
+from incubator.db_types import utcnow
+from incubator.errors import Conflict, ValidationError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.users.models import User
+
+from .models import (ACTIVE, ATTENDANCE, ATTENDED, SEATED, STATUSES, Attendance, Course, Enrolment, Offering,
+                     Session, TraineeProfile)
+
+log = logging.getLogger(__name__)
+PLUGIN = "enrolment"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # what people type and read; the database keeps naive UTC like the core
+
+
+def to_utc(local: datetime) -> datetime:
+    """A wall-clock time in Beijing time → naive UTC for storage."""
+    return local.replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def to_local(utc: datetime) -> datetime:
+    return utc.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+# -- courses ---------------------------------------------------------------------------------
+
+def catalogue_query(q: str = "", category: str = ""):
+    stmt = select(Course).where(Course.active.is_(True)).order_by(Course.code)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(Course.title.ilike(like) | Course.code.ilike(like) | Course.summary.ilike(like))
+    if category:
+        stmt = stmt.where(Course.category == category)
+    return stmt
+
+
+def categories() -> list[str]:
+    return list(db.session.scalars(select(Course.category).where(Course.active.is_(True))
+                                   .distinct().order_by(Course.category)))
+
+
+def course_by_code(code: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.code == code))
+
+
+# -- offerings -------------------------------------------------------------------------------
+
+OFFERING_FIELDS = ("title", "venue", "capacity", "enrol_opens_at", "enrol_closes_at", "requires_approval",
+                   "description")
+
+
+def offerings_query(park_ids=None, course_id=None, upcoming=False):
+    """Offerings in `park_ids` (None: every park), soonest first."""
+    stmt = select(Offering).options(selectinload(Offering.instructor))
+    if park_ids is not None:
+        stmt = stmt.where(Offering.park_id.in_(park_ids or [-1]))
+    if course_id:
+        stmt = stmt.where(Offering.course_id == course_id)
+    if upcoming:
+        stmt = stmt.where((Offering.starts_at >= utcnow()) | Offering.starts_at.is_(None))
+    return stmt.order_by(Offering.starts_at.desc().nulls_last() if not upcoming else Offering.starts_at,
+                         Offering.id.desc())
+
+
+def _validate_offering(data: dict, existing: Offering | None = None) -> None:
+    capacity = data.get("capacity", existing.capacity if existing else None)
+    if not isinstance(capacity, int) or capacity < 1 or capacity > 10000:
+        raise ValidationError("容量应为 1–10000 的整数", field="capacity")
+    opens = data.get("enrol_opens_at", existing.enrol_opens_at if existing else None)
+    closes = data.get("enrol_closes_at", existing.enrol_closes_at if existing else None)
+    if opens is None or closes is None:
+        raise ValidationError("请填写报名开始和截止时间", field="enrol_opens_at")
+    if closes <= opens:
+        raise ValidationError("报名截止时间应晚于开始时间", field="enrol_closes_at")
+    instructor = data.get("instructor")
+    if instructor is not None and instructor.role != "expert":
+        raise ValidationError("授课讲师应为专家账号", field="instructor")
+    sessions = data.get("sessions")
+    if sessions is not None:
+        if not sessions:
+            raise ValidationError("请至少安排一次课", field="sessions")
+        for n, (starts, ends, _topic) in enumerate(sessions, 1):
+            if ends <= starts:
+                raise ValidationError(f"第{n}次课的结束时间应晚于开始时间", field="sessions")
+        if len({s[0] for s in sessions}) != len(sessions):
+            raise ValidationError("两次课的开始时间相同", field="sessions")
+
+
+def create_offering(data: dict, *, user) -> Offering:
+    """Schedule an offering. data: course, park, instructor (User|None), sessions [(start, end, topic)], OFFERING_FIELDS."""
+    if data.get("course") is None or not data["course"].active:
+        raise ValidationError("请选择目录中的课程", field="course")
+    if data.get("park") is None:
+        raise ValidationError("请选择园区", field="park")
+    _validate_offering(data)
+    with transaction():
+        offering = Offering(course=data["course"], park=data["park"], instructor=data.get("instructor"),
+                            created_by_id=user.id, **{k: data.get(k) for k in OFFERING_FIELDS if k in data})
+        offering.title = offering.title or ""
+        offering.venue = offering.venue or ""
+        offering.description = offering.description or ""
+        _set_sessions(offering, data["sessions"])
+        db.session.add(offering)
+        audit.record("academy.offering.create", offering, user=user,
+                     summary=f"{offering.park.name}:{offering.display_title}(容量 {offering.capacity})")
+    return offering
+
+
+def update_offering(offering: Offering, data: dict, *, user) -> tuple[Offering, list[Enrolment]]:
+    """Change an offering; a raised capacity promotes from the waitlist at once. Returns (offering, promoted)."""
+    _validate_offering(data, existing=offering)
+    with transaction():
+        offering = _lock(offering.id)
+        seated = _seated(offering.id)
+        if "capacity" in data and data["capacity"] < seated:
+            raise Conflict(f"容量不能小于已报名人数({seated})", field="capacity")
+        changed = sorted(k for k in OFFERING_FIELDS if k in data and getattr(offering, k) != data[k])
+        for key in OFFERING_FIELDS:
+            if key in data and data[key] is not None:
+                setattr(offering, key, data[key])
+        if "instructor" in data and offering.instructor_id != getattr(data["instructor"], "id", None):
+            offering.instructor = data["instructor"]
+            changed.append("instructor")
+        if data.get("sessions") is not None:
+            _replace_sessions(offering, data["sessions"])
+            changed.append("sessions")
+        promoted = _promote(offering, user=user)
+        audit.record("academy.offering.edit", offering, user=user, summary=offering.display_title, changed=changed,
+                     promoted=[e.user_id for e in promoted])
+    return offering, promoted
+
+
+def _set_sessions(offering: Offering, sessions) -> None:
+    offering.sessions = [Session(starts_at=s, ends_at=e, topic=(t or "")[:200]) for s, e, t in sorted(sessions)]
+    offering.starts_at = min(s for s, _e, _t in sessions)
+
+
+def _replace_sessions(offering: Offering, sessions) -> None:
+    """Keep sessions whose start did not change (their attendance with them); add and drop the rest.
+
+    A session that already has attendance cannot be dropped.
+    """
+    wanted = {starts: (ends, (topic or "")[:200]) for starts, ends, topic in sessions}
+    kept = []
+    for session in list(offering.sessions):
+        if session.starts_at in wanted:
+            session.ends_at, session.topic = wanted.pop(session.starts_at)
+            kept.append(session)
+        elif db.session.scalar(select(func.count()).select_from(Attendance)
+                               .where(Attendance.session_id == session.id)):
+            raise Conflict(f"{to_local(session.starts_at):%Y-%m-%d %H:%M} 的课已有考勤记录,不能删除", field="sessions")
+    offering.sessions = kept + [Session(starts_at=s, ends_at=e, topic=t) for s, (e, t) in wanted.items()]
+    offering.starts_at = min(s for s, _e, _t in sessions)
+
+
+def has_started(offering: Offering, now: datetime | None = None) -> bool:
+    return offering.starts_at is not None and offering.starts_at <= (now or utcnow())
+
+
+def window_open(offering: Offering, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return offering.enrol_opens_at <= now <= offering.enrol_closes_at
+
+
+# -- enrolment -------------------------------------------------------------------------------
+
+def _lock(offering_id: int) -> Offering:
+    """Lock the offering's row for the rest of the transaction and return it freshly loaded.
+
+    `of=Offering` keeps the lock off the joined course and park rows, so enrolments in different
+    offerings never wait for each other.
+    """
+    return db.session.scalars(select(Offering).where(Offering.id == offering_id)
+                              .with_for_update(of=Offering)
+                              .execution_options(populate_existing=True)).one()
+
+
+def _seated(offering_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Enrolment).where(
+        Enrolment.offering_id == offering_id, Enrolment.status.in_(SEATED)))
+
+
+def _next_waitlist_seq(offering_id: int) -> int:
+    return (db.session.scalar(select(func.max(Enrolment.waitlist_seq))
+                              .where(Enrolment.offering_id == offering_id)) or 0) + 1
+
+
+def _seat_or_waitlist(offering: Offering, enrolment: Enrolment, now: datetime) -> None:
+    """Give a seat if one is free, else the end of the waitlist (the offering is locked)."""
+    if _seated(offering.id) < offering.capacity:
+        enrolment.status = "enrolled"
+    else:
+        enrolment.status = "waitlisted"
+        enrolment.waitlist_seq = _next_waitlist_seq(offering.id)
+        enrolment.waitlisted_at = now
+
+
+def missing_prerequisites(course: Course, person: User) -> list[str]:
+    """Titles of the prerequisite courses `person` has not completed."""
+    codes = course.prerequisite_codes
+    if not codes:
+        return []
+    done = set(db.session.scalars(
+        select(Course.code).join(Offering, Offering.course_id == Course.id)
+        .join(Enrolment, Enrolment.offering_id == Offering.id)
+        .where(Enrolment.user_id == person.id, Enrolment.status == "completed", Course.code.in_(codes))))
+    titles = dict(db.session.execute(select(Course.code, Course.title).where(Course.code.in_(codes))).all())
+    return [titles.get(code, code) for code in codes if code not in done]
+
+
+def enrol(offering: Offering, person: User, *, by: User, as_manager: bool = False, note: str = "") -> Enrolment:
+    """Enrol `person` (by themselves, or by a manager: `as_manager` skips the window and the approval).
+
+    Returns the enrolment: `enrolled` with a seat, `waitlisted` when full, `pending` when the
+    offering needs approval. 409 when the person is already in (or was refused), or the window is closed.
+    """
+    with transaction():
+        enrolment = _enrol_locked(_lock(offering.id), person, by=by, as_manager=as_manager, note=note)
+    return enrolment
+
+
+def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: bool, note: str = "") -> Enrolment:
+    now = utcnow()
+    if not as_manager:
+        if not offering.course.active:
+            raise Conflict("该课程已下架,不再接受报名")
+        if now < offering.enrol_opens_at:
+            raise Conflict("报名尚未开始")
+        if now > offering.enrol_closes_at:
+            raise Conflict("报名已截止")
+        if lacking := missing_prerequisites(offering.course, person):
+            raise Conflict("请先修完先修课程:" + "、".join(lacking))
+    existing = db.session.scalar(select(Enrolment).where(Enrolment.offering_id == offering.id,
+                                                         Enrolment.user_id == person.id))
+    if existing is not None and existing.status in ACTIVE:
+        raise Conflict(f"{person.display_name} 已报名该班次({existing.status_label}),不能重复报名")
+    if existing is not None and existing.status in ("rejected", "removed") and not as_manager:
+        raise Conflict("您的报名已被管理员处理(未通过或移出),如需重新报名请联系园区管理员")
+    enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id)
+    enrolment.offering, enrolment.user = offering, person
+    enrolment.note = (note or "")[:300]
+    enrolment.decided_at = enrolment.promoted_at = None
+    if offering.requires_approval and not as_manager:
+        enrolment.status = "pending"
+    else:
+        _seat_or_waitlist(offering, enrolment, now)
+        if as_manager and offering.requires_approval:
+            enrolment.decided_at = now
+    db.session.add(enrolment)
+    db.session.flush()
+    audit.record("academy.enrol", enrolment, user=by,
+                 summary=f"{person.display_name} 报名 {offering.display_title}:{enrolment.status_label}",
+                 offering_id=offering.id, status=enrolment.status)
+    return enrolment
+
+
+def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
+    """Approve a pending enrolment: a seat if one is free, else the waitlist."""
+    with transaction():
+        offering = _lock(enrolment.offering_id)
+        db.session.refresh(enrolment)
+        if enrolment.status != "pending":
+            raise Conflict(f"只能审核待审核的报名(当前:{enrolment.status_label})")
+        now = utcnow()
+        _seat_or_waitlist(offering, enrolment, now)
+        enrolment.decided_at = now
+        audit.record("academy.approve", enrolment, user=by,
+                     summary=f"通过 {enrolment.user.display_name} 的报名:{enrolment.status_label}")
+    return enrolment
+
+
+def reject(enrolment: Enrolment, *, by: User, note: str = "") -> Enrolment:
+    with transaction():
+        _lock(enrolment.offering_id)
+        db.session.refresh(enrolment)
+        if enrolment.status != "pending":
+            raise Conflict(f"只能拒绝待审核的报名(当前:{enrolment.status_label})")
+        enrolment.status, enrolment.decided_at, enrolment.note = "rejected", utcnow(), (note or "")[:300]
+        audit.record("academy.reject", enrolment, user=by, summary=f"未通过 {enrolment.user.display_name} 的报名",
+                     note=note)
+    return enrolment
+
+
+def cancel(enrolment: Enrolment, *, by: User) -> tuple[Enrolment, list[Enrolment]]:
+    """The trainee cancels before the offering starts; a freed seat goes to the waitlist at once."""
+    return _leave(enrolment, by=by, status="cancelled", before_start_only=True)
+
+
+def remove(enrolment: Enrolment, *, by: User, note: str = "") -> tuple[Enrolment, list[Enrolment]]:
+    """A manager removes someone (any time before completion); a freed seat goes to the waitlist."""
+    return _leave(enrolment, by=by, status="removed", before_start_only=False, note=note)
+
+
+def _leave(enrolment, *, by, status, before_start_only, note=""):
+    with transaction():
+        offering = _lock(enrolment.offering_id)
+        db.session.refresh(enrolment)
+        if enrolment.status not in ("pending", "enrolled", "waitlisted"):
+            raise Conflict(f"该报名当前为“{enrolment.status_label}”,不能{STATUSES[status][1:]}")
+        if before_start_only and has_started(offering):
+            raise Conflict("班次已开课,不能自行取消;请联系园区管理员")
+        enrolment.status, enrolment.decided_at = status, utcnow()
+        if note:
+            enrolment.note = note[:300]
+        db.session.flush()
+        promoted = _promote(offering, user=by)
+        audit.record(f"academy.{'cancel' if status == 'cancelled' else 'remove'}", enrolment, user=by,
+                     summary=f"{enrolment.user.display_name} {STATUSES[status]}:{offering.display_title}",
+                     promoted=[e.user_id for e in promoted])
+    return enrolment, promoted
+
+
+def _promote(offering: Offering, *, user) -> list[Enrolment]:
+    """Fill free seats from the head of the waitlist (the offering is locked). Returns those promoted."""
+    free = offering.capacity - _seated(offering.id)
+    if free <= 0:
+        return []
+    waiting = db.session.scalars(select(Enrolment).where(
+        Enrolment.offering_id == offering.id, Enrolment.status == "waitlisted")
+        .order_by(Enrolment.waitlist_seq).limit(free)).all()
+    now = utcnow()
+    for enrolment in waiting:
+        enrolment.status, enrolment.promoted_at = "enrolled", now
+        audit.record("academy.promote", enrolment, user=user,
+                     summary=f"{enrolment.user.display_name} 由候补转为正式学员:{offering.display_title}")
+    db.session.flush()
+    return list(waiting)
+
+
+def waitlist_positions(enrolments) -> dict[int, int]:
+    """{enrolment id: waitlist position (1 = next)} for the waitlisted among `enrolments` (one query)."""
+    waiting = [e for e in enrolments if e.status == "waitlisted"]
+    if not waiting:
+        return {}
+    rank = func.row_number().over(partition_by=Enrolment.offering_id, order_by=Enrolment.waitlist_seq)
+    ranked = (select(Enrolment.id, rank.label("position"))
+              .where(Enrolment.offering_id.in_({e.offering_id for e in waiting}), Enrolment.status == "waitlisted")
+              .subquery())
+    wanted = {e.id for e in waiting}
+    return {row.id: row.position for row in db.session.execute(select(ranked)) if row.id in wanted}
+
+
+def roster(offering: Offering) -> list[Enrolment]:
+    """Everyone who ever enrolled in the offering, seated first, then waiting, then the rest."""
+    order = case({"enrolled": 0, "completed": 0, "pending": 1, "waitlisted": 2}, value=Enrolment.status, else_=3)
+    return list(db.session.scalars(
+        select(Enrolment).where(Enrolment.offering_id == offering.id)
+        .options(joinedload(Enrolment.user).joinedload(User.organization), selectinload(Enrolment.attendance))
+        .order_by(order, Enrolment.waitlist_seq, Enrolment.id)))
+
+
+def seated_roster(offering: Offering) -> list[Enrolment]:
+    return [e for e in roster(offering) if e.status in SEATED]
+
+
+def counts(offering_ids) -> dict[int, dict[str, int]]:
+    """{offering id: {status: n}} in one query."""
+    result: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for offering_id, status, n in db.session.execute(
+            select(Enrolment.offering_id, Enrolment.status, func.count())
+            .where(Enrolment.offering_id.in_(list(offering_ids) or [-1]))
+            .group_by(Enrolment.offering_id, Enrolment.status)):
+        result[offering_id][status] = n
+    return result
+
+
+def seats_taken(c: dict[str, int]) -> int:
+    return sum(c.get(s, 0) for s in SEATED)
+
+
+# -- attendance and completion ---------------------------------------------------------------
+
+def required_sessions(course: Course, n_sessions: int) -> int:
+    """How many sessions must be attended to complete (at least one)."""
+    return max(1, math.ceil(course.min_attendance * n_sessions / 100 - 1e-9))
+
+
+def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> list[Enrolment]:
+    """Record attendance at `session` ({enrolment id: status}); returns enrolments that completed by it.
+
+    Only seated people can be marked. Changing a completed trainee's record so that the completion
+    rule no longer holds is refused: a completion (and its certificate) stands on its attendance.
+    """
+    for enrolment_id, status in marks.items():
+        if status not in ATTENDANCE:
+            raise ValidationError(f"考勤状态应为 {'、'.join(ATTENDANCE)}", field="status")
+    with transaction():
+        offering = _lock(session.offering_id)
+        if session.starts_at > utcnow() + timedelta(hours=12):
+            raise Conflict("这次课尚未开始,不能提前记录考勤")
+        seated = {e.id: e for e in seated_roster(offering)}
+        unknown = [eid for eid in marks if eid not in seated]
+        if unknown:
+            raise ValidationError(f"这些报名不在该班次的正式名单中:{', '.join(map(str, unknown))}", field="enrolment_id")
+        existing = {a.enrolment_id: a for a in db.session.scalars(
+            select(Attendance).where(Attendance.session_id == session.id))}
+        changed, by_id, session_id = 0, by.id, session.id  # read before adding rows: no autoflush of half-made rows
+        for enrolment_id, status in marks.items():
+            row = existing.get(enrolment_id)
+            if row is None:
+                db.session.add(Attendance(session_id=session_id, enrolment_id=enrolment_id, status=status,
+                                          recorded_by_id=by_id))
+                changed += 1
+            elif row.status != status:
+                row.status, row.recorded_by_id = status, by_id
+                changed += 1
+        db.session.flush()
+        completed = _complete_eligible(offering, by=by)
+        audit.record("academy.attendance", session, user=by,
+                     summary=f"{offering.display_title} {to_local(session.starts_at):%Y-%m-%d} 考勤 {len(marks)} 人",
+                     changed=changed, completed=[e.id for e in completed])
+    fire_completed(completed)
+    return completed
+
+
+def attendance_tally(offering: Offering) -> dict[int, dict[str, int]]:
+    """{enrolment id: {attendance status: n}} for the offering, in one query."""
+    tally: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for enrolment_id, status, n in db.session.execute(
+            select(Attendance.enrolment_id, Attendance.status, func.count())
+            .join(Session, Session.id == Attendance.session_id)
+            .where(Session.offering_id == offering.id)
+            .group_by(Attendance.enrolment_id, Attendance.status)):
+        tally[enrolment_id][status] = n
+    return tally
+
+
+def _complete_eligible(offering: Offering, *, by: User, final: bool = False) -> list[Enrolment]:
+    """Complete the seated who meet the rule (the offering is locked).
+
+    Someone completes once the rule holds and either every session has a record for them, the last
+    session has begun, or a manager closes the offering (`final`).
+    """
+    n_sessions = len(offering.sessions)
+    if not n_sessions:
+        return []
+    needed = required_sessions(offering.course, n_sessions)
+    tally = attendance_tally(offering)
+    last_started = max(s.starts_at for s in offering.sessions) <= utcnow()
+    now, done = utcnow(), []
+    broken = []
+    for enrolment in seated_roster(offering):
+        attended = sum(tally[enrolment.id].get(s, 0) for s in ATTENDED)
+        recorded = sum(tally[enrolment.id].values())
+        if enrolment.status == "completed":
+            if attended < needed:
+                broken.append(enrolment.user.display_name)
+            continue
+        if attended >= needed and (final or last_started or recorded >= n_sessions):
+            enrolment.status, enrolment.completed_at = "completed", now
+            enrolment.hours = offering.course.hours
+            audit.record("academy.complete", enrolment, user=by,
+                         summary=f"{enrolment.user.display_name} 结业:{offering.display_title},{enrolment.hours} 学时")
+            done.append(enrolment)
+    if broken:
+        raise Conflict("已结业学员的出勤不能改到低于结业要求:" + "、".join(broken))
+    db.session.flush()
+    return done
+
+
+def close_offering(offering: Offering, *, by: User) -> list[Enrolment]:
+    """结业评定: after the last session has begun, complete everyone who meets the rule."""
+    with transaction():
+        offering = _lock(offering.id)
+        if not offering.sessions or max(s.starts_at for s in offering.sessions) > utcnow():
+            raise Conflict("最后一次课开始后才能进行结业评定")
+        completed = _complete_eligible(offering, by=by, final=True)
+        audit.record("academy.close", offering, user=by, summary=f"结业评定:{offering.display_title}",
+                     completed=[e.id for e in completed])
+    fire_completed(completed)
+    return completed
+
+
+def fire_completed(enrolments: list[Enrolment]) -> None:
+    """Tell other plugins (certificates) about each committed completion; their failures are logged."""
+    from incubator.plugins import hooks_for
+    for enrolment in enrolments:
+        try:
+            hooks_for([enrolment.offering.park_id]).incubator_enrolment_completed(enrolment=enrolment)
+        except Exception:  # a follower's failure must not undo or hide a committed completion
+            db.session.rollback()
+            log.exception("incubator_enrolment_completed failed for enrolment %s", enrolment.id)
+
+
+# -- the trainee's view ----------------------------------------------------------------------
+
+def my_enrolments(user: User) -> list[Enrolment]:
+    return list(db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == user.id)
+        .options(joinedload(Enrolment.offering).selectinload(Offering.sessions), selectinload(Enrolment.attendance))
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())))
+
+
+def hours_by_year(user: User) -> tuple[Decimal, list[tuple[int, Decimal]]]:
+    """(total hours, [(year, hours)] newest year first) from completed enrolments."""
+    year = func.extract("year", Enrolment.completed_at)
+    rows = db.session.execute(select(year, func.sum(Enrolment.hours)).where(
+        Enrolment.user_id == user.id, Enrolment.status == "completed").group_by(year).order_by(year.desc())).all()
+    per_year = [(int(y), Decimal(h or 0)) for y, h in rows]
+    return sum((h for _y, h in per_year), Decimal(0)), per_year
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+def offering_report(park_ids, year: int | None = None) -> list[dict]:
+    """Per offering: capacity, seated, waitlisted, pending, completed, fill and completion rates."""
+    stmt = offerings_query(park_ids)
+    if year:
+        stmt = stmt.where(func.extract("year", Offering.starts_at) == year)
+    offerings = db.session.scalars(stmt).all()
+    c = counts([o.id for o in offerings])
+    rows = []
+    for offering in offerings:
+        oc = c.get(offering.id, {})
+        seated = seats_taken(oc)
+        rows.append({"offering": offering, "capacity": offering.capacity, "seated": seated,
+                     "waitlisted": oc.get("waitlisted", 0), "pending": oc.get("pending", 0),
+                     "completed": oc.get("completed", 0), "cancelled": oc.get("cancelled", 0) + oc.get("removed", 0),
+                     "fill": seated / offering.capacity if offering.capacity else 0,
+                     "completion": oc.get("completed", 0) / seated if seated else 0})
+    return rows
+
+
+def park_report(park_ids, year: int | None = None) -> list[dict]:
+    """Per park: offerings, seats, seated, completed, hours earned."""
+    parks: dict[int, dict] = {}
+    for row in offering_report(park_ids, year):
+        park = row["offering"].park
+        entry = parks.setdefault(park.id, {"park": park, "offerings": 0, "capacity": 0, "seated": 0,
+                                           "waitlisted": 0, "completed": 0, "hours": Decimal(0)})
+        entry["offerings"] += 1
+        for key in ("capacity", "seated", "waitlisted", "completed"):
+            entry[key] += row[key]
+        entry["hours"] += row["completed"] * row["offering"].course.hours
+    for entry in parks.values():
+        entry["completion"] = entry["completed"] / entry["seated"] if entry["seated"] else 0
+    return sorted(parks.values(), key=lambda e: e["park"].id)
+
+
+def organization_report(park_ids, year: int | None = None) -> list[dict]:
+    """Per organization the trainees belong to (or the name they gave): trainees, enrolments, completions, hours."""
+    org_name = func.coalesce(Organization.name, func.nullif(TraineeProfile.organization_name, ""), "")
+    stmt = (select(org_name.label("org"), func.count(func.distinct(Enrolment.user_id)),
+                   func.count(Enrolment.id),
+                   func.sum(case((Enrolment.status == "completed", 1), else_=0)),
+                   func.coalesce(func.sum(Enrolment.hours), 0))
+            .select_from(Enrolment)
+            .join(Offering, Offering.id == Enrolment.offering_id)
+            .join(User, User.id == Enrolment.user_id)
+            .outerjoin(Organization, Organization.id == User.organization_id)
+            .outerjoin(TraineeProfile, TraineeProfile.user_id == User.id)
+            .where(Enrolment.status.in_(SEATED))
+            .group_by(org_name).order_by(func.count(Enrolment.id).desc(), org_name))
+    if park_ids is not None:
+        stmt = stmt.where(Offering.park_id.in_(park_ids or [-1]))
+    if year:
+        stmt = stmt.where(func.extract("year", Offering.starts_at) == year)
+    rows = []
+    for name, trainees, enrolments, completed, hours in db.session.execute(stmt):
+        rows.append({"organization": name or "(未填写单位)", "trainees": trainees, "enrolments": enrolments,
+                     "completed": int(completed or 0), "hours": Decimal(hours or 0),
+                     "completion": (completed or 0) / enrolments if enrolments else 0})
+    return rows
+
+
+def trainee_organization(user: User, profiles: dict[int, TraineeProfile] | None = None) -> str:
+    if user.organization is not None:
+        return user.organization.name
+    profile = (profiles or {}).get(user.id) if profiles is not None else db.session.get(TraineeProfile, user.id)
+    return profile.organization_name if profile else ""
+
+
+def profiles_for(user_ids) -> dict[int, TraineeProfile]:
+    return {p.user_id: p for p in db.session.scalars(
+        select(TraineeProfile).where(TraineeProfile.user_id.in_(list(user_ids) or [-1])))}
+
+
+# -- upcoming offerings for the dashboard ----------------------------------------------------
+
+def upcoming(park_ids, limit: int = 8) -> list[tuple[Offering, dict]]:
+    offerings = db.session.scalars(offerings_query(park_ids, upcoming=True).limit(limit)).all()
+    c = counts([o.id for o in offerings])
+    return [(o, c.get(o.id, {})) for o in offerings]
+
+
+# -- people: self sign-up, finding them, importing a list ------------------------------------
+
+def find_person(identifier: str) -> User | None:
+    """An active account by username, else by phone (when exactly one account has it)."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    user = db.session.scalar(select(User).where(User.username == identifier))
+    if user is None:
+        found = db.session.scalars(select(User).where(User.phone == identifier).limit(2)).all()
+        user = found[0] if len(found) == 1 else None
+    return user if user is not None and user.active else None
+
+
+def signup(data: dict) -> User:
+    """A trainee registers: username, name, phone, password, organization (free text, optional).
+
+    The organization is linked when its name matches a registered one exactly; otherwise the name is
+    kept on the trainee's profile for the reports.
+    """
+    from incubator.users import services as users
+    clean = users.validate({"username": data.get("username"), "password": data.get("password"), "role": "trainee",
+                            "phone": (data.get("phone") or "").strip()})
+    name = (data.get("name") or "").strip()
+    if not name:
+        raise ValidationError("请填写姓名", field="name")
+    if not clean["phone"]:
+        raise ValidationError("请填写手机号", field="phone")
+    if db.session.scalar(select(User.id).where(User.phone == clean["phone"])):
+        raise Conflict("该手机号已注册,请直接登录", field="phone")
+    org_name = (data.get("organization") or "").strip()[:120]
+    org_id = db.session.scalar(select(Organization.id).where(Organization.name == org_name)) if org_name else None
+    with transaction():
+        user = User(username=clean["username"], role="trainee", name=name[:80], phone=clean["phone"],
+                    organization_id=org_id)
+        user.set_password(clean["password"])
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(TraineeProfile(user_id=user.id, organization_name=org_name))
+        audit.record("academy.signup", user, user=user, summary=f"学员注册:{user.username}", organization=org_name)
+    return user
+
+
+IMPORT_COLUMNS = {"用户名": "username", "username": "username", "手机号": "phone", "手机": "phone", "phone": "phone",
+                  "姓名": "name", "name": "name"}
+MAX_IMPORT_ROWS = 2000
+
+
+def read_table(filename: str, content: bytes) -> list[list[str]]:
+    """Rows of cell texts from an .xlsx or .csv file (CSV in UTF-8, with or without BOM, or GBK)."""
+    import csv
+    import io
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception:
+            raise ValidationError("无法读取该 Excel 文件(请另存为 .xlsx 后重试)", field="file")
+        sheet = book.worksheets[0]
+        rows = [["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v).strip()
+                 for v in row] for row in sheet.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 2)]
+        book.close()
+        return rows
+    if filename.lower().endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError("无法识别 CSV 文件的编码(请用 UTF-8)", field="file")
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    raise ValidationError("只接受 .xlsx 或 .csv 文件", field="file")
+
+
+def import_roster(offering: Offering, filename: str, content: bytes, *, by: User) -> list[Enrolment]:
+    """Enrol everyone listed in the file, or nobody: every bad row is reported (422, one reason per row).
+
+    The file's first row names the columns: 用户名 and/or 手机号 (to find the account), 姓名 (checked
+    against the account when given).
+    """
+    rows = read_table(filename, content)
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise ValidationError("文件是空的", field="file")
+    header = [IMPORT_COLUMNS.get(h.strip().lower() if h.isascii() else h.strip()) for h in rows[0]]
+    if "username" not in header and "phone" not in header:
+        raise ValidationError("第1行应为表头,至少包含“用户名”或“手机号”一列", field="file")
+    if len(rows) - 1 > MAX_IMPORT_ROWS:
+        raise ValidationError(f"一次最多导入 {MAX_IMPORT_ROWS} 行", field="file")
+    errors, people, seen = [], [], {}
+    with transaction():
+        offering = _lock(offering.id)
+        taken = dict(db.session.execute(select(Enrolment.user_id, Enrolment.status).where(
+            Enrolment.offering_id == offering.id)).all())
+        for number, row in enumerate(rows[1:], 2):
+            if not any(row):
+                continue
+            cells = {key: (row[i] if i < len(row) else "") for i, key in enumerate(header) if key}
+            identifier = cells.get("username") or cells.get("phone") or ""
+            if not identifier:
+                errors.append(f"第{number}行:缺少用户名或手机号")
+                continue
+            person = find_person(cells.get("username", "")) or find_person(cells.get("phone", ""))
+            if person is None:
+                errors.append(f"第{number}行:找不到账号 {identifier}(请学员先注册)")
+                continue
+            if cells.get("name") and cells["name"] != person.name:
+                errors.append(f"第{number}行:姓名“{cells['name']}”与账号 {person.username} 的姓名“{person.name}”不符")
+                continue
+            if person.id in seen:
+                errors.append(f"第{number}行:{person.display_name} 与第{seen[person.id]}行重复")
+                continue
+            if taken.get(person.id) in ACTIVE:
+                errors.append(f"第{number}行:{person.display_name} 已报名该班次({STATUSES[taken[person.id]]})")
+                continue
+            seen[person.id] = number
+            people.append(person)
+        if errors:
+            raise ValidationError("导入未执行,以下行有问题:", reasons=errors)
+        if not people:
+            raise ValidationError("文件中没有学员", field="file")
+        enrolments = [_enrol_locked(offering, person, by=by, as_manager=True) for person in people]
+        audit.record("academy.import", offering, user=by, summary=f"{offering.display_title}:批量导入 {len(people)} 人",
+                     file=filename)
+    return enrolments
