@@ -42,6 +42,10 @@ def validate(data: dict, existing: User | None = None) -> dict:
             raise ValidationError(f"密码至少{MIN_PASSWORD}位", field="password")
     if clean.get("phone") and (error := phone_error(clean["phone"])):
         raise ValidationError(error, field="phone")
+    if clean.get("organization_id"):
+        from ..organizations.models import Organization
+        if db.session.get(Organization, clean["organization_id"]) is None:
+            raise ValidationError("所属组织不存在", field="organization_id")
     role = clean.get("role", existing.role if existing else None)
     if role == "manager" and "parks" in clean and not clean["parks"]:
         raise ValidationError("园区管理员至少要管理一个园区", field="parks")
