@@ -1,0 +1,201 @@
+"""A park manager's pages: the organization list (search, filters, pages), registering and editing an
+organization, its page with the timeline, and the dashboard — dates and numbers in Chinese."""
+from datetime import date, timedelta
+
+import pytest
+
+from incubator.audit.models import AuditEntry
+from incubator.extensions import db
+from incubator.organizations import services
+from incubator.organizations.models import Organization, Transition
+from incubator.validators import make_uscc
+
+from .helpers import count_rows, page_text
+
+USCC = make_uscc("52340111MJ0000025")
+
+
+def org_form(parks, park="fangxing", **fields):
+    data = {"name": "方兴青少年成长服务社", "category": "社工服务类", "registration_status": "registered",
+            "contact_name": "陈晨", "contact_phone": "0551-63571234", "service_area": "方兴社区",
+            "park": parks[park].id, "uscc": USCC, "founded_on": "2021-03-15"}
+    data.update(fields)
+    return data
+
+
+# -- the list ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def listed(make_org):
+    return {
+        "bhsg": make_org(park="fangxing", stage="incubating", name="包河社工服务中心", uscc=USCC),
+        "old": make_org(park="fangxing", stage="virtual", name="方兴为老服务社", category="社区社会组织",
+                        incubation_start=date(2023, 1, 5), incubation_due=date(2025, 1, 5)),
+        "new": make_org(park="fangxing", stage="applied", name="方兴亲子文化协会", category="文体类"),
+    }
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("", {"bhsg", "old", "new"}), ("q=bhsg", {"bhsg"}), ("q=包河社工", {"bhsg"}), (f"q={USCC}", {"bhsg"}),
+    ("q=fx", {"old", "new"}), ("stage=applied", {"new"}), ("category=文体类", {"new"}), ("overdue=1", {"old"}),
+    ("q=nothing-like-this", set()),
+])
+def test_manager_searches_and_filters_the_list(query, expected, listed, client, login_as):
+    login_as("fangxing-mgr")
+    response = client.get(f"/orgs?{query}")
+    assert response.status_code == 200
+    html = page_text(response)
+    shown = {key for key, org in listed.items() if f'href="/orgs/{org.id}"' in html}
+    assert shown == expected
+    if not expected:
+        assert "没有符合条件的组织" in html
+
+
+def test_the_list_is_paginated(make_org, client, login_as):
+    for n in range(23):
+        make_org(park="fangxing", name=f"分页组织{n:02d}")
+    login_as("fangxing-mgr")
+    first = page_text(client.get("/orgs"))
+    assert "分页组织22" in first and "分页组织03" in first and "分页组织02" not in first
+    assert "共 23 条" in first and "page=2" in first
+    second = page_text(client.get("/orgs?page=2"))
+    assert "分页组织02" in second and "分页组织00" in second and "分页组织22" not in second
+    assert client.get("/orgs?page=99").status_code == 200
+
+
+def test_overdue_organizations_are_marked_in_the_list(listed, client, login_as):
+    login_as("fangxing-mgr")
+    html = page_text(client.get("/orgs?overdue=1"))
+    assert "text-danger fw-bold" in html and "2025年1月5日" in html
+
+
+def test_odd_list_parameters_do_not_break_the_page(listed, client, login_as):
+    login_as("fangxing-mgr")
+    for query in ("park=abc", "park=99999999999999999999", "page=abc", "page=-1", "stage=hatched", "q=%25%25",
+                  "q=%00", "per_page=100000"):
+        assert client.get(f"/orgs?{query}").status_code in (200, 400, 404), query
+
+
+# -- registering and editing -------------------------------------------------------------------------
+
+def test_manager_registers_an_organization_in_their_park(parks, client, login_as):
+    login_as("fangxing-mgr")
+    response = client.post("/orgs/new", data=org_form(parks))
+    assert response.status_code == 302
+    org = Organization.query.one()
+    assert response.location.endswith(f"/orgs/{org.id}")
+    assert (org.stage, org.park.code, org.uscc, org.founded_on) == ("applied", "fangxing", USCC, date(2021, 3, 15))
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert "已登记:方兴青少年成长服务社" in html.replace("：", ":")
+    assert "2021年3月15日" in html  # dates in Chinese
+    entry = AuditEntry.query.filter_by(action="org.create").one()
+    assert entry.user.username == "fangxing-mgr"
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("uscc", USCC[:-1] + ("0" if USCC[-1] != "0" else "1"), "统一社会信用代码校验位不正确"),
+    ("contact_phone", "119", "请填写有效的手机号或固定电话"),
+    ("name", "", "该字段是必填字段"),
+    ("founded_on", (date.today() + timedelta(days=3)).isoformat(), "成立日期不能晚于今天"),
+])
+def test_a_bad_registration_is_explained_and_writes_nothing(field, value, message, parks, client, login_as):
+    login_as("fangxing-mgr")
+    before = count_rows(AuditEntry)
+    response = client.post("/orgs/new", data=org_form(parks, **{field: value}))
+    assert response.status_code in (200, 422)
+    assert message in page_text(response)
+    assert count_rows(Organization) == 0 and count_rows(Transition) == 0 and count_rows(AuditEntry) == before
+
+
+def test_a_duplicate_uscc_is_explained_and_writes_nothing(parks, make_org, client, login_as):
+    make_org(park="changqing", uscc=USCC)
+    login_as("fangxing-mgr")
+    before = count_rows(Organization), count_rows(Transition), count_rows(AuditEntry)
+    response = client.post("/orgs/new", data=org_form(parks))
+    assert "该统一社会信用代码已被其他组织使用" in page_text(response)
+    assert (count_rows(Organization), count_rows(Transition), count_rows(AuditEntry)) == before
+
+
+def test_manager_edits_an_organization(parks, make_org, client, login_as):
+    org = make_org(park="fangxing", name="旧名字")
+    login_as("fangxing-mgr")
+    form = page_text(client.get(f"/orgs/{org.id}/edit"))
+    assert 'value="旧名字"' in form
+    response = client.post(f"/orgs/{org.id}/edit", data=org_form(parks, name="包河社工服务中心"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    edited = db.session.get(Organization, org.id)
+    assert (edited.name, edited.name_initials, edited.uscc) == ("包河社工服务中心", "bhsgfwzx", USCC)
+    entry = AuditEntry.query.filter_by(action="org.edit").one()
+    assert "name" in entry.details["changed"] and "uscc" in entry.details["changed"]
+
+
+def test_editing_cannot_move_an_organization_to_another_park(parks, make_org, client, login_as):
+    org = make_org(park="fangxing")
+    login_as("admin")
+    client.post(f"/orgs/{org.id}/edit", data=org_form(parks, park="changqing"))
+    db.session.expire_all()
+    assert db.session.get(Organization, org.id).park.code == "fangxing"
+
+
+def test_editing_to_a_taken_uscc_is_refused(parks, make_org, client, login_as):
+    make_org(park="changqing", uscc=USCC)
+    org = make_org(park="fangxing", name="另一个组织")
+    login_as("fangxing-mgr")
+    response = client.post(f"/orgs/{org.id}/edit", data=org_form(parks))
+    assert "该统一社会信用代码已被其他组织使用" in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(Organization, org.id).uscc is None
+
+
+# -- the organization page ---------------------------------------------------------------------------
+
+def test_the_organization_page_tells_its_story(make_org, users, parks, client, login_as):
+    org = make_org(park="fangxing", stage="reviewing", name="方兴邻里互助会", description="第一行\n第二行")
+    services.move(org, "incubating", user=users["fangxing-mgr"], note="评审通过,准予入园")
+    services.renew(org, org.incubation_due + timedelta(days=365), "承接项目未结项", user=users["fangxing-mgr"])
+    services.transfer(org, parks["district"], "升入区级园", user=users["admin"])
+    login_as("admin")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert "方兴邻里互助会" in html and "入园孵化" in html and "包河区社会组织创新园" in html
+    assert "评审通过,准予入园" in html and "承接项目未结项" in html and "升入区级园" in html
+    assert "方兴社区管理员" in html and "区民政局管理员" in html  # who did what
+    # Newest first: the transfer, then the renewal, then the admission, then the application.
+    assert html.index("升入区级园") < html.index("承接项目未结项") < html.index("评审通过") < html.index(">test<")
+    start, due = org.incubation_start, org.incubation_due
+    assert f"{start.year}年{start.month}月{start.day}日" in html and f"{due.year}年{due.month}月{due.day}日" in html
+
+
+def test_an_overdue_organization_is_flagged_on_its_page(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="incubating", incubation_start=date(2022, 3, 1),
+                   incubation_due=date(2024, 3, 1))
+    login_as("fangxing-mgr")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert "孵化已于 2024年3月1日 到期" in html
+
+
+def test_a_finished_organization_offers_no_actions(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="graduated")
+    login_as("fangxing-mgr")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert f"/orgs/{org.id}/move" not in html and f"/orgs/{org.id}/renew" not in html
+    assert f"/orgs/{org.id}/transfer" not in html
+
+
+# -- the dashboard -----------------------------------------------------------------------------------
+
+def test_the_dashboard_counts_stages_and_flags_overdue_organizations(make_org, users, client, login_as):
+    for stage in ("applied", "applied", "reviewing", "incubating"):
+        make_org(park="fangxing", stage=stage)
+    late = make_org(park="fangxing", stage="incubating", name="逾期的服务社", incubation_start=date(2022, 1, 10),
+                    incubation_due=date(2024, 1, 10))
+    make_org(park="changqing", stage="applied", name="别的园区的组织")
+    login_as("fangxing-mgr")
+    html = page_text(client.get("/dashboard"))
+    assert "逾期的服务社" in html and "2024年1月10日" in html
+    assert "别的园区的组织" not in html
+    assert f'href="/orgs/{late.id}"' in html
+
+
+def test_numbers_are_grouped_the_chinese_way(client, network):
+    assert "8,000" in page_text(client.get("/parks"))
