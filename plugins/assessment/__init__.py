@@ -1,1 +1,105 @@
-"""能力评估 · Capacity assessments: rubric-based entry, mid-term and exit assessments."""
+"""能力评估 · Capacity assessments: rubric-based entry, mid-term and exit assessments.
+
+Rubrics are YAML data (see rubrics.py); a manager starts an assessment and names its assessor (an
+expert or a manager); the assessor scores every indicator with evidence, saves drafts, finishes it
+(then it is locked). The organization page shows the results, a radar chart and the progress from
+entry to exit; a per-park veto makes graduation wait for an exit assessment above a threshold.
+Each hook hands on to the modules beside it.
+"""
+from pathlib import Path
+
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from incubator import hookimpl
+from incubator.ui import NavItem, Panel, Widget
+
+PLUGIN = "assessment"
+
+ACTIONS = [
+    ("assessment.view", "查看组织的能力评估"),
+    ("assessment.create", "发起能力评估、指定评估人"),
+    ("assessment.score", "评分、保存草稿、完成评估"),
+    ("assessment.report", "查看并导出评估结果报表"),
+    ("assessment.settings", "设置园区的评估体系与出壳分数线"),
+]
+
+
+@hookimpl
+def incubator_load(app):
+    from . import rubrics
+    from .views import bp
+    rubrics.init_app(app)
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def incubator_api_blueprints():
+    from .api import blp
+    return [blp]
+
+
+@hookimpl
+def incubator_migration_dirs():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def incubator_permissions():
+    return ACTIONS
+
+
+@hookimpl
+def incubator_permission(user, action, resource):
+    from .permissions import decide
+    return decide(user, action, resource)
+
+
+@hookimpl
+def incubator_nav_items(user):
+    if getattr(user, "is_authenticated", False) and user.role in ("admin", "manager", "expert"):
+        return [NavItem("能力评估", url_for("assessment.index"), order=35)]
+    return None
+
+
+@hookimpl
+def incubator_org_panels(org, user):
+    from incubator.permissions import can
+    from . import views
+    if not can("assessment.view", org, user=user):
+        return None
+    return [Panel("能力评估", Markup(views.render_panel(org, user)), order=35)]
+
+
+@hookimpl
+def incubator_dashboard_widgets(parks, user):
+    from incubator.permissions import can
+    from incubator.plugins import is_enabled
+    from . import services
+    if not can("assessment.report", user=user):
+        return None
+    park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
+    drafts = services.list_query(park_ids=park_ids, status="draft")
+    from incubator.extensions import db
+    rows = db.session.scalars(drafts.limit(8)).all()
+    html = render_template("assessment/widget.html", rows=rows)
+    return [Widget("进行中的能力评估", Markup(html), order=46)]
+
+
+@hookimpl
+def incubator_transition_check(org, from_stage, to_stage, user):
+    from . import services
+    if to_stage == "graduated":
+        return services.graduation_objections(org)
+
+
+@hookimpl
+def incubator_cli(cli):
+    from .cli import assessment_group
+    cli.add_command(assessment_group)
+
+
+@hookimpl
+def incubator_seed_demo(session, size):
+    from .demo import seed
+    seed(session, size)

@@ -19,14 +19,14 @@ from incubator.permissions import can
 from incubator.plugins import is_enabled, require_enabled
 
 from . import services
-from .models import MODES, STATUSES, Assignment, FollowUpAction, SupervisionLog
+from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
 
 PLUGIN = "mentoring"
 blp = Blueprint("api_mentoring", __name__, url_prefix="/mentoring",
                 description="Mentoring logs (督导记录): assignments, sessions, confirmations, hours")
 
 
-class AssignmentSchema(ma.Schema):
+class MentoringAssignmentSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     organization_id = ma.fields.Integer(dump_only=True)
     expert = ma.fields.Function(lambda a: a.expert.username, deserialize=lambda v: v, required=True,
@@ -36,7 +36,7 @@ class AssignmentSchema(ma.Schema):
     note = ma.fields.String(load_default="")
 
 
-class ActionSchema(ma.Schema):
+class FollowUpActionSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
     owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
@@ -45,7 +45,7 @@ class ActionSchema(ma.Schema):
     overdue = ma.fields.Function(lambda a: a.is_overdue(), dump_only=True)
 
 
-class LogSchema(ma.Schema):
+class SupervisionLogSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     organization_id = ma.fields.Integer(dump_only=True)
     expert = ma.fields.Function(lambda log: log.expert.username, dump_only=True)
@@ -56,7 +56,7 @@ class LogSchema(ma.Schema):
     topics = ma.fields.List(ma.fields.String(), required=True)
     findings = ma.fields.String(required=True, metadata={"description": "Markdown"})
     advice = ma.fields.String(required=True, metadata={"description": "Markdown"})
-    actions = ma.fields.List(ma.fields.Nested(ActionSchema), load_default=list)
+    actions = ma.fields.List(ma.fields.Nested(FollowUpActionSchema), load_default=list)
     status = ma.fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
     amends_id = ma.fields.Integer(allow_none=True, load_default=None,
                                   metadata={"description": "id of the confirmed entry this one amends"})
@@ -72,30 +72,30 @@ class LogSchema(ma.Schema):
         return data
 
 
-class LogPatchSchema(LogSchema):
+class SupervisionLogUpdateSchema(SupervisionLogSchema):
     """The same fields; a revision sends the whole entry (actions replace the open ones)."""
 
 
-class ConfirmationSchema(ma.Schema):
+class LogConfirmationSchema(ma.Schema):
     decision = ma.fields.String(required=True, validate=ma.validate.OneOf(["confirm", "dispute"]))
     comment = ma.fields.String(load_default="")
 
 
-class SummarySchema(ma.Schema):
+class MentoringSummarySchema(ma.Schema):
     confirmed_sessions = ma.fields.Integer()
     required_sessions = ma.fields.Integer(allow_none=True)
     confirmed_hours = ma.fields.Float()
     unconfirmed_entries = ma.fields.Integer()
-    open_actions = ma.fields.List(ma.fields.Nested(ActionSchema))
+    open_actions = ma.fields.List(ma.fields.Nested(FollowUpActionSchema))
 
 
-class ReportQuerySchema(ma.Schema):
+class HoursReportQuerySchema(ma.Schema):
     park = ma.fields.String(load_default="")
     year = ma.fields.Integer(load_default=lambda: date.today().year, validate=ma.validate.Range(min=2000, max=2100))
     month = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=12))
 
 
-class ReportSchema(ma.Schema):
+class HoursReportSchema(ma.Schema):
     start = ma.fields.Date()
     end = ma.fields.Date()
     by_expert = ma.fields.List(ma.fields.Dict())
@@ -103,13 +103,13 @@ class ReportSchema(ma.Schema):
     by_park = ma.fields.List(ma.fields.Dict())
 
 
-class SettingsSchema(ma.Schema):
+class MentoringSettingsSchema(ma.Schema):
     graduation_veto = ma.fields.Boolean(required=True)
     min_confirmed_sessions = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=200))
     topics = ma.fields.List(ma.fields.String(), required=True)
 
 
-LogPageSchema = page_schema(LogSchema, "SupervisionLogPage")
+SupervisionLogPageSchema = page_schema(SupervisionLogSchema, "SupervisionLogPage")
 
 
 def _org(org_id: int, action: str = "mentoring.view") -> Organization:
@@ -135,7 +135,7 @@ def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
 @blp.route("/organizations/<int:org_id>")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, SummarySchema)
+@blp.response(200, MentoringSummarySchema)
 def get_summary(org_id):
     """Confirmed sessions (and how many graduation needs), confirmed hours, open follow-ups."""
     org = _org(org_id)
@@ -148,7 +148,7 @@ def get_summary(org_id):
 @blp.route("/organizations/<int:org_id>/assignments")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, AssignmentSchema(many=True))
+@blp.response(200, MentoringAssignmentSchema(many=True))
 def list_assignments(org_id):
     """Experts assigned to the organization, newest first."""
     return services.assignments(_org(org_id).id)
@@ -157,8 +157,8 @@ def list_assignments(org_id):
 @blp.route("/organizations/<int:org_id>/assignments", methods=["POST"])
 @token_required
 @blp.doc(security=[BEARER])
-@blp.arguments(AssignmentSchema)
-@blp.response(201, AssignmentSchema)
+@blp.arguments(MentoringAssignmentSchema)
+@blp.response(201, MentoringAssignmentSchema)
 def create_assignment(data, org_id):
     """Assign an expert (by username) to the organization for a period (managers)."""
     org = _org(org_id, "mentoring.assign")
@@ -170,7 +170,7 @@ def create_assignment(data, org_id):
 @token_required
 @blp.doc(security=[BEARER])
 @blp.arguments(PageQuerySchema, location="query")
-@blp.response(200, LogPageSchema)
+@blp.response(200, SupervisionLogPageSchema)
 def list_logs(args, org_id):
     """The organization's supervision log, newest session first."""
     org = _org(org_id)
@@ -181,8 +181,8 @@ def list_logs(args, org_id):
 @blp.route("/organizations/<int:org_id>/logs", methods=["POST"])
 @token_required
 @blp.doc(security=[BEARER])
-@blp.arguments(LogSchema)
-@blp.response(201, LogSchema)
+@blp.arguments(SupervisionLogSchema)
+@blp.response(201, SupervisionLogSchema)
 @blp.alt_response(409, description="No assignment covers the date, or the amended entry is not confirmed")
 def create_log(data, org_id):
     """Log a session (assigned experts); with `amends_id`, an amendment of a confirmed entry."""
@@ -198,7 +198,7 @@ def create_log(data, org_id):
 @blp.route("/logs/<int:log_id>")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, LogSchema)
+@blp.response(200, SupervisionLogSchema)
 def get_log(log_id):
     """One supervision log entry."""
     return _log(log_id)
@@ -207,8 +207,8 @@ def get_log(log_id):
 @blp.route("/logs/<int:log_id>", methods=["PUT"])
 @token_required
 @blp.doc(security=[BEARER])
-@blp.arguments(LogPatchSchema)
-@blp.response(200, LogSchema)
+@blp.arguments(SupervisionLogUpdateSchema)
+@blp.response(200, SupervisionLogSchema)
 @blp.alt_response(409, description="The entry is confirmed (amend it instead) or not yours")
 def update_log(data, log_id):
     """Revise an entry that is not confirmed yet (its author only); a disputed entry returns to pending."""
@@ -219,8 +219,8 @@ def update_log(data, log_id):
 @blp.route("/logs/<int:log_id>/confirmation", methods=["POST"])
 @token_required
 @blp.doc(security=[BEARER])
-@blp.arguments(ConfirmationSchema)
-@blp.response(200, LogSchema)
+@blp.arguments(LogConfirmationSchema)
+@blp.response(200, SupervisionLogSchema)
 @blp.alt_response(409, description="Already confirmed")
 def confirm_log(data, log_id):
     """The organization's contact person confirms (签字确认) or disputes the entry (with a comment)."""
@@ -233,7 +233,7 @@ def confirm_log(data, log_id):
 @blp.route("/actions/<int:action_id>/done", methods=["POST"])
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, ActionSchema)
+@blp.response(200, FollowUpActionSchema)
 def complete_action(action_id):
     """Mark a follow-up action done."""
     action = db.session.get(FollowUpAction, action_id)
@@ -246,8 +246,8 @@ def complete_action(action_id):
 @blp.route("/reports/hours")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.arguments(ReportQuerySchema, location="query")
-@blp.response(200, ReportSchema)
+@blp.arguments(HoursReportQuerySchema, location="query")
+@blp.response(200, HoursReportSchema)
 def hours_report(args):
     """Supervision hours per expert per month, per organization and per park (managers: own parks)."""
     if not can("mentoring.report"):
@@ -279,7 +279,7 @@ def _settings_park(code: str) -> Park:
 @blp.route("/parks/<code>/settings")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, SettingsSchema)
+@blp.response(200, MentoringSettingsSchema)
 def get_settings(code):
     """The park's mentoring settings (defaults when never saved)."""
     return services.settings_for(_settings_park(code).id)
@@ -288,8 +288,8 @@ def get_settings(code):
 @blp.route("/parks/<code>/settings", methods=["PUT"])
 @token_required
 @blp.doc(security=[BEARER])
-@blp.arguments(SettingsSchema)
-@blp.response(200, SettingsSchema)
+@blp.arguments(MentoringSettingsSchema)
+@blp.response(200, MentoringSettingsSchema)
 def put_settings(data, code):
     """Set the park's graduation veto, minimum confirmed sessions and topic list."""
     return services.save_settings(_settings_park(code), user=current_user, **data)

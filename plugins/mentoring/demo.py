@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
-from .models import Assignment, FollowUpAction, SupervisionLog
+from .models import MentorAssignment, FollowUpAction, SupervisionLog
 from .services import DEFAULT_TOPICS
 
 SAMPLE = 24  # organizations that get an expert and logs
@@ -23,7 +23,7 @@ ADVICE = ["建议每季度召开理事会并形成纪要。", "建议按月编�
 
 
 def seed(session, size):
-    if session.scalar(select(func.count()).select_from(Assignment)):
+    if session.scalar(select(func.count()).select_from(MentorAssignment)):
         return
     experts = list(session.scalars(select(User).where(User.username.in_(["expert-li", "expert-zhou"]))
                                    .order_by(User.username)))
@@ -55,7 +55,7 @@ def seed(session, size):
                          "status": "confirmed" if confirmed else "pending",
                          "confirmed_at": datetime.combine(held_on, datetime.min.time()) if confirmed else None,
                          "dispute_comment": "", "created_at": datetime.now(), "updated_at": datetime.now()})
-    session.execute(insert(Assignment), assignments)
+    session.execute(insert(MentorAssignment), assignments)
     session.execute(insert(SupervisionLog), logs)
     # A few follow-ups on the newest log of each sampled organization, some overdue.
     newest = session.execute(select(SupervisionLog.organization_id, func.max(SupervisionLog.id))

@@ -30,7 +30,7 @@ class MentoringSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Assignment(db.Model):
+class MentorAssignment(db.Model):
     """An expert assigned (指派) to supervise an organization from `starts_on` to `ends_on`."""
 
     __tablename__ = "mentoring_assignments"

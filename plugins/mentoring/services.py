@@ -20,7 +20,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
 
-from .models import MODES, Assignment, FollowUpAction, MentoringSettings, SupervisionLog
+from .models import MODES, MentorAssignment, FollowUpAction, MentoringSettings, SupervisionLog
 
 DEFAULT_TOPICS = ["内部治理", "项目设计", "财务管理", "筹资", "志愿者管理", "党建", "品牌传播", "社区参与"]
 DEFAULT_MIN_SESSIONS = 6
@@ -78,25 +78,25 @@ def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, 
 
 def assigned_org_ids(user, *, active_on: date | None = None) -> set[int]:
     """Organizations `user` has (had) an assignment for; with `active_on`, only those covering that day."""
-    stmt = select(Assignment.organization_id).where(Assignment.expert_id == user.id)
+    stmt = select(MentorAssignment.organization_id).where(MentorAssignment.expert_id == user.id)
     if active_on is not None:
-        stmt = stmt.where(Assignment.starts_on <= active_on,
-                          or_(Assignment.ends_on.is_(None), Assignment.ends_on >= active_on))
+        stmt = stmt.where(MentorAssignment.starts_on <= active_on,
+                          or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= active_on))
     return set(db.session.scalars(stmt))
 
 
 def is_assigned(user, org_id: int, *, active_on: date | None = None) -> bool:
-    stmt = select(Assignment.id).where(Assignment.expert_id == user.id, Assignment.organization_id == org_id)
+    stmt = select(MentorAssignment.id).where(MentorAssignment.expert_id == user.id, MentorAssignment.organization_id == org_id)
     if active_on is not None:
-        stmt = stmt.where(Assignment.starts_on <= active_on,
-                          or_(Assignment.ends_on.is_(None), Assignment.ends_on >= active_on))
+        stmt = stmt.where(MentorAssignment.starts_on <= active_on,
+                          or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= active_on))
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def assignments(org_id: int) -> list[Assignment]:
-    return db.session.scalars(select(Assignment).where(Assignment.organization_id == org_id)
-                              .options(joinedload(Assignment.expert))
-                              .order_by(Assignment.starts_on.desc(), Assignment.id.desc())).all()
+def assignments(org_id: int) -> list[MentorAssignment]:
+    return db.session.scalars(select(MentorAssignment).where(MentorAssignment.organization_id == org_id)
+                              .options(joinedload(MentorAssignment.expert))
+                              .order_by(MentorAssignment.starts_on.desc(), MentorAssignment.id.desc())).all()
 
 
 def find_expert(username: str) -> User:
@@ -107,7 +107,7 @@ def find_expert(username: str) -> User:
 
 
 def assign(org: Organization, expert: User, starts_on: date | None, ends_on: date | None, *,
-           note: str = "", user) -> Assignment:
+           note: str = "", user) -> MentorAssignment:
     """Assign `expert` to supervise `org`; periods of the same expert for one organization must not overlap."""
     if expert.role != "expert" or not expert.active:
         raise ValidationError("只能指派专家账号", field="expert")
@@ -118,14 +118,14 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
     with transaction():
         # Lock the organization so two managers cannot create overlapping periods at once.
         db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
-        overlap = select(Assignment.id).where(
-            Assignment.organization_id == org.id, Assignment.expert_id == expert.id,
-            or_(Assignment.ends_on.is_(None), Assignment.ends_on >= starts_on))
+        overlap = select(MentorAssignment.id).where(
+            MentorAssignment.organization_id == org.id, MentorAssignment.expert_id == expert.id,
+            or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= starts_on))
         if ends_on is not None:
-            overlap = overlap.where(Assignment.starts_on <= ends_on)
+            overlap = overlap.where(MentorAssignment.starts_on <= ends_on)
         if db.session.scalar(overlap.limit(1)) is not None:
             raise Conflict(f"{expert.display_name} 在该时段已被指派给本组织", field="starts_on")
-        assignment = Assignment(organization_id=org.id, expert_id=expert.id, starts_on=starts_on, ends_on=ends_on,
+        assignment = MentorAssignment(organization_id=org.id, expert_id=expert.id, starts_on=starts_on, ends_on=ends_on,
                                 note=(note or "").strip(), created_by_id=user.id)
         db.session.add(assignment)
         audit.record("mentoring.assign", assignment, user=user,
@@ -134,7 +134,7 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
     return assignment
 
 
-def end_assignment(assignment: Assignment, ends_on: date | None, *, user) -> Assignment:
+def end_assignment(assignment: MentorAssignment, ends_on: date | None, *, user) -> MentorAssignment:
     ends_on = ends_on or date.today()
     if ends_on < assignment.starts_on:
         raise ValidationError("结束日期不能早于开始日期", field="ends_on")

@@ -19,7 +19,7 @@ from incubator.users.models import User
 
 from . import services
 from .forms import AssignForm, ContactForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
-from .models import Assignment, FollowUpAction, SupervisionLog
+from .models import MentorAssignment, FollowUpAction, SupervisionLog
 
 PLUGIN = "mentoring"
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
@@ -70,9 +70,9 @@ def index():
                                overdue=services.open_actions(park_ids=park_ids, overdue_only=True, limit=20),
                                overdue_total=services.count_overdue(park_ids), today=date.today())
     if user.role == "expert":
-        mine = db.session.scalars(select(Assignment).where(Assignment.expert_id == user.id)
-                                  .join(Organization).options(db.joinedload(Assignment.organization))
-                                  .order_by(Assignment.starts_on.desc())).all()
+        mine = db.session.scalars(select(MentorAssignment).where(MentorAssignment.expert_id == user.id)
+                                  .join(Organization).options(db.joinedload(MentorAssignment.organization))
+                                  .order_by(MentorAssignment.starts_on.desc())).all()
         mine = [a for a in mine if is_enabled(PLUGIN, a.organization.park_id)]
         org_ids = [a.organization_id for a in mine]
         stmt = services.logs_query(expert_id=user.id)
@@ -131,7 +131,7 @@ def assign(org_id):
 @bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
 @login_required
 def end_assignment(assignment_id):
-    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    assignment = db.session.get(MentorAssignment, assignment_id) or abort(404)
     org = _org(assignment.organization_id, "mentoring.assign")
     form = EndAssignmentForm()
     if form.validate_on_submit():

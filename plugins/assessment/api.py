@@ -1,0 +1,263 @@
+"""/api/v1/assessment: rubrics, assessments (start, score, finish), results report, park settings."""
+import marshmallow as ma
+from flask import abort, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from incubator.api import BEARER
+from incubator.api.auth import token_required
+from incubator.core_hooks import scope_parks
+from incubator.errors import ValidationError
+from incubator.extensions import db
+from incubator.organizations.models import Organization
+from incubator.parks.models import Park
+from incubator.parks.services import by_code
+from incubator.permissions import can
+from incubator.plugins import is_enabled, require_enabled
+
+from . import rubrics, services
+from .models import KINDS, STATUSES, Assessment
+
+PLUGIN = "assessment"
+blp = Blueprint("api_assessment", __name__, url_prefix="/assessment",
+                description="Capacity assessments (能力评估): rubrics, entry/mid-term/exit assessments, results")
+
+
+class RubricIndicatorSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    points = ma.fields.Float()
+    guidance = ma.fields.String()
+
+
+class RubricDimensionSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    points = ma.fields.Float()
+    indicators = ma.fields.List(ma.fields.Nested(RubricIndicatorSchema))
+
+
+class RubricSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    version = ma.fields.Integer()
+    total = ma.fields.Float()
+    grades = ma.fields.Function(lambda r: [{"grade": g, "min": m} for g, m in r.grades])
+    parks = ma.fields.List(ma.fields.String())
+    dimensions = ma.fields.List(ma.fields.Nested(RubricDimensionSchema))
+
+
+class IndicatorScoreSchema(ma.Schema):
+    indicator = ma.fields.String(required=True, attribute="indicator_code", data_key="indicator")
+    score = ma.fields.Float(allow_none=True, load_default=None)
+    evidence = ma.fields.String(load_default="")
+
+
+class AssessmentSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    organization_id = ma.fields.Integer(dump_only=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(list(KINDS)))
+    status = ma.fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    assessor = ma.fields.Function(lambda a: a.assessor.username, deserialize=lambda v: v, required=True,
+                                  metadata={"description": "username of an expert or the park's manager",
+                                            "type": "string"})
+    assessed_on = ma.fields.Date(load_default=None)
+    rubric_code = ma.fields.String(dump_only=True)
+    total = ma.fields.Function(lambda a: float(a.total) if a.total is not None else None, dump_only=True)
+    running_total = ma.fields.Function(lambda a: float(services.running_total(a)), dump_only=True)
+    grade = ma.fields.String(dump_only=True)
+    summary = ma.fields.String(dump_only=True)
+    finished_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    scores = ma.fields.List(ma.fields.Nested(IndicatorScoreSchema), dump_only=True)
+    dimensions = ma.fields.Function(lambda a: services.dimension_scores(a), dump_only=True)
+    missing = ma.fields.Function(lambda a: services.missing(a), dump_only=True,
+                                 metadata={"description": "indicators still without score or evidence"})
+    html_url = ma.fields.Function(
+        lambda a: url_for("assessment.detail", assessment_id=a.id, _external=True), dump_only=True)
+
+
+class AssessmentUpdateSchema(ma.Schema):
+    scores = ma.fields.List(ma.fields.Nested(IndicatorScoreSchema), load_default=list)
+    summary = ma.fields.String(load_default=None, allow_none=True)
+    assessed_on = ma.fields.Date(load_default=None, allow_none=True)
+
+
+class AssessmentReportQuerySchema(ma.Schema):
+    park = ma.fields.String(load_default="")
+    cohort = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=2000, max=2100),
+                               metadata={"description": "year the incubation started (入园批次)"})
+
+
+class AssessmentReportRowSchema(ma.Schema):
+    organization_id = ma.fields.Integer()
+    organization = ma.fields.String()
+    park = ma.fields.String(attribute="park_code")
+    stage = ma.fields.String()
+    cohort = ma.fields.Integer(allow_none=True)
+    entry_total = ma.fields.Float(allow_none=True)
+    entry_grade = ma.fields.String(allow_none=True)
+    midterm_total = ma.fields.Float(allow_none=True)
+    exit_total = ma.fields.Float(allow_none=True)
+    exit_grade = ma.fields.String(allow_none=True)
+    change = ma.fields.Float(allow_none=True)
+
+
+class AssessmentSettingsSchema(ma.Schema):
+    rubric_code = ma.fields.String(required=True)
+    graduation_veto = ma.fields.Boolean(required=True)
+    exit_threshold = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+def _org(org_id: int, action: str = "assessment.view") -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        abort(404, description="组织不存在")
+    require_enabled(PLUGIN, org.park_id)
+    if not can(action, org):
+        abort(403, description="无权访问该组织的能力评估")
+    return org
+
+
+def _assessment(assessment_id: int, action: str = "assessment.view") -> Assessment:
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        abort(404, description="评估不存在")
+    require_enabled(PLUGIN, assessment.organization.park_id)
+    if not can(action, assessment):
+        abort(403, description="无权操作该评估")
+    return assessment
+
+
+@blp.route("/rubrics")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, RubricSchema(many=True))
+def list_rubrics():
+    """The rubrics loaded from YAML files (refused files are not listed)."""
+    if not can("assessment.view"):
+        abort(403, description="无权查看评估体系")
+    return list(rubrics.current().rubrics.values())
+
+
+@blp.route("/rubrics/<code>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, RubricSchema)
+def get_rubric(code):
+    """One rubric with its dimensions, indicators and grade bands."""
+    if not can("assessment.view"):
+        abort(403, description="无权查看评估体系")
+    return rubrics.current().get(code) or abort(404, description="评估体系不存在")
+
+
+@blp.route("/organizations/<int:org_id>/assessments")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, AssessmentSchema(many=True))
+def list_assessments(org_id):
+    """The organization's assessments, oldest first."""
+    return services.for_org(_org(org_id).id)
+
+
+@blp.route("/organizations/<int:org_id>/assessments", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(AssessmentSchema)
+@blp.response(201, AssessmentSchema)
+@blp.alt_response(409, description="An entry assessment or an open draft of that kind exists")
+def start_assessment(data, org_id):
+    """Start a draft assessment with the park's rubric and name its assessor (managers)."""
+    org = _org(org_id, "assessment.create")
+    assessor = services.find_assessor(data["assessor"], org)
+    return services.start(org, data["kind"], assessor, data["assessed_on"], user=current_user)
+
+
+@blp.route("/assessments/<int:assessment_id>")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, AssessmentSchema)
+def get_assessment(assessment_id):
+    """One assessment with its scores, per-dimension results and what is still missing."""
+    return _assessment(assessment_id)
+
+
+@blp.route("/assessments/<int:assessment_id>", methods=["PATCH"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(AssessmentUpdateSchema)
+@blp.response(200, AssessmentSchema)
+@blp.alt_response(409, description="The assessment is finished and locked")
+def save_assessment(data, assessment_id):
+    """Save scores and evidence into the draft (the assessor or the park's managers)."""
+    assessment = _assessment(assessment_id, "assessment.score")
+    scores = {}
+    for entry in data["scores"]:
+        code = entry["indicator_code"]
+        if code in scores:
+            raise ValidationError(f"指标重复:{code}", field="scores")
+        scores[code] = {"score": entry["score"], "evidence": entry["evidence"]}
+    return services.save_scores(assessment, scores, summary=data["summary"], assessed_on=data["assessed_on"],
+                                user=current_user)
+
+
+@blp.route("/assessments/<int:assessment_id>/finish", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, AssessmentSchema)
+@blp.alt_response(422, description="Indicators without score or evidence")
+@blp.alt_response(409, description="Already finished")
+def finish_assessment(assessment_id):
+    """Finish: every indicator scored with evidence; the total and grade are fixed and the assessment locked."""
+    return services.finish(_assessment(assessment_id, "assessment.score"), user=current_user)
+
+
+@blp.route("/reports")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(AssessmentReportQuerySchema, location="query")
+@blp.response(200, AssessmentReportRowSchema(many=True))
+def results_report(args):
+    """Assessment results per organization (entry, mid-term, exit, change), by park and cohort."""
+    if not can("assessment.report"):
+        abort(403, description="无权查看评估报表")
+    if args["park"]:
+        park = by_code(args["park"])
+        if park is None:
+            raise ValidationError(f"园区不存在:{args['park']}", field="park")
+        if not can("assessment.report", park):
+            abort(403, description="无权查看该园区")
+        park_ids = [park.id]
+    else:
+        allowed = scope_parks(current_user)
+        park_ids = [p.id for p in db.session.scalars(db.select(Park))
+                    if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+    return services.report(park_ids=park_ids, cohort=args["cohort"])
+
+
+def _settings_park(code: str) -> Park:
+    park = by_code(code)
+    if park is None:
+        abort(404, description="园区不存在")
+    require_enabled(PLUGIN, park)
+    if not can("assessment.settings", park):
+        abort(403, description="无权修改该园区的评估设置")
+    return park
+
+
+@blp.route("/parks/<code>/settings")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(200, AssessmentSettingsSchema)
+def get_settings(code):
+    """The park's rubric and graduation veto (defaults when never saved)."""
+    return services.settings_for(_settings_park(code).id)
+
+
+@blp.route("/parks/<code>/settings", methods=["PUT"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(AssessmentSettingsSchema)
+@blp.response(200, AssessmentSettingsSchema)
+def put_settings(data, code):
+    """Choose the park's rubric, switch the veto and set the exit threshold."""
+    return services.save_settings(_settings_park(code), user=current_user, **data)

@@ -1,0 +1,40 @@
+"""Who may do what with assessments; the plugin's answer to `incubator_permission`.
+
+- admin: the core allows everything;
+- manager: everything in their own parks;
+- expert: sees organizations they assess (also the core's organization page) and scores the
+  assessments they are named assessor of;
+- trainees and the public: nothing.
+"""
+from incubator.organizations.models import Organization
+from incubator.parks.models import Park
+
+from . import services
+from .models import Assessment
+
+
+def decide(user, action, resource):
+    if not (action.startswith("assessment.") or action == "org.view"):
+        return None
+    if not getattr(user, "is_authenticated", False) or user.role == "admin":
+        return None
+    if user.role == "manager":
+        if not action.startswith("assessment."):
+            return None
+        if resource is None:  # list pages: scoped to the manager's parks by the query
+            return True
+        park_id = resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
+        return True if park_id in user.park_ids else None
+    if user.role != "expert":
+        return None
+    if resource is None:
+        return True if action == "assessment.view" else None
+    if isinstance(resource, Assessment):
+        if action == "assessment.score":
+            return True if resource.assessor_id == user.id else None
+        if action == "assessment.view":
+            return True if services.is_assessor_of(user, resource.organization_id) else None
+        return None
+    if isinstance(resource, Organization) and action in ("org.view", "assessment.view"):
+        return True if services.is_assessor_of(user, resource.id) else None
+    return None
