@@ -67,10 +67,12 @@ def _manageable_parks():
 @login_required
 def index():
     enabled = _enabled_park_ids()
-    if not enabled:
+    may_open = bool(_manageable_parks())
+    # A manager none of whose parks has the plugin finds nothing here, as in the menu.
+    if not enabled or (current_user.role == "manager" and not may_open):
         abort(404)
     page = db.paginate(services.visible_rounds_query(current_user, enabled), per_page=20, error_out=False)
-    return render_template("microgrant/index.html", page=page, may_open=bool(_manageable_parks()), today=date.today())
+    return render_template("microgrant/index.html", page=page, may_open=may_open, today=date.today())
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
