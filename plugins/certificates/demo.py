@@ -1,7 +1,7 @@
 """Demo data: graduation certificates for a few graduated demo organizations."""
 from sqlalchemy import func, select
 
-from incubator.organizations.models import Organization
+from incubator.organizations.models import Organization, Transition
 
 from . import services
 from .models import Certificate
@@ -16,5 +16,9 @@ def seed(session) -> None:
         return  # no CJK font here: the demo goes without certificates
     orgs = session.scalars(select(Organization).where(Organization.stage == "graduated")
                            .order_by(Organization.id).limit(DEMO_COUNT)).all()
-    specs = [services.graduation_spec(org, org.updated_at.date() if org.updated_at else None) for org in orgs]
+    graduated = dict(session.execute(
+        select(Transition.organization_id, func.max(Transition.created_at))
+        .where(Transition.organization_id.in_([o.id for o in orgs] or [-1]), Transition.to_stage == "graduated")
+        .group_by(Transition.organization_id)).all())
+    specs = [services.graduation_spec(org, graduated[org.id].date() if org.id in graduated else None) for org in orgs]
     services.issue_many(specs, commit=False)

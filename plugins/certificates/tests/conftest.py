@@ -1,0 +1,67 @@
+"""Fixtures: stand-in academy records (the enrolment plugin is not imported) and a tiny provider plugin."""
+from datetime import date, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from incubator.extensions import db
+from incubator.hookspecs import hookimpl
+from incubator.plugins import registry
+
+
+class FakeAcademy:
+    """A test plugin answering `incubator_certificate_completions` like the academy plugin would."""
+
+    def __init__(self):
+        self.offerings = {}
+
+    @hookimpl
+    def incubator_certificate_completions(self, offering_id):
+        return self.offerings.get(offering_id)
+
+
+@pytest.fixture
+def academy(app, network):
+    """academy.offering(...) and academy.complete(user, offering) build stand-in records."""
+    fake = FakeAcademy()
+    pm = registry().pm
+    pm.register(fake, name="fake-academy")
+    counter = {"enrolment": 1000, "offering": 500}
+
+    def offering(park="fangxing", title="社区参与式治理", code="SQ101", hours=24, start=date(2026, 9, 1),
+                 end=date(2026, 11, 20)):
+        counter["offering"] += 1
+        park_obj = network["parks"][park]
+        course = SimpleNamespace(code=code, title=title, hours=hours)
+        off = SimpleNamespace(id=counter["offering"], park=park_obj, park_id=park_obj.id, course=course,
+                              start_date=start, end_date=end, sessions=[])
+        fake.offerings[off.id] = []
+        return off
+
+    def complete(user, off, hours=None):
+        counter["enrolment"] += 1
+        enrolment = SimpleNamespace(id=counter["enrolment"], user=user, offering=off,
+                                    hours=hours if hours is not None else off.course.hours,
+                                    completed_at=datetime(2026, 11, 20, 16, 0))
+        fake.offerings[off.id].append(enrolment)
+        return enrolment
+
+    def trainee(name, username=None):
+        from incubator.users.models import User
+        user = User(username=username or f"t{counter['enrolment']}-{len(name)}-{abs(hash(name)) % 100000}",
+                    name=name, role="trainee")
+        user.set_password("demo12345")
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    yield SimpleNamespace(offering=offering, complete=complete, trainee=trainee, fake=fake)
+    pm.unregister(fake)
+
+
+@pytest.fixture
+def fire_completed(app):
+    """Fire `incubator_enrolment_completed` as the academy plugin does after committing a completion."""
+    def _fire(enrolment):
+        registry().pm.hook.incubator_enrolment_completed(enrolment=enrolment)
+    return _fire
