@@ -8,6 +8,7 @@ from sqlalchemy import select
 from incubator.extensions import db
 
 from . import catalogue
+from .services import format_hours
 from .models import Course
 
 
@@ -41,4 +42,4 @@ def list_command(show_all):
     if not show_all:
         stmt = stmt.where(Course.active.is_(True))
     for course in db.session.scalars(stmt):
-        click.echo(f"{course.code:<8} {course.hours:>5} 学时  {course.title}{'' if course.active else '  (retired)'}")
+        click.echo(f"{course.code:<8} {format_hours(course.hours):>5} 学时  {course.title}{'' if course.active else '  (retired)'}")

@@ -44,6 +44,14 @@ def to_local(utc: datetime) -> datetime:
     return utc.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
+def format_hours(value) -> str:
+    """12.0 → "12", 1.50 → "1.5"."""
+    if value is None or value == "":
+        return ""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 # -- courses ---------------------------------------------------------------------------------
 
 def catalogue_query(q: str = "", category: str = ""):
@@ -212,9 +220,8 @@ def _seat_or_waitlist(offering: Offering, enrolment: Enrolment, now: datetime) -
     if _seated(offering.id) < offering.capacity:
         enrolment.status = "enrolled"
     else:
-        enrolment.status = "waitlisted"
-        enrolment.waitlist_seq = _next_waitlist_seq(offering.id)
-        enrolment.waitlisted_at = now
+        seq = _next_waitlist_seq(offering.id)  # query first: an autoflush must not see a half-set row
+        enrolment.status, enrolment.waitlist_seq, enrolment.waitlisted_at = "waitlisted", seq, now
 
 
 def missing_prerequisites(course: Course, person: User) -> list[str]:
@@ -491,6 +498,15 @@ def close_offering(offering: Offering, *, by: User) -> list[Enrolment]:
                      completed=[e.id for e in completed])
     fire_completed(completed)
     return completed
+
+
+def completed_enrolments(offering_id: int) -> list[Enrolment] | None:
+    """The offering's completed enrolments (None for an unknown offering)."""
+    if db.session.get(Offering, offering_id) is None:
+        return None
+    return list(db.session.scalars(select(Enrolment).where(
+        Enrolment.offering_id == offering_id, Enrolment.status == "completed")
+        .options(joinedload(Enrolment.user)).order_by(Enrolment.completed_at, Enrolment.id)))
 
 
 def fire_completed(enrolments: list[Enrolment]) -> None:

@@ -30,6 +30,12 @@ def local_time(value, fmt="%Y-%m-%d %H:%M"):
     return services.to_local(value).strftime(fmt) if value else ""
 
 
+@bp.app_template_filter("hours")
+def hours(value):
+    """12.0 → 12, 1.5 → 1.5 (学时)."""
+    return services.format_hours(value)
+
+
 @bp.app_template_filter("percent")
 def percent(value):
     return f"{value * 100:.0f}%"
@@ -204,7 +210,7 @@ def manage():
 
 
 def _offering_form(form: OfferingForm, park_ids):
-    form.course.choices = [(c.id, f"{c.code} {c.title}({c.hours}学时)") for c in db.session.scalars(
+    form.course.choices = [(c.id, f"{c.code} {c.title}({services.format_hours(c.hours)}学时)") for c in db.session.scalars(
         select(Course).where(Course.active.is_(True)).order_by(Course.code))]
     form.park.choices = [(p.id, p.name) for p in db.session.scalars(
         select(Park).where(Park.id.in_(park_ids or [-1])).order_by(Park.id))]
