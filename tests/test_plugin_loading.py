@@ -1,0 +1,174 @@
+"""Where plugins come from (entry points, a directory of single files), how they are switched off, and
+what happens to broken ones: reported in `incubator plugins list` and /admin/plugins, left out, while
+the platform still starts and serves."""
+import textwrap
+
+import pytest
+
+from incubator import create_app
+from incubator.config import load_config
+from incubator.plugins import registry
+from incubator.testing import PASSWORD, test_config
+
+STREET_PLUGIN = '''
+"""方兴志愿积分 · a street's own plugin, one file."""
+from markupsafe import Markup
+
+from incubator import hookimpl
+from incubator.ui import NavItem, Panel
+
+INCUBATOR_DEFAULT_PARKS = ["fangxing"]
+
+
+@hookimpl
+def incubator_org_panels(org, user):
+    return [Panel("方兴志愿积分", Markup("<p>street-points-panel</p>"))]
+
+
+@hookimpl
+def incubator_nav_items(user):
+    return [NavItem("志愿积分", "/parks/fangxing")]
+'''
+
+BROKEN = {
+    "syntax_error": "from incubator import hookimpl\n\ndef incubator_nav_items(user)\n    return []\n",
+    "failing_load": textwrap.dedent('''
+        from incubator import hookimpl
+
+        @hookimpl
+        def incubator_load(app):
+            raise RuntimeError("settings file missing")
+
+        @hookimpl
+        def incubator_nav_items(user):
+            return []
+    '''),
+    "wrong_arguments": textwrap.dedent('''
+        from incubator import hookimpl
+
+        @hookimpl
+        def incubator_org_panels(organization, viewer):
+            return []
+    '''),
+    "failing_api": textwrap.dedent('''
+        from incubator import hookimpl
+
+        @hookimpl
+        def incubator_api_blueprints():
+            raise ImportError("no module named flask_restx")
+    '''),
+}
+
+
+@pytest.fixture
+def build_app(app, network, tmp_path):
+    """build_app(files={"name": source}, disabled=[...]) → an app on the test database with those plugins.
+
+    The schema is already there (the `app` fixture migrated it); this app does not migrate.
+    """
+    def _build(files=None, disabled=()):
+        plugins_dir = tmp_path / "plugins"
+        plugins_dir.mkdir(exist_ok=True)
+        for name, source in (files or {}).items():
+            (plugins_dir / f"{name}.py").write_text(source, encoding="utf-8")
+        return create_app(test_config(
+            str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+            PLUGINS_DIR=str(plugins_dir), DISABLED_PLUGINS=list(app.config["DISABLED_PLUGINS"]) + list(disabled)))
+    return _build
+
+
+def logged_in(app, username="admin"):
+    client = app.test_client()
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def plugins_list(app) -> str:
+    with app.app_context():  # the command runs in whichever app's context is current
+        result = app.test_cli_runner().invoke(args=["plugins", "list"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_checklist_plugin_comes_from_its_entry_point(app, ctx):
+    info = registry().infos.get("checklist")
+    if info is None or info.disabled:
+        pytest.skip("the checklist plugin is disabled")
+    assert info.loaded and info.source == "entry point plugins.checklist" and info.error is None
+    assert {"incubator_transition_check", "incubator_org_panels", "incubator_load"} <= set(info.hooks)
+    assert "checklist" in plugins_list(app) and "enabled: all parks" in plugins_list(app)
+
+
+def test_a_single_file_plugin_is_loaded_from_the_plugins_directory(build_app, make_org):
+    street = build_app({"street_points": STREET_PLUGIN})
+    info = street.extensions["incubator_plugins"].infos["street_points"]
+    assert info.loaded and info.source.startswith("file ") and info.source.endswith("street_points.py")
+    assert info.default_parks == ["fangxing"]
+    assert "street_points" in plugins_list(street) and "enabled: fangxing" in plugins_list(street)
+
+    # It runs for its own park only.
+    fangxing, changqing = make_org(park="fangxing"), make_org(park="changqing")
+    client = logged_in(street)
+    assert "street-points-panel" in client.get(f"/orgs/{fangxing.id}").get_data(as_text=True)
+    assert "street-points-panel" not in client.get(f"/orgs/{changqing.id}").get_data(as_text=True)
+    assert "志愿积分" in client.get("/parks").get_data(as_text=True)
+    assert "志愿积分" not in logged_in(street, "changqing-mgr").get("/dashboard").get_data(as_text=True)
+    assert "志愿积分" in logged_in(street, "fangxing-mgr").get("/dashboard").get_data(as_text=True)
+
+
+def test_disabled_plugins_are_listed_but_not_run(build_app, make_org):
+    street = build_app({"street_points": STREET_PLUGIN}, disabled=["street_points", "checklist"])
+    infos = street.extensions["incubator_plugins"].infos
+    assert infos["street_points"].disabled and not infos["street_points"].loaded
+    assert infos["checklist"].disabled
+    assert "DISABLED by INCUBATOR_DISABLED_PLUGINS" in plugins_list(street)
+    org = make_org(park="fangxing", stage="incubating")
+    client = logged_in(street)
+    page = client.get(f"/orgs/{org.id}").get_data(as_text=True)
+    assert "street-points-panel" not in page and "出壳必需" not in page
+    assert "已被配置禁用" in client.get("/admin/plugins").get_data(as_text=True)
+    assert client.get("/checklist").status_code == 404  # its pages are not there at all
+
+
+@pytest.mark.parametrize("name, error", [
+    ("syntax_error", "SyntaxError"),
+    ("failing_load", "RuntimeError: settings file missing"),
+    ("wrong_arguments", "PluginValidationError"),
+    ("failing_api", "ImportError: no module named flask_restx"),
+])
+def test_a_broken_plugin_is_reported_and_left_out_while_the_platform_serves(name, error, build_app, make_org):
+    platform = build_app({name: BROKEN[name], "street_points": STREET_PLUGIN})
+    info = platform.extensions["incubator_plugins"].infos[name]
+    assert not info.loaded and error in info.error
+    listing = plugins_list(platform)
+    assert name in listing and "BROKEN" in listing and error in listing
+
+    client = logged_in(platform)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/parks").status_code == 200
+    admin_page = client.get("/admin/plugins").get_data(as_text=True)
+    assert "加载失败" in admin_page and error in admin_page
+    # The good plugin beside it still works.
+    org = make_org(park="fangxing")
+    assert "street-points-panel" in client.get(f"/orgs/{org.id}").get_data(as_text=True)
+    assert client.get(f"/api/v1/organizations/{org.id}", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_a_missing_plugins_directory_is_not_fatal(app, network, tmp_path):
+    platform = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                      PLUGINS_DIR=str(tmp_path / "no-such-dir"),
+                                      DISABLED_PLUGINS=app.config["DISABLED_PLUGINS"]))
+    assert platform.test_client().get("/healthz").status_code == 200
+
+
+def test_the_environment_names_the_directory_and_the_deny_list(monkeypatch, tmp_path):
+    from flask import Flask
+    monkeypatch.setenv("INCUBATOR_PLUGINS_DIR", str(tmp_path))
+    monkeypatch.setenv("INCUBATOR_DISABLED_PLUGINS", "mentoring, passport,,")
+    monkeypatch.setenv("INCUBATOR_DATABASE_URL", "postgres://u@db/incubator")
+    flask_app = Flask("config-test", instance_path=str(tmp_path / "instance"))
+    load_config(flask_app)
+    assert flask_app.config["PLUGINS_DIR"] == str(tmp_path)
+    assert flask_app.config["DISABLED_PLUGINS"] == ["mentoring", "passport"]
+    assert flask_app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/incubator"
+    assert (tmp_path / "instance" / "secret_key").exists()  # generated once, kept in instance/
