@@ -418,7 +418,7 @@ def attendance(session_id):
             return redirect(url_for(".attendance", session_id=session.id))
     enrolments = services.seated_roster(offering)
     marks = {a.enrolment_id: a.status for e in enrolments for a in e.attendance if a.session_id == session.id}
-    return render_template("enrolment/attendance.html", offering=offering, session=session, enrolments=enrolments,
+    return render_template("enrolment/attendance.html", offering=offering, course_session=session, enrolments=enrolments,
                            marks=marks, labels=ATTENDANCE, form=DecisionForm())
 
 
