@@ -16,7 +16,7 @@ ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "animate", "set"}
 STYLE = Style(background="transparent", plot_background="transparent", font_family="sans-serif",
-              colors=("#8a9199", "#f0ad4e", "#2e7d32", "#1565c0", "#6a1b9a"))
+              colors=("#8a9199", "#f0ad4e", "#2e7d32", "#1565c0", "#6a1b9a"), label_font_size=13, legend_font_size=13)
 
 
 def radar(dimensions: list[str], series: list[tuple[str, list[float]]]) -> Markup:

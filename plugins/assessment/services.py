@@ -342,5 +342,5 @@ def graduation_objections(org: Organization) -> list[str]:
     if latest is None:
         return [f"出壳前须完成出壳评估,且总分不低于 {settings.exit_threshold} 分(尚无已完成的出壳评估)"]
     if latest.total < settings.exit_threshold:
-        return [f"出壳评估总分须不低于 {settings.exit_threshold} 分(最近一次为 {latest.total:g} 分)"]
+        return [f"出壳评估总分须不低于 {settings.exit_threshold} 分(最近一次为 {float(latest.total):g} 分)"]
     return []

@@ -154,7 +154,7 @@ def detail(assessment_id):
                                      assessed_on=form.assessed_on.data, user=current_user)
                 if request.form.get("finish"):
                     services.finish(assessment, user=current_user)
-                    flash(f"评估已完成:{assessment.total:g} 分,{assessment.grade}", "success")
+                    flash(f"评估已完成:{float(assessment.total):g} 分,{assessment.grade}", "success")
                 else:
                     flash("草稿已保存", "success")
                 return redirect(url_for(".detail", assessment_id=assessment.id))
