@@ -204,3 +204,17 @@ def postgres_only(app):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("needs PostgreSQL: set INCUBATOR_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def only_plugins(network):
+    """only_plugins("checklist") switches every other plugin off everywhere for this test, so that
+    another plugin's veto (mentoring sessions, an exit assessment, …) does not blur what is tested."""
+    from .plugins import registry, set_enablement
+
+    def _only(*names):
+        for info in registry().loaded():
+            if info.name not in names:
+                set_enablement(info.name, "none")
+        db.session.commit()
+    return _only

@@ -1,8 +1,16 @@
 """The example plugin, end to end: veto, panel, recording, API, CLI, enablement per park."""
 from datetime import date
 
+import pytest
+
 from incubator.extensions import db
 from incubator.plugins import set_enablement
+
+
+@pytest.fixture(autouse=True)
+def _checklist_alone(only_plugins):
+    """Other plugins' graduation vetoes stay out of these tests."""
+    only_plugins("checklist")
 
 
 def test_graduation_is_vetoed_until_the_certificate_is_on_file(login_as, make_org, client):
