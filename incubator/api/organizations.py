@@ -4,6 +4,7 @@ from flask import abort, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..core_hooks import scope_parks
 from ..errors import ValidationError
@@ -167,7 +168,7 @@ def list_transitions(org_id):
     """The organization's stage history, oldest first."""
     org = _load_org(org_id)
     return db.session.scalars(select(Transition).where(Transition.organization_id == org.id)
-                              .order_by(Transition.id)).all()
+                              .options(selectinload(Transition.user)).order_by(Transition.id)).all()
 
 
 @blp.route("/<int:org_id>/transitions", methods=["POST"])

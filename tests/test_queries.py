@@ -1,0 +1,92 @@
+"""List pages send a bounded number of SQL statements, whatever the number of rows (no N+1)."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from incubator.audit.models import AuditEntry
+from incubator.extensions import db
+from incubator.organizations.models import Organization, Renewal, Transfer, Transition
+from incubator.parks.models import Park
+from incubator.search import initials
+from incubator.users.models import User, park_managers
+
+from .helpers import counting_queries
+
+STAGES = ["applied", "reviewing", "incubating", "virtual", "graduated"]
+
+
+def add_rows(n: int, start: int) -> int:
+    """Add n organizations (each with transitions, a renewal, a transfer), n managers and n audit entries."""
+    parks = db.session.scalars(select(Park).order_by(Park.id)).all()
+    fangxing = next(p for p in parks if p.code == "fangxing")
+    today = date.today()
+    rows = []
+    for i in range(start, start + n):
+        name = f"查询计数服务社{i:03d}"
+        park = fangxing if i % 2 else parks[i % len(parks)]
+        rows.append({"name": name, "name_initials": initials(name), "category": "社工服务类",
+                     "registration_status": "unregistered", "contact_name": "张芳", "contact_phone": "13912345678",
+                     "service_area": "", "description": "", "park_id": park.id, "stage": STAGES[i % len(STAGES)],
+                     "incubation_start": today - timedelta(days=800), "incubation_due": today - timedelta(days=i % 3)})
+    db.session.execute(insert(Organization), rows)
+    ids = db.session.scalars(select(Organization.id).order_by(Organization.id.desc()).limit(n)).all()
+    db.session.execute(insert(User), [{"username": f"count-mgr-{i}", "name": "", "phone": "", "role": "manager",
+                                       "password_hash": "x", "active": True} for i in range(start, start + n)])
+    managers = db.session.scalars(select(User.id).where(User.username.like("count-mgr-%"))
+                                  .order_by(User.id.desc()).limit(n)).all()
+    db.session.execute(insert(park_managers), [{"user_id": uid, "park_id": parks[uid % len(parks)].id}
+                                               for uid in managers])
+    # Every record by a different person, so a lazy load per row would show.
+    by = dict(zip(ids, managers))
+    newest = ids[0]
+    db.session.execute(insert(Transition), [
+        {"organization_id": org_id, "from_stage": a, "to_stage": b, "user_id": by[org_id], "note": "计数"}
+        for org_id in ids for a, b in ((None, "applied"), ("applied", "reviewing"), ("reviewing", "incubating"))])
+    # The newest organization gets a long history with n people in it (its page and transitions list).
+    db.session.execute(insert(Transition), [
+        {"organization_id": newest, "from_stage": "incubating", "to_stage": "virtual", "user_id": uid, "note": "计数"}
+        for uid in managers])
+    db.session.execute(insert(Renewal), [{"organization_id": newest, "old_due": today, "new_due": today + timedelta(days=9),
+                                          "reason": "计数", "user_id": uid} for uid in managers])
+    db.session.execute(insert(Transfer), [{"organization_id": newest, "from_park_id": parks[i % len(parks)].id,
+                                           "to_park_id": fangxing.id, "user_id": uid} for i, uid in enumerate(managers)])
+    db.session.execute(insert(AuditEntry), [{"action": "org.edit", "object_type": "Organization", "object_id": str(oid),
+                                             "summary": "计数", "details": {}, "user_id": uid, "ip": ""}
+                                            for oid, uid in zip(ids, managers)])
+    db.session.commit()
+    return ids[0]
+
+
+def statements(client, url, headers=None) -> int:
+    client.get(url, headers=headers)  # warm up: first-use caches are not what we measure
+    with counting_queries(db.engine) as counter:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, url
+    return counter.n
+
+
+PAGES = [("admin", "/orgs"), ("fangxing-mgr", "/orgs"), ("admin", "/orgs?q=cxjs&overdue=1"), ("admin", "/dashboard"),
+         ("fangxing-mgr", "/dashboard"), ("admin", "/admin/users"), ("admin", "/admin/audit"), ("admin", "/parks"),
+         ("admin", "/admin/parks"), ("admin", "/admin/plugins"), ("admin", "ORG")]
+
+
+@pytest.mark.parametrize("username, url", PAGES)
+def test_a_page_sends_as_many_statements_for_60_rows_as_for_5(username, url, network, client, login_as):
+    newest = add_rows(5, 0)
+    login_as(username)
+    small = statements(client, f"/orgs/{newest}" if url == "ORG" else url)
+    newest = add_rows(55, 5)
+    large = statements(client, f"/orgs/{newest}" if url == "ORG" else url)
+    assert large <= small, f"{url}: {small} statements with 5 rows, {large} with 60"
+    assert small <= 25, f"{url}: {small} statements"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/organizations?per_page=100", "/api/v1/parks", "ORG/transitions"])
+def test_an_api_list_sends_as_many_statements_for_60_rows_as_for_5(url, network, client, api):
+    headers = api("admin")
+    newest = add_rows(5, 0)
+    small = statements(client, url.replace("ORG", f"/api/v1/organizations/{newest}"), headers)
+    newest = add_rows(55, 5)
+    large = statements(client, url.replace("ORG", f"/api/v1/organizations/{newest}"), headers)
+    assert large <= small, f"{url}: {small} statements with 5 rows, {large} with 60"
