@@ -199,7 +199,7 @@ def _variables(spec: Spec, serial: str, code: str, issued: date) -> dict:
         serial=serial, code=code, kind=spec.kind, kind_label=KINDS[spec.kind], version=spec.version,
         academy=current_app.config["CERTIFICATES_ACADEMY"], issuer=spec.park.name, seal_text=spec.park.name,
         park_code=spec.park.code, issue_date=chinese_date(issued), verify_base=verify_base,
-        verify_url=f"{verify_base}/{code}", qr=rendering.qr_svg(f"{verify_base}/{code}"),
+        verify_url=f"{verify_base}/{code}", qr=rendering.qr_image(f"{verify_base}/{code}"),
     )
     variables.update(spec.extra)
     return variables
