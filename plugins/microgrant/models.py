@@ -129,6 +129,32 @@ class Application(db.Model):
     def paid_fen(self) -> int:
         return sum(t.amount_fen for t in self.tranches if t.status == "paid")
 
+    def _upcoming(self):
+        """The first pending tranche and whether the one before it is paid (None, False if none)."""
+        pending = next((t for t in self.tranches if t.status == "pending"), None)
+        if pending is None:
+            return None, False
+        before = next((t for t in self.tranches if t.seq == pending.seq - 1), None)
+        return pending, before is None or before.status == "paid"
+
+    @property
+    def payable_seq(self) -> int | None:
+        """The tranche that may be paid now (the first, or the next after a passed review)."""
+        pending, ready = self._upcoming()
+        if self.status != "approved" or pending is None or not ready:
+            return None
+        if pending.seq == 1 or any(r.before_seq == pending.seq and r.passed for r in self.reviews):
+            return pending.seq
+        return None
+
+    @property
+    def review_due_seq(self) -> int | None:
+        """The tranche whose mid-term review is due now."""
+        pending, ready = self._upcoming()
+        if self.status != "approved" or pending is None or pending.seq == 1 or not ready:
+            return None
+        return None if any(r.before_seq == pending.seq for r in self.reviews) else pending.seq
+
     @property
     def average_score(self) -> float | None:
         return round(sum(s.total for s in self.scores) / len(self.scores), 1) if self.scores else None

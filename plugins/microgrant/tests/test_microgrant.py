@@ -374,3 +374,18 @@ def test_demo_round_is_seeded_once(network, make_org):
     rounds = db.session.scalars(select(Round)).all()
     assert len(rounds) == 1 and rounds[0].budget_fen == 150_000_000
     assert rounds[0].committed_fen == sum(a.granted_fen or 0 for a in db.session.scalars(select(Application)))
+
+
+def test_the_page_offers_only_the_next_step(login_as, client, make_round, make_application, mgr):
+    application = make_application(make_round())
+    services.decide(application, True, 1_000_000, "", user=mgr)
+    login_as("wannianbu-mgr")
+    url = f"/microgrant/applications/{application.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "tranches/1/pay" in page and "tranches/2/pay" not in page and f"{url}/review" not in page
+    client.post(f"{url}/tranches/1/pay")
+    page = client.get(url).get_data(as_text=True)
+    assert "第2期拨付前的中期评估" in page and "tranches/2/pay" not in page
+    client.post(f"{url}/review", data={"passed": "y", "note": "按计划推进"})
+    page = client.get(url).get_data(as_text=True)
+    assert "tranches/2/pay" in page and f"{url}/review" not in page
