@@ -372,7 +372,8 @@ def report(rnd: Round) -> dict:
 def visible_rounds_query(user, park_ids_enabled):
     """Rounds the user may see: managers their parks', experts their assigned, organizations' users
     those open to their organization's park; admins all (within parks where the plugin is on)."""
-    stmt = select(Round).where(Round.park_id.in_(park_ids_enabled or [-1])).order_by(Round.apply_from.desc(), Round.id.desc())
+    stmt = (select(Round).where(Round.park_id.in_(park_ids_enabled or [-1])).options(selectinload(Round.park))
+            .order_by(Round.apply_from.desc(), Round.id.desc()))
     if user.role == "admin":
         return stmt
     conditions = []

@@ -389,3 +389,31 @@ def test_the_page_offers_only_the_next_step(login_as, client, make_round, make_a
     client.post(f"{url}/review", data={"passed": "y", "note": "按计划推进"})
     page = client.get(url).get_data(as_text=True)
     assert "tranches/2/pay" in page and f"{url}/review" not in page
+
+
+def test_the_round_page_issues_a_bounded_number_of_queries(app, login_as, client, make_round, make_application, users):
+    from sqlalchemy import event
+    rnd = make_round()
+
+    def queries(url):
+        count = {"n": 0}
+
+        def counter(*_):
+            count["n"] += 1
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+        return count["n"]
+
+    login_as("wannianbu-mgr")
+    for _ in range(2):
+        services.score(make_application(rnd), users["expert-li"], {"需求明确": 30, "方案可行": 50})
+    few = queries(f"/microgrant/rounds/{rnd.id}")
+    for _ in range(15):
+        services.score(make_application(rnd), users["expert-li"], {"需求明确": 30, "方案可行": 50})
+    assert queries(f"/microgrant/rounds/{rnd.id}") == few
+    assert queries("/microgrant/") <= 12

@@ -357,3 +357,37 @@ def test_demo_data_is_consistent_and_seeding_twice_adds_nothing(network):
     assert count == 12 and len(db.session.scalars(select(Volunteer)).all()) == 12
     for volunteer in db.session.scalars(select(Volunteer)):
         assert services.ledger_sum(volunteer.id) == (volunteer.balance, volunteer.minutes_served)
+
+
+def test_list_pages_issue_a_bounded_number_of_queries(app, login_as, client, make_volunteer, make_activity, earn,
+                                                      make_org):
+    from sqlalchemy import event
+
+    def queries(url):
+        count = {"n": 0}
+
+        def counter(*_):
+            count["n"] += 1
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+        return count["n"]
+
+    login_as("fangxing-mgr")
+    org = make_org(park="fangxing")
+    for i in range(3):
+        earn(make_volunteer(), 60)
+    make_activity(title="组织活动", organization_id=org.id)
+    few = {url: queries(url) for url in ("/passport/fangxing/", "/passport/fangxing/activities")}
+    for i in range(25):
+        earn(make_volunteer(), 60)
+        make_activity(title=f"更多活动{i}", organization_id=org.id)
+    for url, count in few.items():
+        assert queries(url) == count, url
+    page = client.get("/passport/fangxing/").get_data(as_text=True)
+    assert "/passport/fangxing/?page=2" in page
+    assert "志愿者27" in client.get("/passport/fangxing/?page=2").get_data(as_text=True)
