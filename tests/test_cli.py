@@ -81,7 +81,8 @@ def test_demo_prints_the_accounts_and_can_run_twice(cli_app, migrated):
     assert "demo12345" in result.output and "wannianbu,yunhua,wanci" in result.output
     with sqlite3.connect(migrated / "cli.db") as conn:
         counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("parks", "users", "organizations")]
-    assert counts == [9, 9, 12]
+    # The 9 demo accounts; plugins' demo data may add more users (the academy's generated trainees).
+    assert counts[0] == 9 and counts[1] >= 9 and counts[2] == 12
 
     again = run(cli_app, "demo", "--orgs", "12")
     assert again.exit_code == 0 and "(unchanged)" in again.output
