@@ -12,6 +12,12 @@ class VolunteerForm(FlaskForm):
                            description="填写后该账号可在“我的”页面查看自己的护照")
 
 
+class VolunteerEditForm(FlaskForm):
+    name = StringField("姓名", validators=[DataRequired(), Length(max=60)])
+    phone = StringField("手机号", validators=[DataRequired(), Length(max=20)])
+    username = StringField("关联平台账号(可选)", validators=[Optional(), Length(max=80)])
+
+
 class ActivityForm(FlaskForm):
     title = StringField("活动名称", validators=[DataRequired(), Length(max=120)])
     organization_id = SelectField("组织方", coerce=int, choices=[])

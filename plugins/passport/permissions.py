@@ -2,6 +2,8 @@
 
 - passport.manage  — managers of the park (admins: the core allows everything): volunteers,
   activities, windows, gifts, rules, corrections and redemption at the counter.
+- passport.organize — on a park: start an activity there: its managers, or a user linked to one of
+  its organizations (the activity is then that organization's).
 - passport.record  — on an activity: the organizer records (谁组织谁记录): the park's managers,
   or a user linked to the organizing organization (`User.organization_id`).
 - passport.view    — on a volunteer: managers, and the volunteer's own linked account.
@@ -15,6 +17,7 @@ from incubator.parks.models import Park
 
 ACTIONS = [
     ("passport.manage", "义粉护照:登记志愿者、管理活动、兑换窗口与礼品"),
+    ("passport.organize", "义粉护照:发起志愿活动"),
     ("passport.record", "义粉护照:记录志愿服务时长(组织方)"),
     ("passport.view", "义粉护照:查看志愿者护照"),
     ("passport.ranking", "义粉护照:查看服务时长排行"),
@@ -38,11 +41,30 @@ def decide(user, action, resource):
     if resource is None:
         return None
     from .models import Activity, Volunteer
+    if action == "passport.organize" and isinstance(resource, Park):
+        org = _own_organization(user)
+        return True if org is not None and org.park_id == resource.id else None
     if action == "passport.record" and isinstance(resource, Activity):
         return True if user.organization_id and resource.organization_id == user.organization_id else None
     if action == "passport.view" and isinstance(resource, Volunteer):
         return True if resource.user_id == user.id else None
     return None
+
+
+def _own_organization(user):
+    from incubator.organizations.models import Organization
+    return db.session.get(Organization, user.organization_id) if user.organization_id else None
+
+
+def own_organization_park(user):
+    """The park of the user's organization, if the passport is enabled there."""
+    from incubator.plugins import is_enabled
+    if not getattr(user, "is_authenticated", False):
+        return None
+    org = _own_organization(user)
+    if org is None or not is_enabled("passport", org.park_id):
+        return None
+    return db.session.get(Park, org.park_id)
 
 
 def own_volunteers(user):
@@ -71,4 +93,4 @@ def has_anything(user) -> bool:
         return False
     if user.role in ("admin", "manager"):
         return True  # the core calls us for managers only when we are enabled in one of their parks
-    return bool(own_volunteers(user)) or organizer_activities_exist(user)
+    return bool(own_volunteers(user)) or own_organization_park(user) is not None or organizer_activities_exist(user)

@@ -83,6 +83,22 @@ def register(park, data: dict, *, user) -> Volunteer:
     return volunteer
 
 
+def update_volunteer(volunteer: Volunteer, data: dict, *, user) -> Volunteer:
+    """Change name, phone or linked account; the ID number stays (register anew if it was wrong)."""
+    name = (data.get("name") or "").strip()
+    phone = (data.get("phone") or "").strip()
+    if not name or len(name) > 60:
+        raise ValidationError("请填写姓名", field="name")
+    if phone_error(phone):
+        raise ValidationError(phone_error(phone), field="phone")
+    with transaction():
+        before = (volunteer.name, volunteer.phone_masked, volunteer.user_id)
+        volunteer.name, volunteer.phone, volunteer.user_id = name, phone, data.get("user_id")
+        audit.record("passport.volunteer_edit", volunteer, user=user, summary=f"修改志愿者 {name} 的资料",
+                     before=list(before), after=[name, volunteer.phone_masked, volunteer.user_id])
+    return volunteer
+
+
 def find_volunteer(park_id: int, key: str) -> Volunteer | None:
     """By passport number, phone or ID number (the ID number is compared by its keyed hash)."""
     key = (key or "").strip()

@@ -21,9 +21,9 @@ from incubator.users.models import User
 from . import services
 from .exports import rows_for
 from .forms import (ActivityForm, CorrectionForm, GenerateWindowsForm, GiftForm, RedeemForm, ServiceForm,
-                    SettingsForm, VolunteerForm, WindowForm)
+                    SettingsForm, VolunteerEditForm, VolunteerForm, WindowForm)
 from .models import Activity, Gift, RedemptionWindow, Volunteer
-from .permissions import own_volunteers
+from .permissions import own_organization_park, own_volunteers
 
 PLUGIN = "passport"
 bp = Blueprint("passport", __name__, url_prefix="/passport", template_folder="templates")
@@ -72,11 +72,36 @@ def index():
             Activity.organization_id == current_user.organization_id).order_by(Activity.held_on.desc()).limit(50)).all()
         activities = [a for a in activities if is_enabled(PLUGIN, a.park_id)]
     volunteers = own_volunteers(current_user)
-    if len(parks) == 1 and not activities and not volunteers:
+    org_park = own_organization_park(current_user)
+    form = None
+    if org_park is not None and can("passport.organize", org_park):
+        form = ActivityForm()
+        form.organization_id.choices = [(current_user.organization_id, current_user.organization.name)]
+    if len(parks) == 1 and not activities and not volunteers and form is None:
         return redirect(url_for("passport.park_home", code=parks[0].code))
-    if not (parks or activities or volunteers):
+    if not (parks or activities or volunteers or form):
         abort(404)
-    return render_template("passport/index.html", parks=parks, activities=activities, volunteers=volunteers)
+    return render_template("passport/index.html", parks=parks, activities=activities, volunteers=volunteers,
+                           org_park=org_park, form=form)
+
+
+@bp.route("/<code>/activities/new", methods=["POST"])
+@login_required
+def organize(code):
+    """An organization's user starts an activity of their organization (managers use the list page)."""
+    park = _park(code)
+    require("passport.organize", park)
+    form = ActivityForm()
+    del form.organization_id  # always the user's own organization
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in ("title", "held_on", "place", "points_cap", "description")}
+        data["organization_id"] = current_user.organization_id
+        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), "已新建活动")
+        if activity:
+            return redirect(url_for("passport.activity", activity_id=activity.id))
+    else:
+        _flash_errors(form)
+    return redirect(url_for("passport.index"))
 
 
 @bp.route("/<code>/")
@@ -135,6 +160,29 @@ def passport(volunteer_id):
     return render_template("passport/passport.html", volunteer=volunteer, entries=services.ledger(volunteer.id),
                            manage=manage, redeem_form=redeem_form, correction_form=correction_form,
                            window=services.open_window(volunteer.park_id), today=date.today())
+
+
+@bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_volunteer(volunteer_id):
+    volunteer = _load(Volunteer, volunteer_id, "passport.manage")
+    form = VolunteerEditForm(obj=volunteer)
+    if request.method == "GET" and volunteer.user_id:
+        form.username.data = volunteer.user.username
+    if form.validate_on_submit():
+        user_id = None
+        if form.username.data:
+            linked = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+            if linked is None:
+                flash("未找到该平台账号", "danger")
+                return render_template("passport/volunteer_form.html", park=volunteer.park, form=form), 422
+            user_id = linked.id
+        data = {"name": form.name.data, "phone": form.phone.data, "user_id": user_id}
+        if _attempt(lambda: services.update_volunteer(volunteer, data, user=current_user), "已保存"):
+            return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
+    else:
+        _flash_errors(form)
+    return render_template("passport/volunteer_form.html", park=volunteer.park, form=form, volunteer=volunteer)
 
 
 @bp.route("/volunteers/<int:volunteer_id>/redeem", methods=["POST"])

@@ -391,3 +391,53 @@ def test_list_pages_issue_a_bounded_number_of_queries(app, login_as, client, mak
     page = client.get("/passport/fangxing/").get_data(as_text=True)
     assert "/passport/fangxing/?page=2" in page
     assert "志愿者27" in client.get("/passport/fangxing/?page=2").get_data(as_text=True)
+
+
+def test_an_organizations_user_starts_its_own_activity_then_records_it(login_as, client, users, make_org,
+                                                                         make_volunteer):
+    org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
+    users["trainee-chen"].organization_id = org.id
+    db.session.commit()
+    volunteer = make_volunteer()
+    login_as("trainee-chen")
+    assert "发起志愿活动" in client.get("/passport/").get_data(as_text=True)
+    response = client.post("/passport/fangxing/activities/new", data={
+        "title": "邻里互助集市", "held_on": date.today().isoformat(), "place": "社区广场",
+        "organization_id": 999})  # ignored: always the user's own organization
+    assert response.status_code == 302
+    from plugins.passport.models import Activity
+    activity = db.session.scalar(select(Activity))
+    assert activity.organization_id == org.id and activity.created_by_id == users["trainee-chen"].id
+    assert client.post(response.headers["Location"], data={"volunteer": str(volunteer.id), "minutes": 90}).status_code == 302
+    db.session.refresh(volunteer)
+    assert volunteer.balance == 3
+    assert client.post("/passport/changqing/activities/new", data={
+        "title": "x", "held_on": date.today().isoformat()}).status_code == 404  # not enabled there
+    assert client.post("/passport/fangxing/activities/new", data={"title": "x"}).status_code == 302
+
+
+def test_a_user_without_an_organization_in_the_park_cannot_start_activities(login_as, client, users, make_org):
+    users["trainee-chen"].organization_id = make_org(park="changqing").id
+    db.session.commit()
+    login_as("trainee-chen")
+    assert client.get("/passport/").status_code == 404
+    assert client.post("/passport/fangxing/activities/new", data={
+        "title": "x", "held_on": date.today().isoformat()}).status_code == 403
+
+
+def test_manager_edits_contact_details_but_never_the_id_number(login_as, client, users, make_volunteer):
+    volunteer = make_volunteer(name="黄丽华")
+    masked = volunteer.id_masked
+    login_as("fangxing-mgr")
+    page = client.get(f"/passport/volunteers/{volunteer.id}/edit").get_data(as_text=True)
+    assert masked in page and "不可修改" in page
+    response = client.post(f"/passport/volunteers/{volunteer.id}/edit", data={
+        "name": "黄丽华", "phone": "13800001111", "username": "trainee-wang", "id_number": "110105194912310021"})
+    assert response.status_code == 302
+    db.session.refresh(volunteer)
+    assert volunteer.phone == "13800001111" and volunteer.user_id == users["trainee-wang"].id
+    assert volunteer.id_masked == masked
+    assert client.post(f"/passport/volunteers/{volunteer.id}/edit", data={
+        "name": "黄丽华", "phone": "12345"}).status_code == 200  # refused with a message, nothing saved
+    db.session.refresh(volunteer)
+    assert volunteer.phone == "13800001111"
