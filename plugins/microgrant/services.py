@@ -110,6 +110,30 @@ def create_round(park, data: dict, *, user) -> Round:
     return rnd
 
 
+def edit_round(rnd: Round, data: dict, *, user) -> Round:
+    """Change a round (extend dates, adjust the budget …). The budget cannot drop below what is
+    already granted, and categories or criteria in use cannot be removed."""
+    values = validate_round(data)
+    with transaction():
+        locked = _lock_round(rnd.id)
+        if values["budget_fen"] < locked.committed_fen:
+            raise Conflict(f"总预算不能低于已立项金额 {yuan(locked.committed_fen)}")
+        used = set(db.session.scalars(select(Application.category).where(Application.round_id == locked.id)))
+        if used - set(values["categories"]):
+            raise Conflict("已有申报项目使用的类别不能删除:" + "、".join(sorted(used - set(values["categories"]))))
+        scored = db.session.scalar(select(Score.id).join(Application).where(Application.round_id == locked.id).limit(1))
+        if scored and values["criteria"] != locked.criteria:
+            raise Conflict("已有专家评分,评分标准不能再修改")
+        decided = db.session.scalar(select(Application.id).where(Application.round_id == locked.id,
+                                                                 Application.granted_fen.is_not(None)).limit(1))
+        if decided and values["tranche_percents"] != locked.tranche_percents:
+            raise Conflict("已有立项项目,分期拨付比例不能再修改")
+        for key, value in values.items():
+            setattr(locked, key, value)
+        audit.record("microgrant.round_edit", locked, user=user, summary=f"修改 {locked.title}")
+    return locked
+
+
 def set_experts(rnd: Round, usernames: list[str], *, user) -> Round:
     experts = db.session.scalars(select(User).where(User.username.in_(usernames or ["-"]))).all()
     unknown = set(usernames) - {u.username for u in experts}

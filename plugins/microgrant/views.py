@@ -132,6 +132,30 @@ def round_detail(round_id):
                            may_apply=can("microgrant.apply", rnd), today=date.today(), status=status, category=category)
 
 
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_round(round_id):
+    rnd = _round(round_id, "microgrant.manage")
+    form = RoundForm(obj=rnd)
+    form.park.choices = [(rnd.park.code, rnd.park.name)]
+    if request.method == "GET":
+        form.park.data = rnd.park.code
+        form.budget.data, form.max_grant.data = rnd.budget_fen / 100, rnd.max_grant_fen / 100
+        form.categories.data = "\n".join(rnd.categories)
+        form.criteria.data = "\n".join(f"{c['name']} {c['max']}" for c in rnd.criteria)
+        form.tranche_percents.data = ",".join(str(p) for p in rnd.tranche_percents)
+    if form.validate_on_submit():
+        try:
+            services.edit_round(rnd, _round_data(form), user=current_user)
+            flash("已保存", "success")
+            return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
+        except DomainError as exc:
+            flash(exc.message, "danger")
+    else:
+        _flash_errors(form)
+    return render_template("microgrant/round_form.html", form=form, rnd=rnd), 422 if request.method == "POST" else 200
+
+
 @bp.route("/rounds/<int:round_id>/experts", methods=["POST"])
 @login_required
 def set_experts(round_id):

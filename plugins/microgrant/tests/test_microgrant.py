@@ -417,3 +417,28 @@ def test_the_round_page_issues_a_bounded_number_of_queries(app, login_as, client
         services.score(make_application(rnd), users["expert-li"], {"需求明确": 30, "方案可行": 50})
     assert queries(f"/microgrant/rounds/{rnd.id}") == few
     assert queries("/microgrant/") <= 12
+
+
+def test_manager_edits_a_round_but_not_below_what_is_granted(login_as, client, make_round, make_application, mgr,
+                                                             round_data):
+    rnd = make_round(budget_fen=10_000_000, max_grant_fen=3_000_000)
+    application = make_application(rnd, category="文明养犬")
+    services.decide(application, True, 2_000_000, "", user=mgr)
+    with pytest.raises(Conflict, match="不能低于已立项金额"):
+        services.edit_round(rnd, round_data(budget_fen=1_000_000, max_grant_fen=1_000_000), user=mgr)
+    with pytest.raises(Conflict, match="文明养犬"):
+        services.edit_round(rnd, round_data(budget_fen=10_000_000, max_grant_fen=3_000_000, categories=["便民服务"]),
+                            user=mgr)
+    login_as("wannianbu-mgr")
+    form = client.get(f"/microgrant/rounds/{rnd.id}/edit").get_data(as_text=True)
+    assert "100000.00" in form and "需求明确 40" in form
+    d = lambda days: (TODAY + timedelta(days=days)).isoformat()  # noqa: E731
+    response = client.post(f"/microgrant/rounds/{rnd.id}/edit", data={
+        "park": "wannianbu", "title": "2026年公益微创投(延期)", "year": TODAY.year, "budget": "120000",
+        "max_grant": "30000", "categories": "便民服务\n文明养犬\n社区公约\n居民骨干培育", "criteria": "需求明确 40\n方案可行 60",
+        "tranche_percents": "60,40", "apply_from": d(-20), "apply_until": d(0), "review_from": d(0),
+        "review_until": d(30), "execute_from": d(31), "execute_until": d(365)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.refresh(rnd)
+    assert rnd.budget_fen == 12_000_000 and rnd.review_until == TODAY + timedelta(days=30)
+    assert rnd.committed_fen == 2_000_000
