@@ -314,6 +314,7 @@ def test_batch_issue_through_the_api_reports_progress(academy, users, client, ap
     offering = academy.offering()
     for name in ["周芳", "吴军"]:
         academy.complete(academy.trainee(name), offering)
+    assert len(registry().pm.hook.incubator_certificate_completions(offering_id=offering.id)) == 2
     response = client.post(f"/api/v1/certificates/offerings/{offering.id}/batch", headers=api("fangxing-mgr"))
     assert response.status_code == 202
     job = response.get_json()
