@@ -108,7 +108,7 @@ def _round_data(form) -> dict:
                 raise DomainError(f"评分标准“{line.strip()}”应写作:名称 满分")
             criteria.append({"name": name.strip(), "max": int(points)})
     try:
-        percents = [int(p) for p in form.tranche_percents.data.replace(",", ",").split(",") if p.strip()]
+        percents = [int(p) for p in form.tranche_percents.data.replace("\uff0c", ",").split(",") if p.strip()]
     except ValueError:
         raise DomainError("分期拨付比例应为以逗号分隔的整数,如 60,40") from None
     return {"title": form.title.data, "year": form.year.data, "description": form.description.data,
@@ -162,7 +162,7 @@ def set_experts(round_id):
     rnd = _round(round_id, "microgrant.manage")
     form = ExpertsForm()
     if form.validate_on_submit():
-        names = [n.strip() for n in (form.experts.data or "").replace(",", ",").split(",") if n.strip()]
+        names = [n.strip() for n in (form.experts.data or "").replace("\uff0c", ",").split(",") if n.strip()]
         _attempt(lambda: services.set_experts(rnd, names, user=current_user), "已更新评审专家")
     return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
 
@@ -252,6 +252,8 @@ def pay(application_id, seq):
     application = _application(application_id, "microgrant.manage")
     if ScoreForm().validate_on_submit():  # CSRF only
         _attempt(lambda: services.pay(application, seq, user=current_user), f"已拨付第{seq}期")
+    else:
+        flash("页面已过期,请刷新后重试", "danger")
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 

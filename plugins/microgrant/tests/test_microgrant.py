@@ -442,3 +442,28 @@ def test_manager_edits_a_round_but_not_below_what_is_granted(login_as, client, m
     db.session.refresh(rnd)
     assert rnd.budget_fen == 12_000_000 and rnd.review_until == TODAY + timedelta(days=30)
     assert rnd.committed_fen == 2_000_000
+
+
+def test_manager_assigns_experts_with_either_comma(login_as, client, make_round):
+    rnd = make_round(experts=())
+    login_as("wannianbu-mgr")
+    response = client.post(f"/microgrant/rounds/{rnd.id}/experts", data={"experts": "expert-li\uff0cexpert-zhou"})
+    assert response.status_code == 302
+    db.session.refresh(rnd)
+    assert [u.username for u in rnd.experts] == ["expert-li", "expert-zhou"]
+    client.post(f"/microgrant/rounds/{rnd.id}/experts", data={"experts": "trainee-wang"}, follow_redirects=True)
+    db.session.refresh(rnd)
+    assert len(rnd.experts) == 2  # a trainee is refused as an expert
+
+
+def test_paying_needs_the_csrf_token(app, login_as, client, make_round, make_application, mgr):
+    application = make_application(make_round())
+    services.decide(application, True, 1_000_000, "", user=mgr)
+    login_as("wannianbu-mgr")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client.post(f"/microgrant/applications/{application.id}/tranches/1/pay")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.session.refresh(application)
+    assert application.paid_fen == 0
