@@ -203,38 +203,54 @@ def split_pages(pdf: bytes) -> list[bytes]:
 _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
 
 
-def render_chunk(style: str, pages: list[str]) -> list[bytes]:
-    """One document for `pages`, split into one PDF per certificate (runs in a worker process)."""
-    if len(pages) == 1:
-        return [write_document(style, pages)]
-    files = split_pages(write_document(style, pages))
-    if len(files) != len(pages):  # a template that overflows a page would shift every later file
-        raise TemplateProblem(f"证书模板排版超出一页({len(files)} 页 / {len(pages)} 张证书)")
+def render_chunk(kind: str, source: str | None, variables: list[dict]) -> list[bytes]:
+    """The PDFs of certificates sharing a template (runs in a worker process).
+
+    Templating and QR codes happen here too, so the parent only records and stores. The pages
+    are laid out as one document, split into one file per certificate.
+    """
+    tmpl = template(kind, source)
+    parts = []
+    for values in variables:
+        values = dict(values)
+        values.setdefault("qr", qr_image(values["verify_url"]) if values.get("verify_url") else None)
+        parts.append(render_parts(tmpl, values))
+    files: list[bytes | None] = [None] * len(parts)
+    by_style: dict[str, list[int]] = {}  # a template whose <style> uses variables: one document per style
+    for index, (style, _page) in enumerate(parts):
+        by_style.setdefault(style, []).append(index)
+    for style, indexes in by_style.items():
+        pages = [parts[i][1] for i in indexes]
+        pdfs = [write_document(style, pages)] if len(pages) == 1 else split_pages(write_document(style, pages))
+        if len(pdfs) != len(pages):  # a template that overflows a page would shift every later file
+            raise TemplateProblem(f"证书模板排版超出一页({len(pdfs)} 页 / {len(pages)} 张证书)")
+        for index, data in zip(indexes, pdfs):
+            files[index] = data
     return files
 
 
-def render_many(items: list[tuple[str, str]], *, executor=None, chunk: int = CHUNK) -> list[bytes]:
-    """PDF bytes for each (style, page), in order.
+def render_many(jobs: list[tuple[str, str | None, dict]], *, executor=None, chunk: int = CHUNK) -> list[bytes]:
+    """PDF bytes for each (kind, template source or None, variables), in order.
 
-    Pages of the same style are laid out as documents of up to `chunk` pages; with an `executor`
-    (a process pool) the documents are rendered in parallel, otherwise here.
+    Certificates of the same template are laid out as documents of up to `chunk` pages; with an
+    `executor` (a process pool) the documents are rendered in parallel, otherwise here.
     """
-    by_style: dict[str, list[int]] = {}
-    for index, (style, _page) in enumerate(items):
-        by_style.setdefault(style, []).append(index)
+    by_template: dict[tuple, list[int]] = {}
+    for index, (kind, source, _values) in enumerate(jobs):
+        by_template.setdefault((kind, source), []).append(index)
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
-    chunks: list[tuple[str, list[int]]] = []
-    for style, indexes in by_style.items():
+    chunks: list[tuple[tuple, list[int]]] = []
+    for key, indexes in by_template.items():
         # A small batch is split evenly over the workers rather than leave one idle.
         size = max(1, min(chunk, math.ceil(len(indexes) / workers)))
-        chunks += [(style, indexes[i:i + size]) for i in range(0, len(indexes), size)]
-    results: list[bytes | None] = [None] * len(items)
+        chunks += [(key, indexes[i:i + size]) for i in range(0, len(indexes), size)]
+    args = [(kind, source, [jobs[i][2] for i in indexes]) for (kind, source), indexes in chunks]
     if executor is None or len(chunks) == 1:
-        outputs = [render_chunk(style, [items[i][1] for i in indexes]) for style, indexes in chunks]
+        outputs = [render_chunk(*a) for a in args]
     else:
-        outputs = list(executor.map(render_chunk, [style for style, _ in chunks],
-                                    [[items[i][1] for i in indexes] for _, indexes in chunks]))
-    for (_style, indexes), files in zip(chunks, outputs):
+        outputs = list(executor.map(render_chunk, *zip(*args)))
+    results: list[bytes | None] = [None] * len(jobs)
+    for (_key, indexes), files in zip(chunks, outputs):
         for index, data in zip(indexes, files):
             results[index] = data
     return results

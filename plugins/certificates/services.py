@@ -199,7 +199,7 @@ def _variables(spec: Spec, serial: str, code: str, issued: date) -> dict:
         serial=serial, code=code, kind=spec.kind, kind_label=KINDS[spec.kind], version=spec.version,
         academy=current_app.config["CERTIFICATES_ACADEMY"], issuer=spec.park.name, seal_text=spec.park.name,
         park_code=spec.park.code, issue_date=chinese_date(issued), verify_base=verify_base,
-        verify_url=f"{verify_base}/{code}", qr=rendering.qr_image(f"{verify_base}/{code}"),
+        verify_url=f"{verify_base}/{code}",  # the QR code is drawn from it where the page is rendered
     )
     variables.update(spec.extra)
     return variables
@@ -271,15 +271,16 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
     written: list[Path] = []
     try:
         with (transaction() if commit else nullcontext()):
-            certs, parts = [], []
+            certs, jobs = [], []
             today = date.today()
             templates = {}
             for spec in specs:
                 key = (spec.kind, spec.park.id)
                 if key not in templates:
                     label, source = template_for(spec.kind, spec.park)
-                    templates[key] = (label, _template(spec.kind, source))
-                label, tmpl = templates[key]
+                    _template(spec.kind, source)  # a syntax error is reported before any work
+                    templates[key] = (label, source)
+                label, _source = templates[key]
                 code = new_code()
                 cert = Certificate(kind=spec.kind, subject=spec.subject, version=spec.version,
                                    holder_name=spec.holder_name, user_id=spec.user_id,
@@ -293,8 +294,8 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
             for spec, cert in zip(specs, certs):
                 cert.serial = f"BH{SERIAL_PREFIX[spec.kind]}{today.year}{cert.id:07d}"
                 variables = _variables(spec, cert.serial, cert.code, today)
-                parts.append(_render_parts(templates[(spec.kind, spec.park.id)][1], variables))
-            files = _render_many(parts, executor)
+                jobs.append((spec.kind, templates[(spec.kind, spec.park.id)][1], variables))
+            files = _render_many(jobs, executor)
             for spec, cert, pdf in zip(specs, certs, files):
                 cert.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
                 cert.pdf_size = len(pdf)
@@ -320,16 +321,9 @@ def _template(kind, source):
         raise CertificateError(str(exc), field="template") from exc
 
 
-def _render_parts(tmpl, variables):
+def _render_many(jobs, executor):
     try:
-        return rendering.render_parts(tmpl, variables)
-    except rendering.TemplateProblem as exc:
-        raise CertificateError(str(exc), field="template") from exc
-
-
-def _render_many(parts, executor):
-    try:
-        return rendering.render_many(parts, executor=executor)
+        return rendering.render_many(jobs, executor=executor)
     except rendering.TemplateProblem as exc:
         raise CertificateError(str(exc), field="template") from exc
 
