@@ -5,7 +5,7 @@ Each hook hands on to the modules beside it.
 """
 from pathlib import Path
 
-from flask import render_template, url_for
+from flask import url_for
 from markupsafe import Markup
 
 from incubator import hookimpl

@@ -1,5 +1,5 @@
 """义粉护照: registering volunteers, recording service, the ledger, redemption windows and gifts."""
-from datetime import date, timedelta
+from datetime import date
 from io import BytesIO
 
 import pytest
