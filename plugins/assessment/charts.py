@@ -12,8 +12,6 @@ from markupsafe import Markup
 from pygal.style import Style
 
 SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
 FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "animate", "set"}
 STYLE = Style(background="transparent", plot_background="transparent", font_family="sans-serif",
               colors=("#8a9199", "#f0ad4e", "#2e7d32", "#1565c0", "#6a1b9a"), label_font_size=13, legend_font_size=13)
@@ -34,6 +32,15 @@ def sanitize_svg(svg: str) -> Markup:
     """Keep an SVG's drawing; drop scripts, handlers, foreign content and links leaving the page."""
     root = ET.fromstring(svg)
     _clean(root)
+    # Write plain <svg>/<path> tags ourselves: ElementTree's prefixes are global and other code may
+    # have registered its own for the SVG namespace.
+    for element in root.iter():
+        element.tag = _local(element.tag)
+        for attr in [a for a in element.attrib if a.startswith("{")]:
+            prefix = "xlink:" if attr.startswith("{" + XLINK_NS) else ""
+            element.attrib[prefix + _local(attr)] = element.attrib.pop(attr)
+    root.set("xmlns", SVG_NS)
+    root.set("xmlns:xlink", XLINK_NS)
     return Markup(ET.tostring(root, encoding="unicode"))
 
 

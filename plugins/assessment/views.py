@@ -63,7 +63,7 @@ def render_panel(org, user) -> str:
     assessments = services.for_org(org.id)
     chart, progress = chart_and_progress(assessments)
     return render_template("assessment/panel.html", org=org, assessments=assessments, chart=chart,
-                           progress=progress, settings=services.settings_for(org.park_id))
+                           progress=progress)
 
 
 @bp.route("")

@@ -50,8 +50,7 @@ class SupervisionLogSchema(ma.Schema):
     organization_id = ma.fields.Integer(dump_only=True)
     expert = ma.fields.Function(lambda log: log.expert.username, dump_only=True)
     held_on = ma.fields.Date(required=True)
-    hours = ma.fields.Decimal(required=True, places=1, as_string=False,
-                              validate=ma.validate.Range(min=0.5, max=24))
+    hours = ma.fields.Float(required=True, validate=ma.validate.Range(min=0.5, max=24))
     mode = ma.fields.String(required=True, validate=ma.validate.OneOf(list(MODES)))
     topics = ma.fields.List(ma.fields.String(), required=True)
     findings = ma.fields.String(required=True, metadata={"description": "Markdown"})
@@ -64,12 +63,6 @@ class SupervisionLogSchema(ma.Schema):
     confirmed_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     html_url = ma.fields.Function(lambda log: url_for("mentoring.log_page", log_id=log.id, _external=True),
                                   dump_only=True)
-
-    @ma.post_dump
-    def hours_as_number(self, data, **kwargs):
-        if data.get("hours") is not None:
-            data["hours"] = float(data["hours"])
-        return data
 
 
 class SupervisionLogUpdateSchema(SupervisionLogSchema):

@@ -369,18 +369,23 @@ def logs_query(org_id: int | None = None, *, expert_id: int | None = None, statu
 
 
 def summary(org: Organization) -> dict:
-    """What the organization page shows: counts, hours, latest entries, open actions (5 queries)."""
-    effective_hours = db.session.scalar(select(func.coalesce(func.sum(SupervisionLog.hours), 0))
-                                        .where(SupervisionLog.organization_id == org.id, _effective()))
-    pending = db.session.scalar(select(func.count()).select_from(SupervisionLog).where(
-        SupervisionLog.organization_id == org.id, SupervisionLog.status != "confirmed"))
+    """What the organization page shows: counts, hours, latest entries, open actions (4 queries)."""
+    effective = _effective()
+    sessions, hours, pending = db.session.execute(
+        select(func.coalesce(func.sum(case((effective, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((effective, SupervisionLog.hours), else_=0)), 0),
+               func.coalesce(func.sum(case((SupervisionLog.status != "confirmed", 1), else_=0)), 0))
+        .where(SupervisionLog.organization_id == org.id)).one()
     settings = settings_for(org.park_id)
+    latest = (select(SupervisionLog).where(SupervisionLog.organization_id == org.id)
+              .options(joinedload(SupervisionLog.expert))
+              .order_by(SupervisionLog.held_on.desc(), SupervisionLog.id.desc()).limit(5))
     return {
-        "sessions": confirmed_sessions(org.id),
-        "hours": Decimal(effective_hours or 0),
-        "pending": pending,
+        "sessions": int(sessions),
+        "hours": Decimal(hours or 0).quantize(Decimal("0.1")),
+        "pending": int(pending),
         "required": settings.min_confirmed_sessions if settings.graduation_veto else None,
-        "latest": db.session.scalars(logs_query(org.id).limit(5)).unique().all(),
+        "latest": db.session.scalars(latest).all(),
         "open_actions": open_actions([org.id]),
     }
 
