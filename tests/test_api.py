@@ -331,3 +331,58 @@ def test_healthz_is_503_when_the_database_is_unreachable(app, tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
+
+
+# -- every object links to its page ----------------------------------------------------------------------
+
+def test_every_object_carries_the_address_of_its_page(make_org, client, api, login_as):
+    headers = api("fangxing-mgr")
+    org = make_org(park="fangxing", stage="reviewing")
+    base = f"/api/v1/organizations/{org.id}"
+    objects = [client.get(base, headers=headers).get_json(),
+               client.get("/api/v1/organizations", headers=headers).get_json()["items"][0],
+               client.get("/api/v1/parks/fangxing").get_json(),
+               client.post(base + "/transitions", headers=headers, json={"to_stage": "incubating"}).get_json(),
+               client.get(base + "/transitions", headers=headers).get_json()[0]]
+    due = client.get(base, headers=headers).get_json()["incubation_due"]
+    objects.append(client.post(base + "/renewals", headers=headers,
+                               json={"new_due": (date.fromisoformat(due) + timedelta(days=30)).isoformat(),
+                                     "reason": "延期"}).get_json())
+    objects.append(client.post(base + "/transfers", headers=headers, json={"park": "district"}).get_json())
+    login_as("admin")
+    for obj in objects:
+        assert obj["html_url"].startswith("http://localhost/"), obj
+        page = client.get(obj["html_url"])
+        assert page.status_code == 200, obj["html_url"]
+
+
+def test_two_applications_with_the_same_uscc_at_once_one_wins(postgres_only, app, network, monkeypatch):
+    """Both pass the check for a duplicate at the same moment; the database's unique constraint decides."""
+    import threading
+
+    from incubator.organizations import services
+    barrier = threading.Barrier(2, timeout=10)
+    validate = services.validate
+
+    def validate_then_wait(data, **kwargs):
+        clean = validate(data, **kwargs)
+        barrier.wait()
+        return clean
+
+    monkeypatch.setattr(services, "validate", validate_then_wait)
+    tokens = [app.test_client().post("/api/v1/auth/token", json={"username": u, "password": "demo12345"})
+              .get_json()["token"] for u in ("admin", "fangxing-mgr")]
+    statuses = []
+
+    def create(token, name):
+        response = app.test_client().post("/api/v1/organizations", headers={"Authorization": f"Bearer {token}"},
+                                          json=dict(NEW_ORG, name=name, uscc=USCC))
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=create, args=(token, f"并发申请{n}")) for n, token in enumerate(tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(statuses) == [201, 409]
+    assert count_rows(Organization, Organization.uscc == USCC) == 1

@@ -65,6 +65,11 @@ class OrganizationQuerySchema(PageQuerySchema):
     overdue = ma.fields.Boolean(load_default=False)
 
 
+def _timeline_url(record):
+    """A transition, renewal or transfer is shown on its organization's page (the timeline)."""
+    return url_for("organizations.detail", org_id=record.organization_id, _external=True)
+
+
 class TransitionSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     from_stage = ma.fields.String(dump_only=True, allow_none=True)
@@ -72,6 +77,7 @@ class TransitionSchema(ma.Schema):
     note = ma.fields.String(load_default="")
     user = ma.fields.Function(lambda t: t.user.username if t.user else None, dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
+    html_url = ma.fields.Function(_timeline_url, dump_only=True)
 
 
 class RenewalSchema(ma.Schema):
@@ -80,6 +86,7 @@ class RenewalSchema(ma.Schema):
     new_due = ma.fields.Date(required=True)
     reason = ma.fields.String(required=True)
     created_at = ma.fields.DateTime(dump_only=True)
+    html_url = ma.fields.Function(_timeline_url, dump_only=True)
 
 
 class TransferSchema(ma.Schema):
@@ -89,6 +96,7 @@ class TransferSchema(ma.Schema):
                               metadata={"description": "target park code", "type": "string"})
     note = ma.fields.String(load_default="")
     created_at = ma.fields.DateTime(dump_only=True)
+    html_url = ma.fields.Function(_timeline_url, dump_only=True)
 
 
 OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPage")
