@@ -199,3 +199,16 @@ def test_the_dashboard_counts_stages_and_flags_overdue_organizations(make_org, u
 
 def test_numbers_are_grouped_the_chinese_way(client, network):
     assert "8,000" in page_text(client.get("/parks"))
+
+
+def test_times_are_shown_in_beijing_time_and_follow_the_language(make_org, client, login_as):
+    from datetime import datetime
+    org = make_org(park="fangxing", stage="applied", founded_on=date(2021, 3, 15))
+    Transition.query.filter_by(organization_id=org.id).one().created_at = datetime(2025, 12, 31, 18, 30)  # UTC
+    db.session.commit()
+    login_as("fangxing-mgr")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert "2026/1/1 02:30" in html and "2021年3月15日" in html
+    client.get("/lang/en")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert "Mar 15, 2021" in html and "1/1/26" in html
