@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from incubator import audit
@@ -198,8 +198,12 @@ def _lock(offering_id: int) -> Offering:
     """Lock the offering's row for the rest of the transaction and return it freshly loaded.
 
     `of=Offering` keeps the lock off the joined course and park rows, so enrolments in different
-    offerings never wait for each other.
+    offerings never wait for each other. SQLite has no row locks and its driver starts a transaction
+    only at the first write, so a read-check-write would race there: a no-op UPDATE first takes
+    SQLite's write lock, and the count that follows is already inside the serialized transaction.
     """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE academy_offerings SET capacity = capacity WHERE id = :id"), {"id": offering_id})
     return db.session.scalars(select(Offering).where(Offering.id == offering_id)
                               .with_for_update(of=Offering)
                               .execution_options(populate_existing=True)).one()
