@@ -96,3 +96,21 @@ def test_concurrent_cancellations_promote_each_waiting_person_once(postgres_only
     assert outcomes == ["cancelled"] * 5
     rows = db.session.scalars(select(Enrolment).where(Enrolment.offering_id == offering_id)).all()
     assert sorted(r.status for r in rows) == ["cancelled"] * 5 + ["enrolled"] * 5
+
+
+def test_concurrent_enrolments_never_overbook_on_either_database(app, make_offering, make_trainee):
+    """SQLite too: its driver opens a transaction only at the first write, so the service takes the
+    write lock before counting seats (without it this test over-books or fails on the waitlist)."""
+    offering = make_offering(capacity=5)
+    ids = [make_trainee().id for _ in range(16)]
+    offering_id = offering.id
+    db.session.remove()
+
+    def enrol(i):
+        person = db.session.get(User, ids[i])
+        return services.enrol(db.session.get(Offering, offering_id), person, by=person).status
+
+    outcomes = race(app, 16, enrol)
+    assert sorted(outcomes) == ["enrolled"] * 5 + ["waitlisted"] * 11, outcomes
+    rows = db.session.scalars(select(Enrolment).where(Enrolment.offering_id == offering_id)).all()
+    assert sorted(services.waitlist_positions(rows).values()) == list(range(1, 12))
