@@ -75,12 +75,13 @@ def index():
     if user.role in ("admin", "manager"):
         parks = visible_parks()
         stmt = services.list_query(park_ids=[p.id for p in parks], status=status, kind=kind)
-    else:
+    else:  # an expert: the assessments they are named assessor of, in parks where the plugin is on
         parks = []
-        stmt = services.list_query(assessor_id=user.id, status=status, kind=kind)
+        enabled = [p.id for p in db.session.scalars(select(Park)) if is_enabled(PLUGIN, p)]
+        stmt = services.list_query(park_ids=enabled, assessor_id=user.id, status=status, kind=kind)
     page = db.paginate(stmt, per_page=20, error_out=False)
-    items = [a for a in page.items if is_enabled(PLUGIN, a.organization.park_id)]
-    return render_template("assessment/index.html", page=page, items=items, parks=parks, status=status, kind=kind)
+    return render_template("assessment/index.html", page=page, items=page.items, parks=parks, status=status,
+                           kind=kind)
 
 
 @bp.route("/orgs/<int:org_id>")

@@ -62,7 +62,9 @@ def incubator_nav_items(user):
     if user.role in ("admin", "manager", "expert"):
         return [NavItem("督导", url_for("mentoring.index"), order=30)]
     if user.role == "trainee" and user.organization_id is not None:
-        return [NavItem("督导确认", url_for("mentoring.index"), order=30)]
+        from incubator.plugins import is_enabled
+        if user.organization is not None and is_enabled(PLUGIN, user.organization.park_id):
+            return [NavItem("督导确认", url_for("mentoring.index"), order=30)]
     return None
 
 

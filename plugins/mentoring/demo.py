@@ -40,7 +40,8 @@ def seed(session, size):
     assignments, logs = [], []
     for n, (org_id, start, stage) in enumerate(orgs):
         expert = experts[n % len(experts)]
-        starts_on = min(start or today - timedelta(days=200), today - timedelta(days=120))
+        # Recent sessions, so this year's hours report has figures to show.
+        starts_on = min(max(start or today, today - timedelta(days=150)), today - timedelta(days=60))
         assignments.append({"organization_id": org_id, "expert_id": expert.id, "starts_on": starts_on,
                             "ends_on": None, "note": "演示数据", "created_at": datetime.now()})
         sessions = 8 if org_id == first_org else rng.randint(1, 7)

@@ -4,6 +4,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
@@ -70,12 +71,15 @@ def index():
                                overdue=services.open_actions(park_ids=park_ids, overdue_only=True, limit=20),
                                overdue_total=services.count_overdue(park_ids), today=date.today())
     if user.role == "expert":
+        enabled = [p.id for p in db.session.scalars(select(Park)) if is_enabled(PLUGIN, p)]
         mine = db.session.scalars(select(MentorAssignment).where(MentorAssignment.expert_id == user.id)
-                                  .join(Organization).options(db.joinedload(MentorAssignment.organization))
+                                  .join(Organization).where(Organization.park_id.in_(enabled or [-1]))
+                                  .options(joinedload(MentorAssignment.organization))
                                   .order_by(MentorAssignment.starts_on.desc())).all()
-        mine = [a for a in mine if is_enabled(PLUGIN, a.organization.park_id)]
         org_ids = [a.organization_id for a in mine]
-        stmt = services.logs_query(expert_id=user.id)
+        stmt = services.logs_query(expert_id=user.id).join(
+            Organization, Organization.id == SupervisionLog.organization_id).where(
+            Organization.park_id.in_(enabled or [-1]))
         report = services.hours_report(park_ids=None, year=date.today().year, expert_id=user.id)
         return render_template("mentoring/index_expert.html", assignments=mine, today=date.today(),
                                page=db.paginate(stmt, page=page_no, per_page=20, error_out=False),
