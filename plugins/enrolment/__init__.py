@@ -53,7 +53,6 @@ def incubator_nav_items(user):
     role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
     if role in ("admin", "manager"):
         items.append(NavItem("班次管理", url_for("enrolment.manage"), order=31))
-        items.append(NavItem("学院统计", url_for("enrolment.reports"), order=32))
     elif role == "expert":
         items.append(NavItem("我的授课", url_for("enrolment.manage"), order=31))
     if role in ("trainee", "expert"):

@@ -35,7 +35,8 @@ def seed(session, size: int = 60) -> None:
     manager = {code: next((u for u in users.values() if u.role == "manager" and code in {p.code for p in u.parks}),
                           admin) for code in parks}
     rng = random.Random(7)
-    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    # Sessions at 09:00 Beijing time; "now" for windows and dates is that time today.
+    now = services.to_utc(services.to_local(utcnow()).replace(hour=9, minute=0, second=0, microsecond=0))
     day = timedelta(days=1)
 
     def offering(code, park, title, venue, instructor, capacity, first, weeks, approval=False, opens=None):

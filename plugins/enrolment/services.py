@@ -81,7 +81,7 @@ OFFERING_FIELDS = ("title", "venue", "capacity", "enrol_opens_at", "enrol_closes
 
 def offerings_query(park_ids=None, course_id=None, upcoming=False):
     """Offerings in `park_ids` (None: every park), soonest first."""
-    stmt = select(Offering).options(selectinload(Offering.instructor))
+    stmt = select(Offering).options(selectinload(Offering.instructor), selectinload(Offering.sessions))
     if park_ids is not None:
         stmt = stmt.where(Offering.park_id.in_(park_ids or [-1]))
     if course_id:

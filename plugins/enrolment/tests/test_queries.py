@@ -1,0 +1,74 @@
+"""The academy's list pages send as many SQL statements for many rows as for a few (no N+1)."""
+import contextlib
+
+import pytest
+from sqlalchemy import event
+
+from incubator.extensions import db
+from plugins.enrolment import services
+
+from .conftest import login
+
+
+@contextlib.contextmanager
+def counting(engine):
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def fill(make_offering, make_trainee, users, offerings, people):
+    """`offerings` offerings in 方兴, each with `people` seated trainees (with attendance) and one waiting."""
+    made = []
+    for n in range(offerings):
+        offering = make_offering(capacity=people, started=True, sessions=2, title=f"计数班{n}")
+        trainees = [make_trainee() for _ in range(people + 1)]
+        enrolments = [services.enrol(offering, t, by=users["fangxing-mgr"], as_manager=True) for t in trainees]
+        services.record_attendance(offering.sessions[0], {e.id: "present" for e in enrolments[:people]},
+                                   by=users["expert-li"])
+        made.append((offering, trainees))
+    return made
+
+
+def statements(client, app, path):
+    with app.app_context(), counting(db.engine) as seen:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(seen)
+
+
+@pytest.mark.parametrize("who, path", [
+    ("fangxing-mgr", "/academy/manage"), ("fangxing-mgr", "/academy/reports"), ("fangxing-mgr", "/dashboard"),
+    ("fangxing-mgr", "/academy/manage/{offering}"), ("fangxing-mgr", "/academy/manage/{offering}/signin"),
+    ("expert-li", "/academy/sessions/{session}/attendance"), ("anyone", "/academy/courses"),
+    ("anyone", "/api/v1/offerings")])
+def test_list_pages_are_bounded(app, client, make_offering, make_trainee, users, who, path):
+    small = fill(make_offering, make_trainee, users, 1, 2)
+    if who != "anyone":
+        login(client, who)
+    offering = small[0][0]
+    few = statements(client, app, path.format(offering=offering.id, session=offering.sessions[0].id))
+    big = fill(make_offering, make_trainee, users, 6, 8)
+    offering = big[-1][0]
+    many = statements(client, app, path.format(offering=offering.id, session=offering.sessions[0].id))
+    assert many == few, f"{path}: {few} statements for few rows, {many} for many"
+
+
+def test_trainee_page_is_bounded(app, client, make_offering, make_trainee, users):
+    wang = users["trainee-wang"]
+    for n in range(2):
+        services.enrol(make_offering(title=f"前{n}"), wang, by=wang)
+    login(client, "trainee-wang")
+    few = statements(client, app, "/academy/my")
+    for n in range(8):
+        offering = make_offering(title=f"后{n}", started=True, sessions=2)
+        e = services.enrol(offering, wang, by=users["fangxing-mgr"], as_manager=True)
+        services.record_attendance(offering.sessions[0], {e.id: "late"}, by=users["expert-li"])
+    assert statements(client, app, "/academy/my") == few
