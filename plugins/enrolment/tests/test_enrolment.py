@@ -475,3 +475,23 @@ def test_gbk_csv_from_older_excel_is_read(make_offering, make_trainee, users):
 def _token(client, username):
     response = client.post("/api/v1/auth/token", json={"username": username, "password": "demo12345"})
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_manager_raises_capacity_on_the_edit_page_and_the_waitlist_moves_up(client, make_offering, make_trainee):
+    offering = make_offering(capacity=1)
+    people = [make_trainee() for _ in range(3)]
+    for p in people:
+        services.enrol(offering, p, by=p)
+    login(client, "fangxing-mgr")
+    page = client.get(f"/academy/manage/{offering.id}/edit").get_data(as_text=True)
+    assert "第1讲" in page and 'value="1"' in page  # sessions and capacity filled in, in Beijing time
+    form = {"course": offering.course_id, "park": offering.park_id, "title": "测试班", "venue": "活动室",
+            "instructor": offering.instructor_id, "capacity": 2,
+            "enrol_opens_at": services.to_local(offering.enrol_opens_at).strftime("%Y-%m-%dT%H:%M"),
+            "enrol_closes_at": services.to_local(offering.enrol_closes_at).strftime("%Y-%m-%dT%H:%M"),
+            "sessions": "\n".join(f"{services.to_local(s.starts_at):%Y-%m-%d %H:%M}-{services.to_local(s.ends_at):%H:%M} {s.topic}"
+                                  for s in offering.sessions)}
+    response = client.post(f"/academy/manage/{offering.id}/edit", data=form, follow_redirects=True)
+    assert "已从候补名单递补 1 人" in response.get_data(as_text=True)
+    assert [s for _u, s in statuses(offering)] == ["enrolled", "enrolled", "waitlisted"]
+    assert len(db.session.get(Offering, offering.id).sessions) == 4  # unchanged sessions kept
