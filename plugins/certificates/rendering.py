@@ -152,7 +152,7 @@ def render_parts(tmpl, variables: dict) -> tuple[str, str]:
     head, _, rest = html.partition("<body")
     body = rest.partition(">")[2].rpartition("</body>")[0] if rest else html
     style = "\n".join(_STYLE.findall(head))
-    return style, '<div class="certificate-page">' + body + "</div>"
+    return style, body
 
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
