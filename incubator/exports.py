@@ -4,6 +4,7 @@ from urllib.parse import quote
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,7 +41,12 @@ def xlsx_response(filename: str, header: list[str], rows, sheet: str = "Sheet1",
 
 
 def _cell(value):
-    """Formula-looking text is prefixed so a spreadsheet never executes user input (CSV/XLSX injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    """Formula-looking text is prefixed so a spreadsheet never executes user input (CSV/XLSX injection).
+
+    Control characters a worksheet cannot hold (user input may carry them) are dropped, not a crash.
+    """
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
     return value

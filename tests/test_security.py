@@ -257,3 +257,46 @@ def test_a_refused_write_leaves_no_audit_entry(make_org, users):
 def _loaded():
     from incubator.plugins import registry
     return {info.name for info in registry().loaded()}
+
+
+# -- shared helpers plugins rely on: Markdown and Excel ---------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[点我](javascript:alert(1))",
+    "[点我](JaVaScRiPt:alert(1))", "[点我](&#106;avascript:alert(1))", "[点我](vbscript:msgbox(1))",
+    "[点我](data:text/html;base64,PHNjcmlwdD4=)", '<a href="javascript:alert(1)">x</a>',
+])
+def test_user_markdown_cannot_carry_scripts(text):
+    from incubator.markdown import render_markdown
+    html = str(render_markdown(text))
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html.lower()
+    assert 'href="vbscript' not in html and 'href="data:' not in html
+
+
+def test_user_markdown_keeps_its_formatting():
+    from incubator.markdown import render_markdown
+    html = str(render_markdown("**督导要点**\n\n- 建立台账\n- [章程](https://example.org/charter)\n\n| 项目 | 分数 |\n|---|---|\n| 治理 | 80 |"))
+    assert "<strong>督导要点</strong>" in html and "<li>建立台账</li>" in html
+    assert '<a href="https://example.org/charter">' in html and "<table>" in html
+
+
+def test_an_excel_export_never_runs_user_input_or_breaks_on_it():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from incubator.exports import workbook_bytes
+    rows = [["=HYPERLINK(\"http://evil.example\")"], ["+1+2"], ["-3"], ["@SUM(A1)"], ["\t=1"], ["铃\x01声\x08"],
+            ["包河社工服务中心"], [42]]
+    book = load_workbook(BytesIO(workbook_bytes({"组织": (["名称"], rows)})))
+    values = [row[0].value for row in book["组织"].iter_rows(min_row=2)]
+    assert [row[0].data_type for row in book["组织"].iter_rows(min_row=2)][:6] == ["s"] * 6  # no formulas
+    assert values == ["'=HYPERLINK(\"http://evil.example\")", "'+1+2", "'-3", "'@SUM(A1)", "'\t=1", "铃声",
+                      "包河社工服务中心", 42]
+
+
+def test_an_export_download_keeps_its_chinese_file_name(app, ctx):
+    from incubator.exports import XLSX, xlsx_response
+    response = xlsx_response("方兴社区组织名单.xlsx", ["名称"], [["包河社工服务中心"]])
+    assert response.mimetype == XLSX
+    assert "filename*=UTF-8''%E6%96%B9%E5%85%B4" in response.headers["Content-Disposition"]
