@@ -172,3 +172,14 @@ def test_the_environment_names_the_directory_and_the_deny_list(monkeypatch, tmp_
     assert flask_app.config["DISABLED_PLUGINS"] == ["mentoring", "passport"]
     assert flask_app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/incubator"
     assert (tmp_path / "instance" / "secret_key").exists()  # generated once, kept in instance/
+
+
+def test_a_file_plugin_cannot_take_the_name_of_an_installed_one(build_app):
+    platform = build_app({"checklist": STREET_PLUGIN})
+    infos = platform.extensions["incubator_plugins"].infos
+    if infos["checklist"].disabled:
+        pytest.skip("the checklist plugin is disabled")
+    duplicate = infos["checklist (duplicate)"]
+    assert "duplicate plugin name" in duplicate.error and duplicate.source.startswith("file ")
+    assert infos["checklist"].source == "entry point plugins.checklist" and infos["checklist"].loaded
+    assert "duplicate plugin name" in plugins_list(platform)
