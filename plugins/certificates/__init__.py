@@ -35,6 +35,8 @@ def incubator_load(app):
     app.config.setdefault("CERTIFICATES_ACADEMY", "包河区社区治理学院")
     app.config.setdefault("CERTIFICATES_VERIFY_RATE_LIMIT", "30 per minute")
     app.register_blueprint(bp)
+    from .services import flush_pending_completions
+    app.teardown_appcontext(flush_pending_completions)
     fonts.check_at_start()
 
 
@@ -89,13 +91,17 @@ def incubator_nav_items(user):
 
 @hookimpl
 def incubator_enrolment_completed(enrolment):
-    """Issue the 结业证书 (idempotent: a completion fired twice gives one certificate)."""
+    """Issue the 结业证书 (idempotent: a completion fired twice gives one certificate).
+
+    Many completions at once (a class closed) are issued together as a batch: see
+    `services.completion_fired`.
+    """
     from incubator.plugins import is_enabled
     from . import services
     if not is_enabled(PLUGIN, enrolment.offering.park_id):
         return
     try:
-        services.issue_for_completion(enrolment)
+        services.completion_fired(enrolment)
     except Exception:  # the completion is committed; the manager can issue from the offering page
         from incubator.extensions import db
         db.session.rollback()

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -350,6 +350,42 @@ def issue_one(spec: Spec, *, user=None) -> tuple[Certificate, bool]:
 
 def issue_for_completion(enrolment, *, user=None) -> tuple[Certificate, bool]:
     return issue_one(completion_spec(enrolment), user=user)
+
+
+# The academy fires `incubator_enrolment_completed` once per trainee — 500 times in a row when a
+# class of 500 is closed. One PDF document per certificate would take a minute; so the first few
+# of an app context (a request, a command) are issued at once, the rest when it ends, as a batch.
+INLINE_PER_CONTEXT = 5
+
+
+def completion_fired(enrolment) -> None:
+    state = g.setdefault("certificates_completions", {"inline": 0, "pending": []})
+    if state["inline"] < INLINE_PER_CONTEXT:
+        state["inline"] += 1
+        issue_for_completion(enrolment)
+    else:
+        state["pending"].append(enrolment)
+
+
+def flush_pending_completions(exc=None) -> None:
+    """At the end of an app context: issue the deferred completions together (teardown handler)."""
+    state = g.pop("certificates_completions", None)
+    if not state or not state["pending"]:
+        return
+    try:
+        specs = {}
+        for enrolment in state["pending"]:
+            spec = completion_spec(enrolment)
+            specs.setdefault(spec.subject, spec)
+        have = set(db.session.scalars(select(Certificate.subject).where(Certificate.subject.in_(list(specs)))))
+        todo = [spec for subject, spec in specs.items() if subject not in have]
+        group = rendering.CHUNK * rendering.worker_count()
+        with _executor() as executor:
+            for start in range(0, len(todo), group):
+                _issue(todo[start:start + group], executor=executor)
+    except Exception:  # the completions are committed; the offering page can issue what is missing
+        db.session.rollback()
+        log.exception("deferred completion certificates not issued")
 
 
 def issue_for_graduation(org, transition=None, *, user=None) -> tuple[Certificate, bool]:

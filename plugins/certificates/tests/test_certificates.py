@@ -46,6 +46,21 @@ def test_completion_issues_one_certificate_with_name_and_serial_in_the_pdf(acade
     assert len(data) < 300 * 1024
 
 
+def test_a_class_closed_at_once_is_issued_as_one_batch(app, academy, fire_completed):
+    """The academy fires once per trainee; past the first few, they are rendered together at the
+    end of the request (or command) instead of one PDF document each."""
+    offering = academy.offering()
+    trainees = [academy.trainee(name) for name in ["郑一", "郑二", "郑三", "郑四", "郑五", "郑六", "郑七", "郑八"]]
+    with app.app_context():  # a request closing the offering
+        for trainee in trainees:
+            fire_completed(academy.complete(trainee, offering))
+        assert db.session.scalar(select(func.count()).select_from(Certificate)) == services.INLINE_PER_CONTEXT
+    db.session.expire_all()
+    certs = certificates()
+    assert sorted(c.holder_name for c in certs) == sorted(t.name for t in trainees)
+    assert all(services.pdf_path(c).read_bytes() for c in certs)
+
+
 def test_rare_characters_in_a_name_are_drawn_and_undrawable_ones_refused(academy, fire_completed):
     offering = academy.offering()
     rare = academy.trainee("王䶮喆")  # 䶮: CJK extension A
@@ -162,6 +177,22 @@ def test_a_missing_template_variable_is_an_error_not_a_blank(app, academy, users
         override.unlink()
     assert certificates() == []
     assert not any(Path(app.config["CERTIFICATES_DIR"]).glob("*.tmp"))
+
+
+def test_a_park_template_cannot_pull_server_files_into_a_pdf(app, academy, users, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("database-password-xyz")
+    override = Path(app.config["CERTIFICATES_TEMPLATES_DIR"]) / "baogong" / "completion.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text('{% extends "completion.html" %}{% block academy %}<link rel="attachment" '
+                        f'href="file://{secret}"><img src="file://{secret}">包公街道{{% endblock %}}')
+    try:
+        cert, _new = services.issue_for_completion(academy.complete(users["trainee-wang"], academy.offering(park="baogong")))
+    finally:
+        override.unlink()
+    data = services.pdf_path(cert).read_bytes()
+    assert b"EmbeddedFile" not in data and b"database-password" not in data
+    assert "包公街道" in pdf_text(data)
 
 
 def test_without_a_cjk_font_issuing_refuses_and_says_what_to_install(app, academy, users, monkeypatch):
