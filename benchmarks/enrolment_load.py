@@ -112,7 +112,15 @@ def seed(args, env):
     return offering_ids, list(zip(ids, tokens))
 
 
+def port_is_free(port):
+    import socket
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def start_server(args, env, log_path):
+    if not port_is_free(args.port):
+        raise SystemExit(f"port {args.port} is in use: stop whatever listens there or pass --port")
     command = [str(Path(sys.executable).parent / "incubator"), "run", "--host", "127.0.0.1", "--port", str(args.port),
                "--with-threads", "--no-reload", "--no-debugger"]
     log = open(log_path, "w")
@@ -164,10 +172,10 @@ def run_phase(args, jobs):
 
 
 def report(name, results, seconds):
-    latencies = sorted(r[2] for r in results)
+    latencies = sorted(r[2] for r in results) or [0.0]
     codes = Counter(r[0] for r in results)
     p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else 0
-    print(f"{name}: {len(results)} requests in {seconds:.2f} s = {len(results) / seconds:.1f} requests/s; "
+    print(f"{name}: {len(results)} requests in {seconds:.2f} s = {len(results) / max(seconds, 1e-9):.1f} requests/s; "
           f"latency median {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms; "
           f"status {dict(sorted(codes.items()))}")
     return codes
