@@ -95,7 +95,7 @@ def completion_spec(enrolment) -> Spec:
 
 def graduation_spec(org, graduated_on: date | None = None) -> Spec:
     """A 出壳证书 for an organization that moved to `graduated`."""
-    graduated_on = graduated_on or date.today()
+    graduated_on = graduated_on or local_today()
     start = org.incubation_start or _first_admission(org.id)
     data = {
         "holder_name": org.name,
@@ -151,6 +151,12 @@ def _as_date(value) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def local_today() -> date:
+    """Today where the platform is (Asia/Shanghai by default), as the pages show dates."""
+    from zoneinfo import ZoneInfo
+    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")).date()
 
 
 def chinese_date(day: date) -> str:
@@ -272,7 +278,7 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
     try:
         with (transaction() if commit else nullcontext()):
             certs, jobs = [], []
-            today = date.today()
+            today = local_today()
             templates = {}
             for spec in specs:
                 key = (spec.kind, spec.park.id)

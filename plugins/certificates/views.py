@@ -122,7 +122,9 @@ def offering(offering_id):
     rows = [(e, certs.get(f"enrolment:{e.id}")) for e in items]
     jobs = db.session.scalars(db.select(BatchJob).where(BatchJob.offering_id == offering_id)
                               .order_by(BatchJob.id.desc()).limit(5)).all()
+    course = getattr(items[0].offering, "course", None) if items else None
     return render_template("certificates/offering.html", offering_id=offering_id, rows=rows, jobs=jobs,
+                           title=getattr(course, "title", ""),
                            form=BatchForm(), may_issue=can("certificate.issue", ref),
                            issued=sum(1 for _e, c in rows if c is not None))
 
