@@ -24,6 +24,7 @@ the line and the reason. Courses are matched by code; a course whose file disapp
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -46,8 +47,8 @@ SYNCED = ("title", "summary", "category", "hours", "audience", "prerequisites", 
 
 
 def default_directory() -> Path:
-    """`courses/` at the top of the project (beside the `plugins` package)."""
-    return Path(__file__).resolve().parents[2] / "courses"
+    """INCUBATOR_COURSES_DIR, else `courses/` at the top of the project (beside the `plugins` package)."""
+    return Path(os.environ.get("INCUBATOR_COURSES_DIR") or Path(__file__).resolve().parents[2] / "courses")
 
 
 @dataclass

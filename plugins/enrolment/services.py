@@ -261,6 +261,8 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
             raise Conflict("报名尚未开始")
         if now > offering.enrol_closes_at:
             raise Conflict("报名已截止")
+        if has_started(offering, now):
+            raise Conflict("班次已开课,不能再报名;请联系园区管理员")
         if lacking := missing_prerequisites(offering.course, person):
             raise Conflict("请先修完先修课程:" + "、".join(lacking))
     existing = db.session.scalar(select(Enrolment).where(Enrolment.offering_id == offering.id,

@@ -146,3 +146,11 @@ def test_courses_list_command(app, courses):
 
 def test_shipped_catalogue_files_live_in_the_project():
     assert Path(COURSES).name == "courses" and any(Path(COURSES).glob("cg101*.md"))
+
+
+def test_sync_reads_the_directory_named_by_the_environment(app, network, course_dir, monkeypatch):
+    for extra in list(course_dir.glob("*.md"))[3:]:
+        extra.unlink()
+    monkeypatch.setenv("INCUBATOR_COURSES_DIR", str(course_dir))
+    result = app.test_cli_runner().invoke(args=["courses", "sync"])
+    assert result.exit_code == 0 and "added: 3" in result.output, result.output

@@ -194,6 +194,13 @@ def test_enrolment_window_is_enforced_for_trainees_but_not_for_managers(make_off
     assert services.enrol(closed, wang, by=users["fangxing-mgr"], as_manager=True).status == "enrolled"
 
 
+def test_a_trainee_cannot_enrol_once_the_offering_has_started(make_offering, users):
+    now = utcnow()
+    running = make_offering(started=True, closes=now + timedelta(days=30))  # window left open by mistake
+    with pytest.raises(Conflict, match="已开课"):
+        services.enrol(running, users["trainee-wang"], by=users["trainee-wang"])
+
+
 def test_prerequisites_must_be_completed_first(make_offering, users):
     advanced = make_offering(course="CG301")
     wang = users["trainee-wang"]
