@@ -407,6 +407,9 @@ def attendance(session_id):
                     marks[int(key[5:])] = value
                 except ValueError:
                     abort(400)
+        if request.form.get("fill") in ("present", "absent"):  # "mark the rest as …" in one click
+            for enrolment in services.seated_roster(offering):
+                marks.setdefault(enrolment.id, request.form["fill"])
         try:
             completed = services.record_attendance(session, marks, by=current_user)
         except DomainError as exc:

@@ -41,6 +41,15 @@ def test_instructor_takes_attendance_on_the_roster_page(client, held):
     assert db.session.scalar(db.select(db.func.count()).select_from(services.Attendance)) == 3
 
 
+def test_one_click_marks_everyone_not_yet_marked(client, held):
+    offering, (wang, chen, third) = held
+    login(client, "expert-li")
+    client.post(f"/academy/sessions/{offering.sessions[0].id}/attendance",
+                data={f"mark-{chen.id}": "late", "fill": "present"})
+    marks = {a.enrolment_id: a.status for a in db.session.scalars(db.select(services.Attendance))}
+    assert marks == {wang.id: "present", chen.id: "late", third.id: "present"}
+
+
 def test_another_expert_cannot_take_attendance_but_the_parks_manager_can(client, held):
     offering, (wang, *_rest) = held
     session = offering.sessions[0]
