@@ -561,6 +561,7 @@ def offering_report(park_ids, year: int | None = None) -> list[dict]:
                      "waitlisted": oc.get("waitlisted", 0), "pending": oc.get("pending", 0),
                      "completed": oc.get("completed", 0), "cancelled": oc.get("cancelled", 0) + oc.get("removed", 0),
                      "fill": seated / offering.capacity if offering.capacity else 0,
+                     "finished": bool(offering.sessions) and max(x.starts_at for x in offering.sessions) <= utcnow(),
                      "completion": oc.get("completed", 0) / seated if seated else 0})
     return rows
 
