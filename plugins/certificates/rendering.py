@@ -24,7 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 PDF_TEMPLATES = Path(__file__).parent / "templates" / "certificates" / "pdf"
-CHUNK = 25  # certificates per WeasyPrint document in a batch (see benchmarks/certificates_batch.py)
+CHUNK = 50  # certificates per WeasyPrint document in a batch: ≈ 200 KB files (see benchmarks/certificates_batch.py)
 
 
 class TemplateProblem(Exception):
