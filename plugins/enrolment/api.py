@@ -16,6 +16,7 @@ from incubator.api.auth import token_required
 from incubator.api.schemas import PageQuerySchema, page_schema, paginated
 from incubator.errors import ValidationError
 from incubator.extensions import db
+from incubator.markdown import render_markdown
 from incubator.parks import services as parks
 from incubator.permissions import can, require
 from incubator.plugins import require_enabled
@@ -57,6 +58,8 @@ class CourseSchema(ma.Schema):
     min_attendance = ma.fields.Integer(metadata={"description": "percentage of sessions to attend to complete"})
     completion_rule = ma.fields.String()
     syllabus = ma.fields.String(metadata={"description": "Markdown"})
+    syllabus_html = ma.fields.Function(lambda c: str(render_markdown(c.syllabus)),
+                                       metadata={"description": "the syllabus rendered as safe HTML"})
     html_url = ma.fields.Function(lambda c: url_for("enrolment.course", code=c.code, _external=True))
 
 
@@ -151,7 +154,11 @@ class EnrolmentSchema(ma.Schema):
     attendance = ma.fields.List(ma.fields.Nested(AttendanceItemSchema), dump_only=True)
 
     def _position(self, enrolment):
-        return services.waitlist_positions([enrolment]).get(enrolment.id)
+        """A list fills `g.academy_positions` in one query; a single enrolment asks for its own."""
+        cache = g.get("academy_positions")
+        if cache is None:
+            return services.waitlist_positions([enrolment]).get(enrolment.id)
+        return cache.get(enrolment.id)
 
 
 class EnrolRequestSchema(ma.Schema):
@@ -208,6 +215,11 @@ def _enrolment(enrolment_id: int) -> Enrolment:
         abort(404, description="报名记录不存在")
     require_enabled(services.PLUGIN, enrolment.offering.park_id)
     return enrolment
+
+
+def _with_positions(enrolments):
+    g.academy_positions = services.waitlist_positions(enrolments)
+    return enrolments
 
 
 def _instructor(username):
@@ -320,7 +332,7 @@ def update_offering(data, offering_id):
 @offerings_blp.response(200, EnrolmentSchema(many=True))
 def list_enrolments(offering_id):
     """The roster: seated first, then pending, then the waitlist in order, then the rest."""
-    return services.roster(_offering(offering_id, "academy.teach"))
+    return _with_positions(services.roster(_offering(offering_id, "academy.teach")))
 
 
 @offerings_blp.route("/<int:offering_id>/enrolments", methods=["POST"])
@@ -359,7 +371,7 @@ def close_offering(offering_id):
 @enrolments_blp.response(200, EnrolmentSchema(many=True))
 def my_enrolments():
     """Your own enrolments, newest first, with waitlist positions and attendance."""
-    return services.my_enrolments(current_user)
+    return _with_positions(services.my_enrolments(current_user))
 
 
 @enrolments_blp.route("/<int:enrolment_id>")

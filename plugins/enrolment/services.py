@@ -380,7 +380,8 @@ def roster(offering: Offering) -> list[Enrolment]:
     order = case({"enrolled": 0, "completed": 0, "pending": 1, "waitlisted": 2}, value=Enrolment.status, else_=3)
     return list(db.session.scalars(
         select(Enrolment).where(Enrolment.offering_id == offering.id)
-        .options(joinedload(Enrolment.user).joinedload(User.organization), selectinload(Enrolment.attendance))
+        .options(joinedload(Enrolment.user).joinedload(User.organization),
+                 selectinload(Enrolment.attendance).joinedload(Attendance.session))
         .order_by(order, Enrolment.waitlist_seq, Enrolment.id)))
 
 
@@ -531,7 +532,8 @@ def fire_completed(enrolments: list[Enrolment]) -> None:
 def my_enrolments(user: User) -> list[Enrolment]:
     return list(db.session.scalars(
         select(Enrolment).where(Enrolment.user_id == user.id)
-        .options(joinedload(Enrolment.offering).selectinload(Offering.sessions), selectinload(Enrolment.attendance))
+        .options(joinedload(Enrolment.offering).selectinload(Offering.sessions),
+                 selectinload(Enrolment.attendance).joinedload(Attendance.session))
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())))
 
 

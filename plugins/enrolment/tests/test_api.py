@@ -12,7 +12,7 @@ def test_courses_are_public_with_their_syllabus(client, courses):
     assert body["total"] == len([c for c in courses.values() if c.active])
     one = client.get("/api/v1/courses/CG301").get_json()
     assert one["title"] == "社区社会组织孵化督导实务" and one["hours"] == 12.0 and one["prerequisites"] == ["CG201"]
-    assert one["min_attendance"] == 90 and "## 先修要求" in one["syllabus"]
+    assert one["min_attendance"] == 90 and "## 先修要求" in one["syllabus"] and "<h2>先修要求</h2>" in one["syllabus_html"]
     assert one["html_url"].endswith("/academy/courses/CG301")
     assert client.get("/api/v1/courses?category=组织培育").get_json()["total"] == 3
 

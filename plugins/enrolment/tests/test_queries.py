@@ -37,9 +37,9 @@ def fill(make_offering, make_trainee, users, offerings, people):
     return made
 
 
-def statements(client, app, path):
+def statements(client, app, path, headers=None):
     with app.app_context(), counting(db.engine) as seen:
-        response = client.get(path)
+        response = client.get(path, headers=headers)
     assert response.status_code == 200, path
     return len(seen)
 
@@ -48,16 +48,17 @@ def statements(client, app, path):
     ("fangxing-mgr", "/academy/manage"), ("fangxing-mgr", "/academy/reports"), ("fangxing-mgr", "/dashboard"),
     ("fangxing-mgr", "/academy/manage/{offering}"), ("fangxing-mgr", "/academy/manage/{offering}/signin"),
     ("expert-li", "/academy/sessions/{session}/attendance"), ("anyone", "/academy/courses"),
-    ("anyone", "/api/v1/offerings")])
-def test_list_pages_are_bounded(app, client, make_offering, make_trainee, users, who, path):
+    ("anyone", "/api/v1/offerings"), ("api", "/api/v1/offerings/{offering}/enrolments")])
+def test_list_pages_are_bounded(app, client, api, make_offering, make_trainee, users, who, path):
     small = fill(make_offering, make_trainee, users, 1, 2)
-    if who != "anyone":
+    headers = api("fangxing-mgr") if who == "api" else None
+    if who not in ("anyone", "api"):
         login(client, who)
     offering = small[0][0]
-    few = statements(client, app, path.format(offering=offering.id, session=offering.sessions[0].id))
+    few = statements(client, app, path.format(offering=offering.id, session=offering.sessions[0].id), headers)
     big = fill(make_offering, make_trainee, users, 6, 8)
     offering = big[-1][0]
-    many = statements(client, app, path.format(offering=offering.id, session=offering.sessions[0].id))
+    many = statements(client, app, path.format(offering=offering.id, session=offering.sessions[0].id), headers)
     assert many == few, f"{path}: {few} statements for few rows, {many} for many"
 
 
