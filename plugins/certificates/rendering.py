@@ -358,6 +358,20 @@ def render_many(jobs: list[tuple[str, str | None, dict]], *, executor=None, chun
     return results
 
 
+def warm(seal_texts=()) -> None:
+    """Prepare this process before worker processes are forked, so they inherit it warm: fonts
+    loaded (once per process) and the seals of the coming batch drawn (each ~0.2 s)."""
+    global _warm
+    if not _warm:
+        write_document("", ['<p style="font-family: \'Noto Serif CJK SC\', serif">证书</p>'])
+        _warm = True
+    for text in seal_texts:
+        seal(text)
+
+
+_warm = False
+
+
 def worker_count() -> int:
     """Processes for a batch: the CPUs this process may use (at most 4)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

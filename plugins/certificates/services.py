@@ -265,7 +265,7 @@ def _check_issuable(specs: list[Spec]) -> None:
 def issue_many(specs: list[Spec], *, user=None, commit: bool = True) -> list[Certificate]:
     """Issue several new certificates at once (one document per worker); `commit=False` leaves the
     commit to the caller (demo data)."""
-    with _executor() as executor:
+    with _executor({spec.park.name for spec in specs}) as executor:
         return _issue(specs, user=user, executor=executor, commit=commit)
 
 
@@ -386,7 +386,7 @@ def flush_pending_completions(exc=None) -> None:
         have = set(db.session.scalars(select(Certificate.subject).where(Certificate.subject.in_(list(specs)))))
         todo = [spec for subject, spec in specs.items() if subject not in have]
         group = rendering.CHUNK * rendering.worker_count()
-        with _executor() as executor:
+        with _executor({spec.park.name for spec in todo}) as executor:
             for start in range(0, len(todo), group):
                 _issue(todo[start:start + group], executor=executor)
     except Exception:  # the completions are committed; the offering page can issue what is missing
@@ -502,7 +502,7 @@ def run_batch(job_id: int, progress=None) -> BatchJob:
         if progress:
             progress(already)
         group = rendering.CHUNK * rendering.worker_count()
-        with _executor() as executor:
+        with _executor({spec.park.name for spec in todo}) as executor:
             for start in range(0, len(todo), group):
                 specs = todo[start:start + group]
                 certs = _issue(specs, user=user, executor=executor)
@@ -533,8 +533,13 @@ def _user_model():
 class _executor:
     """A process pool for one batch (both cores); no pool at all on a one-core machine."""
 
+    def __init__(self, seal_texts=()):
+        self.seal_texts = seal_texts
+
     def __enter__(self):
         workers = rendering.worker_count()
+        if workers > 1:
+            rendering.warm(self.seal_texts)  # the forked workers inherit fonts and seals ready
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=rendering.mp_context()) if workers > 1 else None
         return self.pool
 
