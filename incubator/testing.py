@@ -10,6 +10,7 @@ import tempfile
 import flask_migrate
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from . import create_app
 from .extensions import db
@@ -54,10 +55,20 @@ def empty_tables(app) -> None:
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
+        if db.engine.dialect.name == "postgresql":
+            # DELETE (children first) and restarting the sequences: TRUNCATE costs tens of milliseconds
+            # per table, about a second per test with forty tables, for the few rows a test leaves.
+            try:
+                with db.engine.begin() as conn:
+                    for table in tables:
+                        conn.execute(text(f'DELETE FROM "{table}"'))
+                    conn.execute(text("SELECT setval(quote_ident(sequence_name), 1, false) "
+                                      "FROM information_schema.sequences WHERE sequence_schema = current_schema()"))
+            except DBAPIError:  # e.g. a cycle of foreign keys: TRUNCATE … CASCADE copes with anything
+                with db.engine.begin() as conn:
+                    conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            with db.engine.begin() as conn:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
 
