@@ -115,7 +115,8 @@ def incubator_seed_demo(session, size):
     """Add demo data with the SQLAlchemy `session` after the core's demo network exists.
 
     `size` is the number of organizations asked for (`incubator demo --orgs N`); scale to it or
-    ignore it. Look up parks and users by code and username. Do not commit: the caller does.
+    ignore it. Look up parks and users by code and username. Be idempotent (skip what exists). The
+    caller commits afterwards; seeding through your own services, which commit, is fine too.
     """
 
 
