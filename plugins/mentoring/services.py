@@ -351,6 +351,17 @@ def _effective():
                 ~exists().where(newer.amends_id == SupervisionLog.id, newer.status == "confirmed"))
 
 
+def _superseded():
+    """Ids of entries replaced by a confirmed amendment, as a subquery to outer-join.
+
+    Inside aggregates (SUM(CASE …)) a correlated EXISTS would run once per row; an outer join to this
+    set is one hash join whatever the number of entries.
+    """
+    newer = aliased(SupervisionLog)
+    return (select(newer.amends_id.label("log_id"))
+            .where(newer.amends_id.is_not(None), newer.status == "confirmed").distinct().subquery("superseded"))
+
+
 def confirmed_sessions(org_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(SupervisionLog)
                              .where(SupervisionLog.organization_id == org_id, _effective()))
@@ -370,11 +381,13 @@ def logs_query(org_id: int | None = None, *, expert_id: int | None = None, statu
 
 def summary(org: Organization) -> dict:
     """What the organization page shows: counts, hours, latest entries, open actions (4 queries)."""
-    effective = _effective()
+    superseded = _superseded()
+    effective = and_(SupervisionLog.status == "confirmed", superseded.c.log_id.is_(None))
     sessions, hours, pending = db.session.execute(
         select(func.coalesce(func.sum(case((effective, 1), else_=0)), 0),
                func.coalesce(func.sum(case((effective, SupervisionLog.hours), else_=0)), 0),
                func.coalesce(func.sum(case((SupervisionLog.status != "confirmed", 1), else_=0)), 0))
+        .outerjoin(superseded, superseded.c.log_id == SupervisionLog.id)
         .where(SupervisionLog.organization_id == org.id)).one()
     settings = settings_for(org.park_id)
     latest = (select(SupervisionLog).where(SupervisionLog.organization_id == org.id)
@@ -428,7 +441,8 @@ def hours_report(*, park_ids, year: int, month: int | None = None, expert_id: in
     `park_ids` None means every park.
     """
     start, end = _period(year, month)
-    confirmed = _effective()
+    superseded = _superseded()
+    confirmed = and_(SupervisionLog.status == "confirmed", superseded.c.log_id.is_(None))
     conf_hours = func.coalesce(func.sum(_case(confirmed, SupervisionLog.hours)), 0)
     conf_sessions = func.coalesce(func.sum(_case(confirmed, 1)), 0)
     open_hours = func.coalesce(func.sum(_case(SupervisionLog.status != "confirmed", SupervisionLog.hours)), 0)
@@ -436,6 +450,7 @@ def hours_report(*, park_ids, year: int, month: int | None = None, expert_id: in
     def base(*columns):
         stmt = (select(*columns, conf_sessions, conf_hours, open_hours)
                 .join(Organization, Organization.id == SupervisionLog.organization_id)
+                .outerjoin(superseded, superseded.c.log_id == SupervisionLog.id)
                 .where(SupervisionLog.held_on >= start, SupervisionLog.held_on < end))
         if park_ids is not None:
             stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
