@@ -183,3 +183,41 @@ def test_a_file_plugin_cannot_take_the_name_of_an_installed_one(build_app):
     assert "duplicate plugin name" in duplicate.error and duplicate.source.startswith("file ")
     assert infos["checklist"].source == "entry point plugins.checklist" and infos["checklist"].loaded
     assert "duplicate plugin name" in plugins_list(platform)
+
+
+FAILING_AT_RUN_TIME = '''
+from incubator import hookimpl
+
+
+@hookimpl
+def incubator_org_panels(org, user):
+    raise ZeroDivisionError("panel bug")
+
+
+@hookimpl
+def incubator_nav_items(user):
+    raise KeyError("menu bug")
+
+
+@hookimpl
+def incubator_dashboard_widgets(parks, user):
+    raise ValueError("widget bug")
+
+
+@hookimpl
+def incubator_profile_panels(user):
+    raise RuntimeError("profile bug")
+'''
+
+
+def test_a_plugin_failing_while_drawing_a_page_loses_only_its_own_part(build_app, make_org, caplog):
+    platform = build_app({"buggy_panels": FAILING_AT_RUN_TIME, "street_points": STREET_PLUGIN})
+    org = make_org(park="fangxing")
+    client = logged_in(platform, "fangxing-mgr")
+    page = client.get(f"/orgs/{org.id}")
+    assert page.status_code == 200
+    assert "street-points-panel" in page.get_data(as_text=True)  # the other plugin's panel is still there
+    assert "志愿积分" in page.get_data(as_text=True)              # and its menu entry
+    assert client.get("/dashboard").status_code == 200
+    assert client.get("/me").status_code == 200
+    assert "plugin buggy_panels failed in incubator_org_panels" in caplog.text

@@ -7,6 +7,7 @@ A plugin is a module with `@hookimpl` functions. It may carry
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import sys
@@ -80,10 +81,17 @@ class PluginRegistry:
         for info in modules:
             try:
                 self.pm.register(info.module, name=info.name)
+                self._guard_display_hooks(info.name)
                 info.default_parks = getattr(info.module, "INCUBATOR_DEFAULT_PARKS", None)
                 info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.module) or [])
             except Exception as exc:
                 self._broken(info, exc)
+
+    def _guard_display_hooks(self, plugin_name: str) -> None:
+        for hook_name in DISPLAY_HOOKS:
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                if impl.plugin_name == plugin_name:
+                    impl.function = _guarded_display_hook(impl.function, plugin_name, hook_name)
 
     def _broken(self, info: PluginInfo, exc: Exception) -> None:
         info.error = f"{type(exc).__name__}: {exc}"
@@ -128,6 +136,23 @@ class PluginRegistry:
 
     def name_of(self, module) -> str | None:
         return self.pm.get_name(module)
+
+
+# Hooks that only add to a page: a plugin failing in one loses its fragment, not the whole page.
+DISPLAY_HOOKS = ("incubator_nav_items", "incubator_org_panels", "incubator_dashboard_widgets",
+                 "incubator_profile_panels")
+
+
+def _guarded_display_hook(function, plugin: str, hook_name: str):
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            db.session.rollback()  # a failed query must not spoil the rest of the page
+            log.exception("plugin %s failed in %s; its part of the page is left out", plugin, hook_name)
+            return None
+    return guarded
 
 
 def _import_file(file: Path):
