@@ -370,6 +370,32 @@ def warm(seal_texts=()) -> None:
 
 
 _warm = False
+_pool = None
+
+
+def pool(seal_texts=()):
+    """This process's pool of rendering processes (None on one CPU), started once and kept.
+
+    Starting workers costs each a few hundred ms (copy-on-write of the forked heap, caches);
+    a long-lived process (the queue worker, the web server) pays it once, not per batch.
+    """
+    global _pool
+    if worker_count() <= 1:
+        return None
+    if _pool is None or getattr(_pool, "_broken", False):
+        import gc
+        from concurrent.futures import ProcessPoolExecutor
+        warm(seal_texts)
+        gc.freeze()  # objects inherited by the workers stay out of their garbage collector
+        _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=mp_context())
+        list(_pool.map(_ready, range(worker_count())))  # fork them now, while this process is warm
+        import atexit
+        atexit.register(_pool.shutdown)
+    return _pool
+
+
+def _ready(_n) -> None:
+    return None
 
 
 def worker_count() -> int:

@@ -13,7 +13,6 @@ import secrets
 import zipfile
 from contextlib import nullcontext
 from collections import namedtuple
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -265,8 +264,7 @@ def _check_issuable(specs: list[Spec]) -> None:
 def issue_many(specs: list[Spec], *, user=None, commit: bool = True) -> list[Certificate]:
     """Issue several new certificates at once (one document per worker); `commit=False` leaves the
     commit to the caller (demo data)."""
-    with _executor({spec.park.name for spec in specs}) as executor:
-        return _issue(specs, user=user, executor=executor, commit=commit)
+    return _issue(specs, user=user, executor=rendering.pool({spec.park.name for spec in specs}), commit=commit)
 
 
 def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) -> list[Certificate]:
@@ -386,9 +384,9 @@ def flush_pending_completions(exc=None) -> None:
         have = set(db.session.scalars(select(Certificate.subject).where(Certificate.subject.in_(list(specs)))))
         todo = [spec for subject, spec in specs.items() if subject not in have]
         group = rendering.CHUNK * rendering.worker_count()
-        with _executor({spec.park.name for spec in todo}) as executor:
-            for start in range(0, len(todo), group):
-                _issue(todo[start:start + group], executor=executor)
+        executor = rendering.pool({spec.park.name for spec in todo})
+        for start in range(0, len(todo), group):
+            _issue(todo[start:start + group], executor=executor)
     except Exception:  # the completions are committed; the offering page can issue what is missing
         db.session.rollback()
         log.exception("deferred completion certificates not issued")
@@ -502,15 +500,15 @@ def run_batch(job_id: int, progress=None) -> BatchJob:
         if progress:
             progress(already)
         group = rendering.CHUNK * rendering.worker_count()
-        with _executor({spec.park.name for spec in todo}) as executor:
-            for start in range(0, len(todo), group):
-                specs = todo[start:start + group]
-                certs = _issue(specs, user=user, executor=executor)
-                with transaction():
-                    job.done += len(specs)
-                    job.issued += len(certs)
-                if progress:
-                    progress(len(specs))
+        executor = rendering.pool({spec.park.name for spec in todo})
+        for start in range(0, len(todo), group):
+            specs = todo[start:start + group]
+            certs = _issue(specs, user=user, executor=executor)
+            with transaction():
+                job.done += len(specs)
+                job.issued += len(certs)
+            if progress:
+                progress(len(specs))
         with transaction():
             job.status, job.finished_at = "done", utcnow()
             audit.record("certificate.batch_done", job, user=user,
@@ -528,24 +526,6 @@ def run_batch(job_id: int, progress=None) -> BatchJob:
 def _user_model():
     from incubator.users.models import User
     return User
-
-
-class _executor:
-    """A process pool for one batch (both cores); no pool at all on a one-core machine."""
-
-    def __init__(self, seal_texts=()):
-        self.seal_texts = seal_texts
-
-    def __enter__(self):
-        workers = rendering.worker_count()
-        if workers > 1:
-            rendering.warm(self.seal_texts)  # the forked workers inherit fonts and seals ready
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=rendering.mp_context()) if workers > 1 else None
-        return self.pool
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- reading --------------------------------------------------------------------------------

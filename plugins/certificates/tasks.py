@@ -66,6 +66,9 @@ def _set_worker_app(app):
 
 def run_worker(app, workers: int = 1) -> None:
     """Consume batch jobs until interrupted (the `incubator certificates worker` command)."""
+    from . import rendering
     _set_worker_app(app)
+    with app.app_context():
+        rendering.pool()  # start the rendering processes now, from a warm process
     consumer = queue(app).create_consumer(workers=workers, worker_type="thread")
     consumer.run()
