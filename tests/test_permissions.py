@@ -211,3 +211,20 @@ def test_a_missing_organization_is_404_not_403(client, login_as, api):
     response = client.get("/api/v1/organizations/999999", headers=api("fangxing-mgr"))
     assert response.status_code == 404
     assert response.get_json()["errors"][0]["code"] == "NotFound"
+
+
+def test_the_fangxing_manager_cannot_touch_a_changqing_organization(make_org, client, login_as, api):
+    org = make_org(park="changqing", stage="incubating", name="常青睦邻服务社")
+    login_as("fangxing-mgr")
+    assert client.get(f"/orgs/{org.id}").status_code == 403
+    assert client.get(f"/orgs/{org.id}/edit").status_code == 403
+    assert client.post(f"/orgs/{org.id}/move", data={"move-to_stage": "exited", "move-note": "x"}).status_code == 403
+    headers = api("fangxing-mgr")
+    for method, path, body in [("get", "", None), ("patch", "", {"name": "x"}), ("get", "/transitions", None),
+                               ("post", "/transitions", {"to_stage": "exited"})]:
+        response = getattr(client, method)(f"/api/v1/organizations/{org.id}{path}", headers=headers, json=body)
+        assert response.status_code == 403, (method, path)
+        assert response.get_json()["errors"][0]["code"] == "Forbidden"
+    assert "常青睦邻服务社" not in page_text(client.get("/orgs?q=常青"))
+    db.session.expire_all()
+    assert db.session.get(Organization, org.id).stage == "incubating"
