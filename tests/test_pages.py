@@ -212,3 +212,29 @@ def test_times_are_shown_in_beijing_time_and_follow_the_language(make_org, clien
     client.get("/lang/en")
     html = page_text(client.get(f"/orgs/{org.id}"))
     assert "Mar 15, 2021" in html and "1/1/26" in html
+
+
+ODD_QUERIES = ["?page=abc", "?page=0", "?page=-5", "?page=99999999999999999999", "?park=abc",
+               "?park=99999999999999999999", "?park=nowhere", "?q=%00", "?q=%25_%5C", "?stage=x", "?overdue=x",
+               "?per_page=-1", "?role=x", "?action=%00", "?user=%00", "?object_type=x"]
+CORE_BLUEPRINTS = {"public", "auth", "dashboard", "organizations", "admin", "api_auth", "api_parks",
+                   "api_organizations", "api-docs"}
+
+
+def test_no_core_page_or_endpoint_answers_500_to_odd_parameters(app, make_org, users, client, login_as, api):
+    import re
+    org = make_org(park="fangxing", stage="incubating")
+    values = {"org_id": org.id, "code": "fangxing", "name": "checklist", "user_id": users["admin"].id,
+              "park_id": org.park_id}
+    login_as("admin")
+    headers = api("admin")
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint.split(".")[0] not in CORE_BLUEPRINTS:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), 1)), rule.rule)
+        for query in [""] + ODD_QUERIES:
+            response = client.get(url + query, headers=headers if url.startswith("/api/") else {})
+            if response.status_code >= 500:
+                failures.append((url + query, response.status_code))
+    assert failures == []
