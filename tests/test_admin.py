@@ -217,3 +217,10 @@ def test_choosing_parks_without_any_park_is_refused(checklist, client, login_as)
     login_as("admin")
     response = client.post("/admin/plugins/checklist", data={"scope": "parks"})
     assert response.status_code == 200 and "请至少选择一个园区" in page_text(response)
+
+
+def test_saving_the_plugin_form_with_no_park_ticked_is_fine(checklist, client, login_as):
+    login_as("admin")
+    response = client.post("/admin/plugins/checklist", data={"scope": "all"})  # no "parks" field at all
+    assert response.status_code == 302
+    assert client.post("/admin/plugins/checklist", data={}).status_code in (200, 302)

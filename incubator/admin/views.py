@@ -127,7 +127,7 @@ def plugin_form(name):
     if request.method == "GET":
         form.parks.data = sorted(state.park_ids)
     if form.validate_on_submit():
-        chosen = [db.session.get(Park, pid) for pid in form.parks.data]
+        chosen = [db.session.get(Park, pid) for pid in form.parks.data or []]  # none ticked: None
         if form.scope.data == "parks" and not chosen:
             form.parks.errors.append(_("请至少选择一个园区"))
         else:
