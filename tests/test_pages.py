@@ -239,3 +239,37 @@ def test_no_core_page_or_endpoint_answers_500_to_odd_parameters(app, make_org, u
             if response.status_code >= 500:
                 failures.append((url + query, response.status_code))
     assert visited >= 20 and failures == []
+
+
+ODD_FORMS = [
+    {}, {"park": "abc"}, {"park": "99999999999999999999"}, {"parks": ["99999999999999999999"], "scope": "parks"},
+    {"area_m2": "99999999999999999999", "code": "x-y", "name": "n", "level": "street", "parent_id": "0"},
+    {"move-to_stage": "x" * 5000, "move-note": "x"}, {"renew-new_due": "9999-12-31", "renew-reason": "r"},
+    {"renew-new_due": "0001-01-01", "renew-reason": "r"}, {"renew-new_due": "2025-02-30", "renew-reason": "r"},
+    {"transfer-park": "99999999999999999999"},
+    {"name": "包河\x01", "category": "其他", "contact_name": "a", "contact_phone": "13912345678", "park": "1",
+     "founded_on": "0001-01-01"},
+    {"username": "abc", "role": "manager", "parks": ["99999999999999999999"], "password": "long-password"},
+]
+
+
+def test_no_core_form_answers_500_to_odd_input(app, make_org, users, client, login_as):
+    import re
+    org = make_org(park="fangxing", stage="incubating")
+    values = {"org_id": org.id, "code": "fangxing", "name": "checklist", "user_id": users["trainee-chen"].id,
+              "park_id": org.park_id}
+    login_as("admin")
+    failures, visited = [], 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint.split(".")[0] not in CORE_BLUEPRINTS - {"api_auth",
+                                                                                             "api_organizations"}:
+            continue
+        if rule.endpoint in ("auth.logout", "auth.login"):
+            continue
+        visited += 1
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), 1)), rule.rule)
+        for form in ODD_FORMS:
+            response = client.post(url, data=form)
+            if response.status_code >= 500:
+                failures.append((url, form, response.status_code))
+    assert visited >= 10 and failures == []
