@@ -152,7 +152,10 @@ def _score_value(raw, indicator: dict) -> Decimal | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     try:
-        value = Decimal(str(raw).strip()).quantize(Decimal("0.1"))
+        value = Decimal(str(raw).strip())
+        if not value.is_finite():
+            raise ValueError(raw)
+        value = value.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise ValidationError(f"“{indicator['name']}”的得分应为数字", field=f"score-{indicator['code']}") from None
     if not 0 <= value <= Decimal(str(indicator["points"])):

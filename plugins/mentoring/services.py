@@ -196,7 +196,10 @@ def _clean_log(org: Organization, data: dict) -> dict:
     if held_on > date.today():
         raise ValidationError("督导日期不能晚于今天", field="held_on")
     try:
-        hours = Decimal(str(data.get("hours"))).quantize(Decimal("0.1"))
+        hours = Decimal(str(data.get("hours")))
+        if not hours.is_finite():
+            raise ValueError(hours)
+        hours = hours.quantize(Decimal("0.1"))
     except (InvalidOperation, TypeError, ValueError):
         raise ValidationError("请填写时长(小时)", field="hours") from None
     if not Decimal("0.5") <= hours <= Decimal("24"):

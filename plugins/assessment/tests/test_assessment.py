@@ -428,3 +428,40 @@ def test_two_managers_starting_the_entry_assessment_at_once_get_one(app, postgre
         t.join()
     assert sorted(outcomes) == ["conflict", "ok"]
     assert db.session.scalar(select(db.func.count()).select_from(Assessment)) == 1
+
+
+def test_experts_list_shows_only_their_own_assessments(make_org, users, login_as, client):
+    mine = make_org(park="fangxing", stage="incubating", name="李督导评估的组织")
+    other = make_org(park="changqing", stage="incubating", name="周督导评估的组织")
+    services.start(mine, "entry", users["expert-li"], None, user=users["fangxing-mgr"])
+    services.start(other, "entry", users["expert-zhou"], None, user=users["changqing-mgr"])
+    login_as("expert-li")
+    page = client.get("/assessment").get_data(as_text=True)
+    assert "李督导评估的组织" in page and "周督导评估的组织" not in page
+    login_as("fangxing-mgr")
+    page = client.get("/assessment").get_data(as_text=True)
+    assert "李督导评估的组织" in page and "周督导评估的组织" not in page
+
+
+def test_scoring_form_needs_a_csrf_token(app, assessed_org, users, login_as, client):
+    assessment = services.start(assessed_org, "entry", users["expert-li"], None, user=users["fangxing-mgr"])
+    login_as("expert-li")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(f"/assessment/{assessment.id}", data={
+            "assessed_on": date.today().isoformat(), "score-basics.legal": "10", "evidence-basics.legal": "x"})
+        assert response.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.session.refresh(assessment)
+    assert assessment.scores == []
+
+
+@pytest.mark.parametrize("score", ["NaN", "Infinity", "abc", "-1", "21"])
+def test_nonsense_scores_get_a_message_not_a_500(assessed_org, users, login_as, client, score):
+    assessment = services.start(assessed_org, "entry", users["expert-li"], None, user=users["fangxing-mgr"])
+    login_as("expert-li")
+    response = client.post(f"/assessment/{assessment.id}", data={
+        "assessed_on": date.today().isoformat(), "score-basics.legal": score, "evidence-basics.legal": "x"})
+    assert response.status_code == 422
+    assert "法人资格与登记备案" in response.get_data(as_text=True)

@@ -467,3 +467,13 @@ def test_two_confirmations_at_once_record_one(app, postgres_only, supervised, us
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["conflict", "ok"]
+
+
+@pytest.mark.parametrize("hours", ["NaN", "Infinity", "abc", "-1"])
+def test_nonsense_hours_in_the_form_get_a_message_not_a_500(supervised, login_as, client, hours):
+    login_as("expert-li")
+    response = client.post(f"/mentoring/orgs/{supervised.id}/logs/new", data={
+        "held_on": date.today().isoformat(), "hours": hours, "mode": "onsite", "topics": ["筹资"],
+        "findings": "x", "advice": "y"})
+    assert response.status_code == 200
+    assert db.session.scalar(select(SupervisionLog.id)) is None
