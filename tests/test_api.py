@@ -386,3 +386,31 @@ def test_two_applications_with_the_same_uscc_at_once_one_wins(postgres_only, app
         thread.join(20)
     assert sorted(statuses) == [201, 409]
     assert count_rows(Organization, Organization.uscc == USCC) == 1
+
+
+VALID_BODIES = {
+    ("post", ""): dict(NEW_ORG, uscc=None, registration_status="filed", founded_on="2020-01-01", service_area="方兴",
+                       description="简介"),
+    ("patch", "/{id}"): {"name": "改名服务社", "uscc": None, "category": "其他", "founded_on": "2020-01-01",
+                         "contact_phone": "13912345678", "description": "简介"},
+    ("post", "/{id}/transitions"): {"to_stage": "virtual", "note": "转壳外"},
+    ("post", "/{id}/renewals"): {"new_due": "2099-01-01", "reason": "延期"},
+    ("post", "/{id}/transfers"): {"park": "district", "note": "升级"},
+}
+
+
+def test_no_field_of_any_wrong_type_causes_a_500(make_org, client, api):
+    """Each field of each write, in turn given a value of the wrong kind: a JSON error, never a 500."""
+    headers = api("admin")
+    failures, refused = [], 0
+    for (method, path), valid in VALID_BODIES.items():
+        for field in valid:
+            for value in (None, 7, [], {"a": 1}, "\x00", 10**30, "9999-99-99"):
+                org = make_org(park="fangxing", stage="incubating")
+                url = "/api/v1/organizations" + path.replace("{id}", str(org.id))
+                response = getattr(client, method)(url, headers=headers, json=dict(valid, **{field: value}))
+                body = response.get_json() or {}
+                if response.status_code >= 500 or (response.status_code >= 400 and "errors" not in body):
+                    failures.append((method, path, field, value, response.status_code))
+                refused += response.status_code >= 400
+    assert failures == [] and refused > 50
