@@ -171,7 +171,15 @@ def test_the_environment_names_the_directory_and_the_deny_list(monkeypatch, tmp_
     assert flask_app.config["PLUGINS_DIR"] == str(tmp_path)
     assert flask_app.config["DISABLED_PLUGINS"] == ["mentoring", "passport"]
     assert flask_app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/incubator"
-    assert (tmp_path / "instance" / "secret_key").exists()  # generated once, kept in instance/
+    key_file = tmp_path / "instance" / "secret_key"  # generated once, kept in instance/, readable by us only
+    assert key_file.read_text().strip() == flask_app.config["SECRET_KEY"] and (key_file.stat().st_mode & 0o777) == 0o600
+    again = Flask("config-test", instance_path=str(tmp_path / "instance"))
+    load_config(again)
+    assert again.config["SECRET_KEY"] == flask_app.config["SECRET_KEY"]
+    monkeypatch.setenv("INCUBATOR_SECRET_KEY", "from-the-environment")
+    configured = Flask("config-test", instance_path=str(tmp_path / "instance"))
+    load_config(configured)
+    assert configured.config["SECRET_KEY"] == "from-the-environment"
 
 
 def test_a_file_plugin_cannot_take_the_name_of_an_installed_one(build_app):
