@@ -200,6 +200,19 @@ def save_assessment(data, assessment_id):
                                 user=current_user)
 
 
+@blp.route("/assessments/<int:assessment_id>", methods=["DELETE"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(204)
+@blp.alt_response(409, description="A finished assessment cannot be deleted")
+def discard_assessment(assessment_id):
+    """Delete a draft started by mistake (managers of the park)."""
+    assessment = _assessment(assessment_id, "assessment.view")
+    if not can("assessment.create", assessment.organization):
+        abort(403, description="无权删除该评估")
+    services.discard(assessment, user=current_user)
+
+
 @blp.route("/assessments/<int:assessment_id>/finish", methods=["POST"])
 @token_required
 @blp.doc(security=[BEARER])

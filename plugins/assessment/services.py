@@ -202,6 +202,16 @@ def save_scores(assessment: Assessment, scores: dict, *, summary: str | None = N
     return assessment
 
 
+def discard(assessment: Assessment, *, user) -> None:
+    """Delete a draft started by mistake (a finished assessment is kept for good)."""
+    with transaction():
+        _lock(assessment)
+        audit.record("assessment.discard", assessment, user=user,
+                     summary=f"{assessment.organization.name}: 删除{assessment.kind_label}草稿",
+                     organization_id=assessment.organization_id, kind=assessment.kind)
+        db.session.delete(assessment)
+
+
 def missing(assessment: Assessment) -> list[str]:
     """Names of indicators still without a score or without evidence notes."""
     done = {s.indicator_code for s in assessment.scores if s.score is not None and s.evidence.strip()}

@@ -170,11 +170,27 @@ def detail(assessment_id):
     return render_template("assessment/detail.html", **_detail_context(assessment, form, may_score, errors, posted))
 
 
+@bp.route("/<int:assessment_id>/discard", methods=["POST"])
+@login_required
+def discard(assessment_id):
+    assessment = _assessment(assessment_id, "assessment.create")
+    require("assessment.create", assessment.organization)
+    org_id = assessment.organization_id
+    try:  # CSRF is checked app-wide by CSRFProtect
+        services.discard(assessment, user=current_user)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for(".detail", assessment_id=assessment_id))
+    flash("已删除评估草稿", "success")
+    return redirect(url_for(".org_page", org_id=org_id))
+
+
 def _detail_context(assessment, form, may_score, errors, posted):
     given = {s.indicator_code: s for s in assessment.scores}
     return {"a": assessment, "org": assessment.organization, "form": form, "may_score": may_score,
             "errors": errors, "posted": posted, "given": given, "dims": services.dimension_scores(assessment),
-            "running": services.running_total(assessment), "missing": services.missing(assessment)}
+            "running": services.running_total(assessment), "missing": services.missing(assessment),
+            "may_discard": not assessment.is_finished and can("assessment.create", assessment.organization)}
 
 
 @bp.route("/reports")

@@ -29,6 +29,7 @@ blp = Blueprint("api_mentoring", __name__, url_prefix="/mentoring",
 class MentoringAssignmentSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     organization_id = ma.fields.Integer(dump_only=True)
+    organization = ma.fields.Function(lambda a: a.organization.name, dump_only=True)
     expert = ma.fields.Function(lambda a: a.expert.username, deserialize=lambda v: v, required=True,
                                 metadata={"description": "the expert's username", "type": "string"})
     starts_on = ma.fields.Date(required=True)
@@ -138,6 +139,35 @@ def get_summary(org_id):
             "open_actions": s["open_actions"]}
 
 
+class AssignmentQuerySchema(PageQuerySchema):
+    active = ma.fields.Boolean(load_default=False, metadata={"description": "only assignments covering today"})
+
+
+MentorAssignmentPageSchema = page_schema(MentoringAssignmentSchema, "MentorAssignmentPage")
+
+
+@blp.route("/assignments")
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(AssignmentQuerySchema, location="query")
+@blp.response(200, MentorAssignmentPageSchema)
+def my_assignments(args):
+    """Experts: their own assignments; managers: those in their parks; admin: all."""
+    if not can("mentoring.view"):
+        abort(403, description="无权查看督导指派")
+    enabled = [p.id for p in db.session.scalars(db.select(Park)) if is_enabled(PLUGIN, p)]
+    active_on = date.today() if args["active"] else None
+    if current_user.role == "expert":
+        stmt = services.assignments_query(expert_id=current_user.id, park_ids=enabled, active_on=active_on)
+    elif current_user.role in ("admin", "manager"):
+        allowed = scope_parks(current_user)
+        stmt = services.assignments_query(park_ids=[p for p in enabled if allowed is None or p in allowed],
+                                          active_on=active_on)
+    else:
+        abort(403, description="无权查看督导指派")
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
+
+
 @blp.route("/organizations/<int:org_id>/assignments")
 @token_required
 @blp.doc(security=[BEARER])
@@ -207,6 +237,16 @@ def update_log(data, log_id):
     """Revise an entry that is not confirmed yet (its author only); a disputed entry returns to pending."""
     log = _log(log_id, "mentoring.log")
     return services.update_log(log, data, user=current_user)
+
+
+@blp.route("/logs/<int:log_id>", methods=["DELETE"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.response(204)
+@blp.alt_response(409, description="The entry is confirmed or not yours")
+def withdraw_log(log_id):
+    """Withdraw (delete) an entry nobody has confirmed yet (its author only)."""
+    services.withdraw(_log(log_id, "mentoring.log"), user=current_user)
 
 
 @blp.route("/logs/<int:log_id>/confirmation", methods=["POST"])

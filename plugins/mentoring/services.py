@@ -93,6 +93,20 @@ def is_assigned(user, org_id: int, *, active_on: date | None = None) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+def assignments_query(*, expert_id: int | None = None, park_ids=None, active_on: date | None = None):
+    """Assignments of one expert or in some parks (None: all), newest first."""
+    stmt = (select(MentorAssignment).join(Organization, Organization.id == MentorAssignment.organization_id)
+            .options(joinedload(MentorAssignment.expert), joinedload(MentorAssignment.organization)))
+    if expert_id is not None:
+        stmt = stmt.where(MentorAssignment.expert_id == expert_id)
+    if park_ids is not None:
+        stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
+    if active_on is not None:
+        stmt = stmt.where(MentorAssignment.starts_on <= active_on,
+                          or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= active_on))
+    return stmt.order_by(MentorAssignment.starts_on.desc(), MentorAssignment.id.desc())
+
+
 def assignments(org_id: int) -> list[MentorAssignment]:
     return db.session.scalars(select(MentorAssignment).where(MentorAssignment.organization_id == org_id)
                               .options(joinedload(MentorAssignment.expert))
@@ -300,6 +314,19 @@ def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
         log.status = "pending"
         audit.record("mentoring.edit", log, user=user, summary=f"修改督导记录 {log.held_on}", previous_status=was)
     return log
+
+
+def withdraw(log: SupervisionLog, *, user) -> None:
+    """The author deletes an entry nobody has confirmed (logged by mistake); confirmed entries stay."""
+    if log.expert_id != user.id:
+        raise Conflict("只有记录的撰写专家可以撤回")
+    with transaction():
+        _locked(log)
+        if log.status == "confirmed":
+            raise Conflict("已签字确认的记录不能撤回,请提交补充更正")
+        audit.record("mentoring.withdraw", log, user=user, summary=f"撤回督导记录 {log.held_on}",
+                     organization_id=log.organization_id, hours=log.hours, held_on=log.held_on)
+        db.session.delete(log)
 
 
 def confirm(log: SupervisionLog, *, user) -> SupervisionLog:

@@ -253,6 +253,20 @@ def edit_log(log_id):
     return render_template("mentoring/log_form.html", form=form, org=log.organization, log=log, amends=None)
 
 
+@bp.route("/logs/<int:log_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(log_id):
+    log = _log(log_id, "mentoring.log")
+    org_id = log.organization_id
+    try:  # CSRF is checked app-wide by CSRFProtect
+        services.withdraw(log, user=current_user)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for(".log_page", log_id=log.id))
+    flash("已撤回该督导记录", "success")
+    return redirect(url_for(".org_page", org_id=org_id))
+
+
 @bp.route("/logs/<int:log_id>/confirm", methods=["POST"])
 @login_required
 def confirm(log_id):

@@ -465,3 +465,15 @@ def test_nonsense_scores_get_a_message_not_a_500(assessed_org, users, login_as, 
         "assessed_on": date.today().isoformat(), "score-basics.legal": score, "evidence-basics.legal": "x"})
     assert response.status_code == 422
     assert "法人资格与登记备案" in response.get_data(as_text=True)
+
+
+def test_manager_discards_a_draft_but_not_a_finished_assessment(assessed_org, users, score_all, login_as, client, api):
+    draft = services.start(assessed_org, "entry", users["expert-zhou"], None, user=users["fangxing-mgr"])
+    assert client.delete(f"/api/v1/assessment/assessments/{draft.id}", headers=api("expert-zhou")).status_code == 403
+    login_as("fangxing-mgr")
+    assert client.post(f"/assessment/{draft.id}/discard").status_code == 302
+    assert db.session.get(Assessment, draft.id) is None
+    entry = services.start(assessed_org, "entry", users["expert-li"], None, user=users["fangxing-mgr"])
+    score_all(entry)
+    assert client.delete(f"/api/v1/assessment/assessments/{entry.id}", headers=api("fangxing-mgr")).status_code == 409
+    assert db.session.get(Assessment, entry.id) is not None

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from incubator.audit.models import AuditEntry
 from incubator.errors import Conflict, ValidationError, Vetoed
 from incubator.extensions import db
 from incubator.organizations import services as orgs
@@ -477,3 +478,29 @@ def test_nonsense_hours_in_the_form_get_a_message_not_a_500(supervised, login_as
         "findings": "x", "advice": "y"})
     assert response.status_code == 200
     assert db.session.scalar(select(SupervisionLog.id)) is None
+
+
+def test_expert_withdraws_an_unconfirmed_entry_but_not_a_confirmed_one(supervised, users, log_data, login_as,
+                                                                       client, api):
+    mistaken, kept = _log(supervised, users, log_data), _log(supervised, users, log_data)
+    services.confirm(kept, user=users["trainee-wang"])
+    login_as("expert-li")
+    assert client.post(f"/mentoring/logs/{mistaken.id}/withdraw").status_code == 302
+    assert db.session.get(SupervisionLog, mistaken.id) is None
+    assert client.delete(f"/api/v1/mentoring/logs/{kept.id}", headers=api("expert-li")).status_code == 409
+    other = _log(supervised, users, log_data)
+    assert client.delete(f"/api/v1/mentoring/logs/{other.id}", headers=api("fangxing-mgr")).status_code == 403
+    assert client.delete(f"/api/v1/mentoring/logs/{other.id}", headers=api("expert-li")).status_code == 204
+    assert [e.action for e in db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "mentoring.withdraw"))] == ["mentoring.withdraw"] * 2
+
+
+def test_assignment_lists_per_role(supervised, make_org, users, client, api):
+    other = make_org(park="changqing", stage="incubating", name="常青组织")
+    services.assign(other, users["expert-zhou"], date.today(), None, user=users["changqing-mgr"])
+    names = lambda who, q="": [a["organization"] for a in client.get(
+        f"/api/v1/mentoring/assignments{q}", headers=api(who)).get_json()["items"]]
+    assert names("expert-li") == ["方兴邻里互助会"]
+    assert names("fangxing-mgr") == ["方兴邻里互助会"]
+    assert sorted(names("admin", "?active=true")) == sorted(["方兴邻里互助会", "常青组织"])
+    assert client.get("/api/v1/mentoring/assignments", headers=api("trainee-chen")).status_code == 403
