@@ -435,3 +435,37 @@ def test_concurrent_moves_of_one_organization_exactly_one_wins(postgres_only, ex
     winner_stage = next(body["to_stage"] for status, body in results.values() if status == 201)
     assert db.session.get(Organization, org_id).stage == winner_stage
     assert count_rows(Transition, Transition.organization_id == org_id) == 2
+
+
+def test_concurrent_renewals_cannot_both_extend_the_same_due_date(postgres_only, make_org, app, monkeypatch):
+    """Two managers renew at the same moment from the same due date: one wins, the other is told to reload."""
+    import contextlib
+    org = make_org(stage="incubating")
+    org_id, old_due = org.id, org.incubation_due
+    barrier = threading.Barrier(2, timeout=10)
+    real_transaction = services.transaction
+
+    @contextlib.contextmanager
+    def transaction_after_both_checked():
+        barrier.wait()  # both have validated against the same old due date
+        with real_transaction() as session:
+            yield session
+
+    monkeypatch.setattr(services, "transaction", transaction_after_both_checked)
+    tokens = [app.test_client().post("/api/v1/auth/token", json={"username": u, "password": "demo12345"})
+              .get_json()["token"] for u in ("admin", "fangxing-mgr")]
+    results = []
+
+    def renew(token, days):
+        response = app.test_client().post(f"/api/v1/organizations/{org_id}/renewals",
+                                          headers={"Authorization": f"Bearer {token}"},
+                                          json={"new_due": (old_due + timedelta(days=days)).isoformat(), "reason": "续驻"})
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=renew, args=(token, days)) for token, days in zip(tokens, (365, 100))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(results) == [201, 409]
+    assert count_rows(Renewal, Renewal.organization_id == org_id) == 1

@@ -150,6 +150,11 @@ def renew(org: Organization, new_due: date | None, reason: str, *, user) -> Rene
     if not (reason or "").strip():
         raise ValidationError("请填写续驻理由", field="reason")
     with transaction():
+        # Lock the row: two renewals at once must not both extend from the same old due date.
+        current = db.session.execute(select(Organization.stage, Organization.incubation_due)
+                                     .where(Organization.id == org.id).with_for_update()).one()
+        if tuple(current) != (org.stage, org.incubation_due):
+            raise Conflict("该组织刚被他人修改,请刷新后重试")
         renewal = Renewal(organization_id=org.id, old_due=org.incubation_due, new_due=new_due,
                           reason=reason.strip(), user_id=getattr(user, "id", None))
         org.incubation_due = new_due
