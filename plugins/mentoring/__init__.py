@@ -75,7 +75,7 @@ def incubator_org_panels(org, user):
     if not can("mentoring.view", org, user=user):
         return None
     html = render_template("mentoring/panel.html", org=org, s=services.summary(org), today=date.today(),
-                           may_log=can("mentoring.log", org, user=user))
+                           may_log=user.role == "expert" and can("mentoring.log", org, user=user))
     return [Panel("督导记录", Markup(html), order=30)]
 
 

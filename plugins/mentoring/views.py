@@ -105,7 +105,8 @@ def org_page(org_id):
                            page=db.paginate(stmt, per_page=20, error_out=False),
                            assignments=services.assignments(org.id), contacts=services.contacts(org.id),
                            assign_form=assign_form, contact_form=ContactForm(), end_form=EndAssignmentForm(),
-                           may_assign=can("mentoring.assign", org), may_log=can("mentoring.log", org))
+                           may_assign=can("mentoring.assign", org),
+                           may_log=current_user.role == "expert" and can("mentoring.log", org))
 
 
 def _expert_choices():
