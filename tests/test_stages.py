@@ -469,3 +469,38 @@ def test_concurrent_renewals_cannot_both_extend_the_same_due_date(postgres_only,
         thread.join(20)
     assert sorted(results) == [201, 409]
     assert count_rows(Renewal, Renewal.organization_id == org_id) == 1
+
+
+def test_concurrent_transfers_keep_a_true_history(postgres_only, make_org, app, monkeypatch):
+    """Two transfers of one organization at once: one goes through, the other is told to reload."""
+    import contextlib
+    org_id = make_org(park="wannianbu", stage="incubating").id
+    barrier = threading.Barrier(2, timeout=10)
+    real_transaction = services.transaction
+
+    @contextlib.contextmanager
+    def transaction_after_both_checked():
+        barrier.wait()
+        with real_transaction() as session:
+            yield session
+
+    monkeypatch.setattr(services, "transaction", transaction_after_both_checked)
+    tokens = [app.test_client().post("/api/v1/auth/token", json={"username": u, "password": "demo12345"})
+              .get_json()["token"] for u in ("admin", "wannianbu-mgr")]
+    results = []
+
+    def transfer(token, park):
+        response = app.test_client().post(f"/api/v1/organizations/{org_id}/transfers", json={"park": park},
+                                          headers={"Authorization": f"Bearer {token}"})
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=transfer, args=(token, park)) for token, park in zip(tokens, ("district", "yunhua"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(results) == [201, 409]
+    history = db.session.scalars(select(Transfer).where(Transfer.organization_id == org_id)).all()
+    assert len(history) == 1 and history[0].from_park.code == "wannianbu"
+    db.session.expire_all()
+    assert db.session.get(Organization, org_id).park_id == history[0].to_park_id

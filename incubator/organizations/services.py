@@ -173,6 +173,11 @@ def transfer(org: Organization, to_park: Park | None, note: str, *, user) -> Tra
     if org.stage in stages.FINAL_STAGES:
         raise Conflict("已结束孵化的组织不能转园")
     with transaction():
+        # Lock the row: the history must name the park it really left, and a finished one stays put.
+        current = db.session.execute(select(Organization.stage, Organization.park_id)
+                                     .where(Organization.id == org.id).with_for_update()).one()
+        if tuple(current) != (org.stage, org.park_id):
+            raise Conflict("该组织刚被他人修改,请刷新后重试")
         record = Transfer(organization_id=org.id, from_park_id=org.park_id, to_park_id=to_park.id,
                           user_id=getattr(user, "id", None), note=(note or "").strip())
         db.session.add(record)
