@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from incubator.audit.models import AuditEntry
 from incubator.demo import NETWORK
