@@ -1,7 +1,13 @@
 """No assessment page or endpoint answers 500 to odd parameters, forms or JSON."""
+import os
 import re
 
 import pytest
+
+# With the plugin disabled its tests are skipped; skip before importing it, so its models never join the
+# metadata the test harness empties (its tables do not exist then).
+if "assessment" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
+    pytest.skip("plugin assessment is disabled", allow_module_level=True)
 
 from plugins.assessment import services
 
