@@ -183,8 +183,6 @@ def _log_form(org, log=None) -> LogForm:
     form = LogForm(obj=log) if log is not None and request.method == "GET" else LogForm()
     form.topics.choices = [(t, t) for t in services.settings_for(org.park_id).topics]
     if log is not None and request.method == "GET":
-        # Stored topics no longer in the park's list stay visible so a revision does not lose them silently.
-        form.topics.choices += [(t, t) for t in log.topics if t not in dict(form.topics.choices)]
         open_actions = [a for a in log.actions if a.done_at is None]
         while len(form.actions) > 0:
             form.actions.pop_entry()
