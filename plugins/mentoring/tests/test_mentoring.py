@@ -511,3 +511,16 @@ def test_assignment_lists_per_role(supervised, make_org, users, client, api):
     assert names("fangxing-mgr") == ["方兴邻里互助会"]
     assert sorted(names("admin", "?active=true")) == sorted(["方兴邻里互助会", "常青组织"])
     assert client.get("/api/v1/mentoring/assignments", headers=api("trainee-chen")).status_code == 403
+
+
+def test_hours_report_counts_a_confirmed_amendment_instead_of_the_original(supervised, users, log_data):
+    original = _log(supervised, users, log_data, hours="2")
+    services.confirm(original, user=users["trainee-wang"])
+    amendment = services.create_log(supervised, log_data(held_on=original.held_on, hours="3"),
+                                    user=users["expert-li"], amends=original)
+    month = original.held_on
+    report = services.hours_report(park_ids=None, year=month.year, month=month.month)
+    assert (report["by_expert"][0]["confirmed_hours"], report["by_expert"][0]["unconfirmed_hours"]) == (2.0, 3.0)
+    services.confirm(amendment, user=users["trainee-wang"])
+    report = services.hours_report(park_ids=None, year=month.year, month=month.month)
+    assert (report["by_expert"][0]["sessions"], report["by_expert"][0]["confirmed_hours"]) == (1, 3.0)
