@@ -36,11 +36,11 @@ def test_admin_edits_a_park(parks, client, login_as):
     form = page_text(client.get(f"/admin/parks/{parks['fangxing'].id}"))
     assert 'value="fangxing"' in form
     response = client.post(f"/admin/parks/{parks['fangxing'].id}",
-                           data=park_form(code="fangxing", name="方兴社区社会组织孵化基地(新址)",
+                           data=park_form(code="fangxing", name="方兴社区社会组织孵化基地（新址）",
                                           parent_id=parks["district"].id, area_m2=900))
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Park, parks["fangxing"].id).name == "方兴社区社会组织孵化基地(新址)"
+    assert db.session.get(Park, parks["fangxing"].id).name == "方兴社区社会组织孵化基地（新址）"
 
 
 @pytest.mark.parametrize("child", ["wannianbu", "yunhua"])

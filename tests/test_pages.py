@@ -86,7 +86,7 @@ def test_manager_registers_an_organization_in_their_park(parks, client, login_as
     assert response.location.endswith(f"/orgs/{org.id}")
     assert (org.stage, org.park.code, org.uscc, org.founded_on) == ("applied", "fangxing", USCC, date(2021, 3, 15))
     html = page_text(client.get(f"/orgs/{org.id}"))
-    assert "已登记:方兴青少年成长服务社" in html.replace("：", ":")
+    assert "已登记：方兴青少年成长服务社" in html
     assert "2021年3月15日" in html  # dates in Chinese
     entry = AuditEntry.query.filter_by(action="org.create").one()
     assert entry.user.username == "fangxing-mgr"
@@ -152,13 +152,13 @@ def test_editing_to_a_taken_uscc_is_refused(parks, make_org, client, login_as):
 
 def test_the_organization_page_tells_its_story(make_org, users, parks, client, login_as):
     org = make_org(park="fangxing", stage="reviewing", name="方兴邻里互助会", description="第一行\n第二行")
-    services.move(org, "incubating", user=users["fangxing-mgr"], note="评审通过,准予入园")
+    services.move(org, "incubating", user=users["fangxing-mgr"], note="评审通过，准予入园")
     services.renew(org, org.incubation_due + timedelta(days=365), "承接项目未结项", user=users["fangxing-mgr"])
     services.transfer(org, parks["district"], "升入区级园", user=users["admin"])
     login_as("admin")
     html = page_text(client.get(f"/orgs/{org.id}"))
     assert "方兴邻里互助会" in html and "入园孵化" in html and "包河区社会组织创新园" in html
-    assert "评审通过,准予入园" in html and "承接项目未结项" in html and "升入区级园" in html
+    assert "评审通过，准予入园" in html and "承接项目未结项" in html and "升入区级园" in html
     assert "方兴社区管理员" in html and "区民政局管理员" in html  # who did what
     # Newest first: the transfer, then the renewal, then the admission, then the application.
     assert html.index("升入区级园") < html.index("承接项目未结项") < html.index("评审通过") < html.index(">test<")

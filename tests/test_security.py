@@ -223,7 +223,7 @@ def test_every_write_is_in_the_audit_log_for_the_admin(make_org, parks, users, c
                                           "parent_id": parks["district"].id, "area_m2": 100})
     client.post("/admin/users/new", data={"username": "new-mgr", "role": "manager", "parks": [parks["fangxing"].id],
                                           "password": "long-enough-1", "active": "y"})
-    client.post(f"/admin/parks/{parks['baogong'].id}", data={"code": "baogong", "name": "包公街道孵化基地(新)",
+    client.post(f"/admin/parks/{parks['baogong'].id}", data={"code": "baogong", "name": "包公街道孵化基地（新）",
                                                             "level": "street", "parent_id": parks["district"].id})
     client.post(f"/admin/users/{users['expert-li'].id}", data={"username": "expert-li", "role": "expert",
                                                                "name": "李督导", "active": "y"})

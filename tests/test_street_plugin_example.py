@@ -8,7 +8,7 @@ from incubator import testing
 from incubator.extensions import db
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "street_plugins"
-NOTICE = "爱心驿站:工作日 9:00–17:00 开放"
+NOTICE = "爱心驿站：工作日 9:00–17:00 开放"
 
 
 @pytest.fixture(scope="module")

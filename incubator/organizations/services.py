@@ -154,7 +154,7 @@ def renew(org: Organization, new_due: date | None, reason: str, *, user) -> Rene
         current = db.session.execute(select(Organization.stage, Organization.incubation_due)
                                      .where(Organization.id == org.id).with_for_update()).one()
         if tuple(current) != (org.stage, org.incubation_due):
-            raise Conflict("该组织刚被他人修改,请刷新后重试")
+            raise Conflict("该组织刚被他人修改，请刷新后重试")
         renewal = Renewal(organization_id=org.id, old_due=org.incubation_due, new_due=new_due,
                           reason=reason.strip(), user_id=getattr(user, "id", None))
         org.incubation_due = new_due
@@ -177,7 +177,7 @@ def transfer(org: Organization, to_park: Park | None, note: str, *, user) -> Tra
         current = db.session.execute(select(Organization.stage, Organization.park_id)
                                      .where(Organization.id == org.id).with_for_update()).one()
         if tuple(current) != (org.stage, org.park_id):
-            raise Conflict("该组织刚被他人修改,请刷新后重试")
+            raise Conflict("该组织刚被他人修改，请刷新后重试")
         record = Transfer(organization_id=org.id, from_park_id=org.park_id, to_park_id=to_park.id,
                           user_id=getattr(user, "id", None), note=(note or "").strip())
         db.session.add(record)

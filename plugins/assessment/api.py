@@ -194,7 +194,7 @@ def save_assessment(data, assessment_id):
     for entry in data["scores"]:
         code = entry["indicator_code"]
         if code in scores:
-            raise ValidationError(f"指标重复:{code}", field="scores")
+            raise ValidationError(f"指标重复：{code}", field="scores")
         scores[code] = {"score": entry["score"], "evidence": entry["evidence"]}
     return services.save_scores(assessment, scores, summary=data["summary"], assessed_on=data["assessed_on"],
                                 user=current_user)
@@ -236,7 +236,7 @@ def results_report(args):
     if args["park"]:
         park = by_code(args["park"])
         if park is None:
-            raise ValidationError(f"园区不存在:{args['park']}", field="park")
+            raise ValidationError(f"园区不存在：{args['park']}", field="park")
         if not can("assessment.report", park):
             abort(403, description="无权查看该园区")
         park_ids = [park.id]

@@ -56,7 +56,7 @@ def seed(session, size):
         finished = status == "finished"
         assessment_id = session.execute(insert(Assessment).values(
             organization_id=org_id, kind=kind, status=status, rubric_code=rubric.code, rubric=snapshot,
-            assessor_id=expert.id, assessed_on=day, summary="演示数据:总体运行平稳,需加强财务与项目管理。",
+            assessor_id=expert.id, assessed_on=day, summary="演示数据：总体运行平稳，需加强财务与项目管理。",
             total=total if finished else None, grade=_grade(rubric, total) if finished else "",
             created_at=now, updated_at=now, finished_at=now if finished else None,
             finished_by_id=expert.id if finished else None).returning(Assessment.id)).scalar_one()

@@ -16,7 +16,7 @@ class ScoreForm(FlaskForm):
     """The fixed part of the scoring page; indicator fields (score-<code>, evidence-<code>) are read by the view."""
 
     assessed_on = DateField("评估日期", validators=[DataRequired(message="请填写评估日期")])
-    summary = TextAreaField("总体评价(支持 Markdown)", validators=[Optional(), Length(max=20000)],
+    summary = TextAreaField("总体评价（支持 Markdown）", validators=[Optional(), Length(max=20000)],
                             render_kw={"rows": 4})
 
 

@@ -83,7 +83,7 @@ class Rubric:
 
 def _number(value, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RubricError(f"{where} 应为数字,而不是 {value!r}")
+        raise RubricError(f"{where} 应为数字，而不是 {value!r}")
     return float(value)
 
 
@@ -118,7 +118,7 @@ def parse(data, source: str = "") -> Rubric:
             raise RubricError(f"{where} 应为映射")
         dcode, dname = _text(dim, "code", where), _text(dim, "name", where)
         if dcode in seen_dims:
-            raise RubricError(f"维度 code 重复:{dcode}")
+            raise RubricError(f"维度 code 重复：{dcode}")
         seen_dims.add(dcode)
         inds_raw = dim.get("indicators")
         if not isinstance(inds_raw, list) or not inds_raw:
@@ -130,7 +130,7 @@ def parse(data, source: str = "") -> Rubric:
                 raise RubricError(f"{iwhere} 应为映射")
             icode, iname = _text(ind, "code", iwhere), _text(ind, "name", iwhere)
             if icode in seen_codes:
-                raise RubricError(f"指标 code 重复:{icode}")
+                raise RubricError(f"指标 code 重复：{icode}")
             seen_codes.add(icode)
             points = _number(ind.get("points"), f"指标“{iname}”的 points")
             if points <= 0:
@@ -142,7 +142,7 @@ def parse(data, source: str = "") -> Rubric:
         raise RubricError(f"各指标分值合计 {points_sum:g},与 total {total:g} 不符")
     grades_raw = data.get("grades")
     if not isinstance(grades_raw, list) or not grades_raw:
-        raise RubricError("grades 应为非空列表,如 - {grade: 5A, min: 900}")
+        raise RubricError("grades 应为非空列表，如 - {grade: 5A, min: 900}")
     grades = []
     for n, band in enumerate(grades_raw, start=1):
         if not isinstance(band, dict):
@@ -153,7 +153,7 @@ def parse(data, source: str = "") -> Rubric:
             raise RubricError(f"等级 {grade} 的 min 应在 0 与 total 之间")
         grades.append((grade, minimum))
     if [m for _, m in grades] != sorted((m for _, m in grades), reverse=True) or len({m for _, m in grades}) != len(grades):
-        raise RubricError("grades 应从高到低排列,且分数线互不相同")
+        raise RubricError("grades 应从高到低排列，且分数线互不相同")
     if len({g for g, _ in grades}) != len(grades):
         raise RubricError("grades 中的等级名称重复")
     parks = data.get("parks") or []

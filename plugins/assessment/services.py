@@ -54,14 +54,14 @@ def rubric_for_park(park: Park) -> rubrics.Rubric:
     chosen = loaded.get(settings_for(park.id).rubric_code)
     rubric = chosen if chosen is not None and chosen.available_to(park.code) else loaded.get(rubrics.DEFAULT_CODE)
     if rubric is None:
-        raise Conflict("没有可用的评估指标体系(默认指标文件缺失或格式错误),请联系管理员")
+        raise Conflict("没有可用的评估指标体系（默认指标文件缺失或格式错误）,请联系管理员")
     return rubric
 
 
 def save_settings(park: Park, *, rubric_code: str, graduation_veto: bool, exit_threshold, user) -> Settings:
     rubric = rubrics.current().get(rubric_code)
     if rubric is None or not rubric.available_to(park.code):
-        raise ValidationError(f"没有可供本园区使用的评估体系:{rubric_code}", field="rubric_code")
+        raise ValidationError(f"没有可供本园区使用的评估体系：{rubric_code}", field="rubric_code")
     if exit_threshold is None or not 0 <= int(exit_threshold) <= rubric.total:
         raise ValidationError(f"出壳分数线应在 0–{rubric.total:g} 之间", field="exit_threshold")
     with transaction():
@@ -87,7 +87,7 @@ def may_assess(user: User, org: Organization) -> bool:
 def find_assessor(username: str, org: Organization) -> User:
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None or not may_assess(user, org):
-        raise ValidationError(f"不能担任本组织评估人的账号:{username}", field="assessor")
+        raise ValidationError(f"不能担任本组织评估人的账号：{username}", field="assessor")
     return user
 
 
@@ -144,7 +144,7 @@ def _lock(assessment: Assessment) -> Assessment:
     db.session.execute(select(Assessment.id).where(Assessment.id == assessment.id).with_for_update())
     db.session.refresh(assessment)
     if assessment.status == "finished":
-        raise Conflict("该评估已完成并锁定,不能再修改")
+        raise Conflict("该评估已完成并锁定，不能再修改")
     return assessment
 
 
@@ -170,7 +170,7 @@ def save_scores(assessment: Assessment, scores: dict, *, summary: str | None = N
     indicators = _indicators(assessment)
     unknown = [code for code in scores if code not in indicators]
     if unknown:
-        raise ValidationError("未知指标:" + "、".join(unknown), field="scores")
+        raise ValidationError("未知指标：" + "、".join(unknown), field="scores")
     clean = {}
     for code, entry in scores.items():
         value = _score_value(entry.get("score"), indicators[code])
@@ -228,7 +228,7 @@ def finish(assessment: Assessment, *, user) -> Assessment:
         _lock(assessment)
         lacking = missing(assessment)
         if lacking:
-            raise ValidationError("以下指标尚未评分或缺少评分依据:" + "、".join(lacking[:10])
+            raise ValidationError("以下指标尚未评分或缺少评分依据：" + "、".join(lacking[:10])
                                   + (f" 等 {len(lacking)} 项" if len(lacking) > 10 else ""), field="scores")
         total = running_total(assessment)
         assessment.total, assessment.grade = total, grade_for(assessment, total)
@@ -338,8 +338,8 @@ def report(*, park_ids, cohort: int | None = None) -> list[dict]:
 
 
 def report_sheet(rows: list[dict]) -> tuple[list[str], list[list]]:
-    header = ["组织", "园区", "批次(入园年份)", "阶段", "入园评估总分", "入园等级", "中期评估总分",
-              "出壳评估总分", "出壳等级", "变化(出壳−入园)"]
+    header = ["组织", "园区", "批次（入园年份）", "阶段", "入园评估总分", "入园等级", "中期评估总分",
+              "出壳评估总分", "出壳等级", "变化（出壳−入园）"]
     from incubator.organizations.stages import label
     return header, [[r["organization"], r["park"], r["cohort"], label(r["stage"]), r["entry_total"], r["entry_grade"],
                      r["midterm_total"], r["exit_total"], r["exit_grade"], r["change"]] for r in rows]
@@ -353,7 +353,7 @@ def graduation_objections(org: Organization) -> list[str]:
         return []
     latest = latest_exit(org.id)
     if latest is None:
-        return [f"出壳前须完成出壳评估,且总分不低于 {settings.exit_threshold} 分(尚无已完成的出壳评估)"]
+        return [f"出壳前须完成出壳评估，且总分不低于 {settings.exit_threshold} 分（尚无已完成的出壳评估）"]
     if latest.total < settings.exit_threshold:
-        return [f"出壳评估总分须不低于 {settings.exit_threshold} 分(最近一次为 {float(latest.total):g} 分)"]
+        return [f"出壳评估总分须不低于 {settings.exit_threshold} 分（最近一次为 {float(latest.total):g} 分）"]
     return []

@@ -118,7 +118,7 @@ def start(org_id):
         except DomainError as exc:
             flash(exc.message, "danger")
         else:
-            flash(f"已发起{assessment.kind_label},评估人:{assessor.display_name}", "success")
+            flash(f"已发起{assessment.kind_label},评估人：{assessor.display_name}", "success")
             return redirect(url_for(".detail", assessment_id=assessment.id))
     else:
         for errors in form.errors.values():
@@ -155,7 +155,7 @@ def detail(assessment_id):
                                      assessed_on=form.assessed_on.data, user=current_user)
                 if request.form.get("finish"):
                     services.finish(assessment, user=current_user)
-                    flash(f"评估已完成:{float(assessment.total):g} 分,{assessment.grade}", "success")
+                    flash(f"评估已完成：{float(assessment.total):g} 分，{assessment.grade}", "success")
                 else:
                     flash("草稿已保存", "success")
                 return redirect(url_for(".detail", assessment_id=assessment.id))

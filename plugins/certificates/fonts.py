@@ -9,7 +9,7 @@ from functools import lru_cache
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = ("请安装中文字体后重启:Debian/Ubuntu 运行 `sudo apt-get install fonts-noto-cjk libharfbuzz-subset0` "
+INSTALL_HINT = ("请安装中文字体后重启：Debian/Ubuntu 运行 `sudo apt-get install fonts-noto-cjk libharfbuzz-subset0` "
                 "(或 `scripts/system-deps.sh`)")
 
 
@@ -36,7 +36,7 @@ def has_harfbuzz_subset() -> bool:
 def problem() -> str | None:
     """None when certificates can be rendered, else what to install."""
     if not cjk_families():
-        return "未找到中文(CJK)字体,证书会显示为空白方框。" + INSTALL_HINT
+        return "未找到中文(CJK)字体，证书会显示为空白方框。" + INSTALL_HINT
     return None
 
 

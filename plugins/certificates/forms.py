@@ -12,7 +12,7 @@ class RevokeForm(FlaskForm):
 class ReissueForm(FlaskForm):
     holder_name = StringField("更正后的姓名/名称", validators=[Optional(), Length(max=120)],
                               description="留空则使用当前账户或组织的名称")
-    submit = SubmitField("重新颁发(生成新版本)")
+    submit = SubmitField("重新颁发（生成新版本）")
 
 
 class BatchForm(FlaskForm):

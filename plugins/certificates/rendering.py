@@ -121,7 +121,7 @@ def template(kind: str, source: str | None = None):
             return _compiled(source)
         return _env.get_template(f"{kind}.html")
     except TemplateError as exc:
-        raise TemplateProblem(f"证书模板有误:{exc}") from exc
+        raise TemplateProblem(f"证书模板有误：{exc}") from exc
 
 
 _cache: dict[str, object] = {}
@@ -146,9 +146,9 @@ def render_parts(tmpl, variables: dict) -> tuple[str, str]:
         html = tmpl.render(present)
     except UndefinedError as exc:
         name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
-        raise TemplateProblem(f"证书模板所需的变量“{name}”缺失或为空,未颁发") from exc
+        raise TemplateProblem(f"证书模板所需的变量“{name}”缺失或为空，未颁发") from exc
     except TemplateError as exc:
-        raise TemplateProblem(f"证书模板有误:{exc}") from exc
+        raise TemplateProblem(f"证书模板有误：{exc}") from exc
     head, _, rest = html.partition("<body")
     body = rest.partition(">")[2].rpartition("</body>")[0] if rest else html
     style = "\n".join(_STYLE.findall(head))

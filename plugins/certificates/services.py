@@ -254,11 +254,11 @@ def _check_issuable(specs: list[Spec]) -> None:
         raise CertificateError(str(exc)) from exc
     for spec in specs:
         if not spec.holder_name:
-            raise CertificateError("持证人姓名为空,未颁发", field="holder_name")
+            raise CertificateError("持证人姓名为空，未颁发", field="holder_name")
         missing = fonts.uncovered(spec.holder_name)
         if missing:
-            raise CertificateError(f"“{spec.holder_name}”中的“{''.join(missing)}”字没有可用字体,"
-                                   "请安装含该字的字体(如 fonts-noto-cjk-extra)后再颁发", field="holder_name")
+            raise CertificateError(f"“{spec.holder_name}”中的“{''.join(missing)}”字没有可用字体，"
+                                   "请安装含该字的字体（如 fonts-noto-cjk-extra）后再颁发", field="holder_name")
 
 
 def issue_many(specs: list[Spec], *, user=None, commit: bool = True) -> list[Certificate]:
@@ -401,7 +401,7 @@ def issue_for_graduation(org, transition=None, *, user=None) -> tuple[Certificat
 def reissue(cert: Certificate, *, user, holder_name: str | None = None, reason: str = "") -> Certificate:
     """A new version of `cert` (e.g. a corrected name); the old one is then shown as superseded."""
     if cert.superseded_by_id is not None:
-        raise Conflict("该证书已有更新的版本,请对最新版本操作")
+        raise Conflict("该证书已有更新的版本，请对最新版本操作")
     if cert.revoked_at is not None:
         raise Conflict("已撤销的证书不能重新颁发")
     name = (holder_name or "").strip() or _current_holder_name(cert)
@@ -473,7 +473,7 @@ def start_batch(offering_id: int, *, user) -> BatchJob:
     with transaction():
         job = BatchJob(offering_id=offering_id, park_id=ref.park_id, total=len(items), created_by_id=user.id)
         db.session.add(job)
-        audit.record("certificate.batch", job, user=user, summary=f"批量颁发结业证书:班次 {offering_id},{len(items)} 人",
+        audit.record("certificate.batch", job, user=user, summary=f"批量颁发结业证书：班次 {offering_id},{len(items)} 人",
                      offering_id=offering_id)
     from . import tasks
     tasks.enqueue_batch(job.id)

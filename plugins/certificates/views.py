@@ -94,7 +94,7 @@ def reissue(cert_id):
     if form.validate_on_submit():
         try:
             new = services.reissue(cert, user=current_user, holder_name=form.holder_name.data)
-            flash(f"已重新颁发:{new.serial}(第 {new.version} 版),原证书已标记为被取代", "success")
+            flash(f"已重新颁发：{new.serial}(第 {new.version} 版),原证书已标记为被取代", "success")
             return redirect(url_for(".detail", cert_id=new.id))
         except DomainError as exc:
             flash(exc.message, "danger")

@@ -35,8 +35,8 @@ def incubator_migration_dirs():
 
 @hookimpl
 def incubator_permissions():
-    return [("academy.manage", "排班、审核报名、移出学员(本园区班次)"),
-            ("academy.teach", "查看名单、记录考勤、打印签到表(本园区或自己授课的班次)"),
+    return [("academy.manage", "排班、审核报名、移出学员（本园区班次）"),
+            ("academy.teach", "查看名单、记录考勤、打印签到表（本园区或自己授课的班次）"),
             ("academy.report", "查看学院报名与结业统计")]
 
 

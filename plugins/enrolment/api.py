@@ -267,13 +267,13 @@ def list_offerings(args):
     if args["park"]:
         park = parks.by_code(args["park"])
         if park is None:
-            raise ValidationError(f"园区不存在:{args['park']}", field="park")
+            raise ValidationError(f"园区不存在：{args['park']}", field="park")
         park_ids = [pid for pid in park_ids if pid == park.id]
     course_id = None
     if args["course"]:
         course = services.course_by_code(args["course"])
         if course is None:
-            raise ValidationError(f"课程不存在:{args['course']}", field="course")
+            raise ValidationError(f"课程不存在：{args['course']}", field="course")
         course_id = course.id
     page = db.paginate(services.offerings_query(park_ids, course_id=course_id, upcoming=args["upcoming"]),
                        page=args["page"], per_page=args["per_page"], error_out=False)
@@ -290,13 +290,13 @@ def create_offering(data):
     """Schedule an offering of a course in a park (park managers)."""
     park = parks.by_code(data["park"] or "")
     if park is None:
-        raise ValidationError(f"园区不存在:{data['park']}", field="park")
+        raise ValidationError(f"园区不存在：{data['park']}", field="park")
     require_enabled(services.PLUGIN, park)
     if not can("academy.manage", park):
         abort(403, description="无权在该园区排班")
     course = services.course_by_code(data["course"] or "")
     if course is None:
-        raise ValidationError(f"课程不存在:{data['course']}", field="course")
+        raise ValidationError(f"课程不存在：{data['course']}", field="course")
     values = {k: data[k] for k in services.OFFERING_FIELDS if k in data}
     values.update(course=course, park=park, instructor=_instructor(data.get("instructor")),
                   sessions=_sessions(data["sessions"]))
@@ -349,7 +349,7 @@ def enrol(data, offering_id):
             abort(403, description="只有园区管理员可以为他人报名")
         person = services.find_person(data["username"])
         if person is None:
-            raise ValidationError(f"找不到账号:{data['username']}", field="username")
+            raise ValidationError(f"找不到账号：{data['username']}", field="username")
         return services.enrol(offering, person, by=current_user, as_manager=True, note=data["note"])
     return services.enrol(offering, current_user._get_current_object(), by=current_user, note=data["note"])
 
@@ -395,7 +395,7 @@ def cancel_enrolment(enrolment_id):
     """Cancel your own enrolment before the offering starts; the next on the waitlist gets the seat."""
     enrolment = _enrolment(enrolment_id)
     if enrolment.user_id != current_user.id:
-        abort(403, description="只能取消自己的报名(管理员请用 remove)")
+        abort(403, description="只能取消自己的报名（管理员请用 remove）")
     return services.cancel(enrolment, by=current_user)[0]
 
 

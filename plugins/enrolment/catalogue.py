@@ -108,13 +108,13 @@ def parse_file(path: Path) -> dict:
 
     for key in data:
         if key not in KNOWN:
-            fail(at(key), f"未知字段 {key}(可用字段:{'、'.join(sorted(KNOWN))})")
+            fail(at(key), f"未知字段 {key}(可用字段：{'、'.join(sorted(KNOWN))})")
     for key in REQUIRED:
         if data.get(key) in (None, ""):
             fail(at(key) if key in key_line else 2, f"缺少必填字段 {key}")
     code = str(data["code"]).strip()
     if not CODE_RE.match(code):
-        fail(at("code"), f"课程代码 {code!r} 无效:应为大写字母开头的字母、数字或连字符(2–40位)")
+        fail(at("code"), f"课程代码 {code!r} 无效：应为大写字母开头的字母、数字或连字符（2–40位）")
     title = str(data["title"]).strip()
     if len(title) > 120:
         fail(at("title"), "课程名称不能超过120字")
@@ -131,7 +131,7 @@ def parse_file(path: Path) -> dict:
     if isinstance(prerequisites, str):
         prerequisites = [p.strip() for p in re.split(r"[,,、\s]+", prerequisites) if p.strip()]
     if not isinstance(prerequisites, list) or not all(isinstance(p, str) and CODE_RE.match(p) for p in prerequisites):
-        fail(at("prerequisites"), "先修课程应为课程代码的列表,如 [CG101]")
+        fail(at("prerequisites"), "先修课程应为课程代码的列表，如 [CG101]")
     if code in prerequisites:
         fail(at("prerequisites"), "课程不能以自己为先修课程")
     completion = data.get("completion") or {}
@@ -139,10 +139,10 @@ def parse_file(path: Path) -> dict:
         fail(at("completion"), "结业规则应为 {attendance: 百分比, note: 说明}")
     attendance = completion.get("attendance", 80)
     if isinstance(attendance, bool) or not isinstance(attendance, int) or not 1 <= attendance <= 100:
-        fail(at("completion"), "结业规则 attendance 应为 1–100 的整数(出勤百分比)")
+        fail(at("completion"), "结业规则 attendance 应为 1–100 的整数（出勤百分比）")
     syllabus = "\n".join(lines[end + 1:]).strip()
     if not syllabus:
-        fail(end + 2, "缺少课程大纲(前置元数据之后的 Markdown 正文)")
+        fail(end + 2, "缺少课程大纲（前置元数据之后的 Markdown 正文）")
     for key in ("summary", "category"):
         if data.get(key) is not None and not isinstance(data[key], (str, int, float)):
             fail(at(key), f"{key} 应为文字")
@@ -219,6 +219,6 @@ def sync(directory: Path | None = None, *, user=None) -> SyncReport:
                 report.retired.append(code)
         if report.added or report.changed or report.retired:
             audit.record("academy.courses.sync", user=user, object_type="Course",
-                         summary=f"课程目录同步:新增 {len(report.added)},更新 {len(report.changed)},下架 {len(report.retired)}",
+                         summary=f"课程目录同步：新增 {len(report.added)},更新 {len(report.changed)},下架 {len(report.retired)}",
                          added=report.added, changed=report.changed, retired=report.retired)
     return report

@@ -48,13 +48,13 @@ class OfferingForm(FlaskForm):
     park = SelectField("园区", coerce=int)
     title = StringField("班次名称", validators=[Optional(), Length(max=120)], description="如“2026年第2期”")
     venue = StringField("上课地点", validators=[DataRequired(), Length(max=200)])
-    instructor = SelectField("授课讲师(专家)", coerce=int)
-    capacity = IntegerField("容量(人)", validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    instructor = SelectField("授课讲师（专家）", coerce=int)
+    capacity = IntegerField("容量（人）", validators=[DataRequired(), NumberRange(min=1, max=10000)])
     enrol_opens_at = DateTimeLocalField("报名开始", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     enrol_closes_at = DateTimeLocalField("报名截止", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     requires_approval = BooleanField("报名需要审核")
     sessions = TextAreaField("课次安排", validators=[DataRequired()], render_kw={"rows": 5},
-                             description="每行一次课:2026-12-03 09:00-12:00 主题(北京时间)")
+                             description="每行一次课：2026-12-03 09:00-12:00 主题（北京时间）")
     description = TextAreaField("说明", validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
     submit = SubmitField("保存")
 
@@ -68,7 +68,7 @@ class EnrolOneForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("名单文件(.xlsx 或 .csv)", validators=[
+    file = FileField("名单文件（.xlsx 或 .csv）", validators=[
         FileRequired(), FileAllowed(["xlsx", "csv"], "只接受 .xlsx 或 .csv 文件")])
     submit = SubmitField("导入")
 
@@ -84,7 +84,7 @@ class SignupForm(FlaskForm):
                            description="3–80位字母、数字或 _.@-,登录时使用")
     name = StringField("姓名", validators=[DataRequired(), Length(max=80)])
     phone = StringField("手机号", validators=[DataRequired(), phone_validator])
-    organization = StringField("所在单位/社会组织(可不填)", validators=[Optional(), Length(max=120)])
+    organization = StringField("所在单位/社会组织（可不填）", validators=[Optional(), Length(max=120)])
     password = PasswordField("密码", validators=[DataRequired(), Length(min=8, max=128)])
     confirm = PasswordField("确认密码", validators=[DataRequired(), EqualTo("password", "两次输入的密码不一致")])
     submit = SubmitField("注册")

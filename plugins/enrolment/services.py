@@ -178,7 +178,7 @@ def _replace_sessions(offering: Offering, sessions) -> None:
             kept.append(session)
         elif db.session.scalar(select(func.count()).select_from(Attendance)
                                .where(Attendance.session_id == session.id)):
-            raise Conflict(f"{to_local(session.starts_at):%Y-%m-%d %H:%M} 的课已有考勤记录,不能删除", field="sessions")
+            raise Conflict(f"{to_local(session.starts_at):%Y-%m-%d %H:%M} 的课已有考勤记录，不能删除", field="sessions")
     offering.sessions = kept + [Session(starts_at=s, ends_at=e, topic=t) for s, (e, t) in wanted.items()]
     offering.starts_at = min(s for s, _e, _t in sessions)
 
@@ -256,21 +256,21 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     now = utcnow()
     if not as_manager:
         if not offering.course.active:
-            raise Conflict("该课程已下架,不再接受报名")
+            raise Conflict("该课程已下架，不再接受报名")
         if now < offering.enrol_opens_at:
             raise Conflict("报名尚未开始")
         if now > offering.enrol_closes_at:
             raise Conflict("报名已截止")
         if has_started(offering, now):
-            raise Conflict("班次已开课,不能再报名;请联系园区管理员")
+            raise Conflict("班次已开课，不能再报名；请联系园区管理员")
         if lacking := missing_prerequisites(offering.course, person):
-            raise Conflict("请先修完先修课程:" + "、".join(lacking))
+            raise Conflict("请先修完先修课程：" + "、".join(lacking))
     existing = db.session.scalar(select(Enrolment).where(Enrolment.offering_id == offering.id,
                                                          Enrolment.user_id == person.id))
     if existing is not None and existing.status in ACTIVE:
         raise Conflict(f"{person.display_name} 已报名该班次({existing.status_label}),不能重复报名")
     if existing is not None and existing.status in ("rejected", "removed") and not as_manager:
-        raise Conflict("您的报名已被管理员处理(未通过或移出),如需重新报名请联系园区管理员")
+        raise Conflict("您的报名已被管理员处理（未通过或移出）,如需重新报名请联系园区管理员")
     enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id)
     enrolment.offering, enrolment.user = offering, person
     enrolment.note = (note or "")[:300]
@@ -295,12 +295,12 @@ def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
         offering = _lock(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status != "pending":
-            raise Conflict(f"只能审核待审核的报名(当前:{enrolment.status_label})")
+            raise Conflict(f"只能审核待审核的报名（当前：{enrolment.status_label}）")
         now = utcnow()
         _seat_or_waitlist(offering, enrolment, now)
         enrolment.decided_at = now
         audit.record("academy.approve", enrolment, user=by,
-                     summary=f"通过 {enrolment.user.display_name} 的报名:{enrolment.status_label}")
+                     summary=f"通过 {enrolment.user.display_name} 的报名：{enrolment.status_label}")
     return enrolment
 
 
@@ -309,7 +309,7 @@ def reject(enrolment: Enrolment, *, by: User, note: str = "") -> Enrolment:
         _lock(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status != "pending":
-            raise Conflict(f"只能拒绝待审核的报名(当前:{enrolment.status_label})")
+            raise Conflict(f"只能拒绝待审核的报名（当前：{enrolment.status_label}）")
         enrolment.status, enrolment.decided_at, enrolment.note = "rejected", utcnow(), (note or "")[:300]
         audit.record("academy.reject", enrolment, user=by, summary=f"未通过 {enrolment.user.display_name} 的报名",
                      note=note)
@@ -331,9 +331,9 @@ def _leave(enrolment, *, by, status, before_start_only, note=""):
         offering = _lock(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status not in ("pending", "enrolled", "waitlisted"):
-            raise Conflict(f"该报名当前为“{enrolment.status_label}”,不能{STATUSES[status][1:]}")
+            raise Conflict(f"该报名当前为“{enrolment.status_label}”，不能{STATUSES[status][1:]}")
         if before_start_only and has_started(offering):
-            raise Conflict("班次已开课,不能自行取消;请联系园区管理员")
+            raise Conflict("班次已开课，不能自行取消；请联系园区管理员")
         enrolment.status, enrolment.decided_at = status, utcnow()
         if note:
             enrolment.note = note[:300]
@@ -357,7 +357,7 @@ def _promote(offering: Offering, *, user) -> list[Enrolment]:
     for enrolment in waiting:
         enrolment.status, enrolment.promoted_at = "enrolled", now
         audit.record("academy.promote", enrolment, user=user,
-                     summary=f"{enrolment.user.display_name} 由候补转为正式学员:{offering.display_title}")
+                     summary=f"{enrolment.user.display_name} 由候补转为正式学员：{offering.display_title}")
     db.session.flush()
     return list(waiting)
 
@@ -423,11 +423,11 @@ def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> l
     with transaction():
         offering = _lock(session.offering_id)
         if session.starts_at > utcnow() + timedelta(hours=12):
-            raise Conflict("这次课尚未开始,不能提前记录考勤")
+            raise Conflict("这次课尚未开始，不能提前记录考勤")
         seated = {e.id: e for e in seated_roster(offering)}
         unknown = [eid for eid in marks if eid not in seated]
         if unknown:
-            raise ValidationError(f"这些报名不在该班次的正式名单中:{', '.join(map(str, unknown))}", field="enrolment_id")
+            raise ValidationError(f"这些报名不在该班次的正式名单中：{', '.join(map(str, unknown))}", field="enrolment_id")
         existing = {a.enrolment_id: a for a in db.session.scalars(
             select(Attendance).where(Attendance.session_id == session.id))}
         changed, by_id, session_id = 0, by.id, session.id  # read before adding rows: no autoflush of half-made rows
@@ -486,10 +486,10 @@ def _complete_eligible(offering: Offering, *, by: User, final: bool = False) -> 
             enrolment.status, enrolment.completed_at = "completed", now
             enrolment.hours = offering.course.hours
             audit.record("academy.complete", enrolment, user=by,
-                         summary=f"{enrolment.user.display_name} 结业:{offering.display_title},{enrolment.hours} 学时")
+                         summary=f"{enrolment.user.display_name} 结业：{offering.display_title},{enrolment.hours} 学时")
             done.append(enrolment)
     if broken:
-        raise Conflict("已结业学员的出勤不能改到低于结业要求:" + "、".join(broken))
+        raise Conflict("已结业学员的出勤不能改到低于结业要求：" + "、".join(broken))
     db.session.flush()
     return done
 
@@ -501,7 +501,7 @@ def close_offering(offering: Offering, *, by: User) -> list[Enrolment]:
         if not offering.sessions or max(s.starts_at for s in offering.sessions) > utcnow():
             raise Conflict("最后一次课开始后才能进行结业评定")
         completed = _complete_eligible(offering, by=by, final=True)
-        audit.record("academy.close", offering, user=by, summary=f"结业评定:{offering.display_title}",
+        audit.record("academy.close", offering, user=by, summary=f"结业评定：{offering.display_title}",
                      completed=[e.id for e in completed])
     fire_completed(completed)
     return completed
@@ -659,7 +659,7 @@ def signup(data: dict) -> User:
     if not clean["phone"]:
         raise ValidationError("请填写手机号", field="phone")
     if db.session.scalar(select(User.id).where(User.phone == clean["phone"])):
-        raise Conflict("该手机号已注册,请直接登录", field="phone")
+        raise Conflict("该手机号已注册，请直接登录", field="phone")
     org_name = (data.get("organization") or "").strip()[:120]
     org_id = db.session.scalar(select(Organization.id).where(Organization.name == org_name)) if org_name else None
     with transaction():
@@ -669,7 +669,7 @@ def signup(data: dict) -> User:
         db.session.add(user)
         db.session.flush()
         db.session.add(TraineeProfile(user_id=user.id, organization_name=org_name))
-        audit.record("academy.signup", user, user=user, summary=f"学员注册:{user.username}", organization=org_name)
+        audit.record("academy.signup", user, user=user, summary=f"学员注册：{user.username}", organization=org_name)
     return user
 
 
@@ -687,7 +687,7 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception:
-            raise ValidationError("无法读取该 Excel 文件(请另存为 .xlsx 后重试)", field="file")
+            raise ValidationError("无法读取该 Excel 文件（请另存为 .xlsx 后重试）", field="file")
         sheet = book.worksheets[0]
         rows = [["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v).strip()
                  for v in row] for row in sheet.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 2)]
@@ -701,7 +701,7 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ValidationError("无法识别 CSV 文件的编码(请用 UTF-8)", field="file")
+            raise ValidationError("无法识别 CSV 文件的编码（请用 UTF-8）", field="file")
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
     raise ValidationError("只接受 .xlsx 或 .csv 文件", field="file")
 
@@ -719,7 +719,7 @@ def import_roster(offering: Offering, filename: str, content: bytes, *, by: User
         raise ValidationError("文件是空的", field="file")
     header = [IMPORT_COLUMNS.get(h.strip().lower() if h.isascii() else h.strip()) for h in rows[0]]
     if "username" not in header and "phone" not in header:
-        raise ValidationError("第1行应为表头,至少包含“用户名”或“手机号”一列", field="file")
+        raise ValidationError("第1行应为表头，至少包含“用户名”或“手机号”一列", field="file")
     if len(rows) - 1 > MAX_IMPORT_ROWS:
         raise ValidationError(f"一次最多导入 {MAX_IMPORT_ROWS} 行", field="file")
     errors, people, seen = [], [], {}
@@ -733,25 +733,25 @@ def import_roster(offering: Offering, filename: str, content: bytes, *, by: User
             cells = {key: (row[i] if i < len(row) else "") for i, key in enumerate(header) if key}
             identifier = cells.get("username") or cells.get("phone") or ""
             if not identifier:
-                errors.append(f"第{number}行:缺少用户名或手机号")
+                errors.append(f"第{number}行：缺少用户名或手机号")
                 continue
             person = find_person(cells.get("username", "")) or find_person(cells.get("phone", ""))
             if person is None:
-                errors.append(f"第{number}行:找不到账号 {identifier}(请学员先注册)")
+                errors.append(f"第{number}行：找不到账号 {identifier}(请学员先注册)")
                 continue
             if cells.get("name") and cells["name"] != person.name:
-                errors.append(f"第{number}行:姓名“{cells['name']}”与账号 {person.username} 的姓名“{person.name}”不符")
+                errors.append(f"第{number}行：姓名“{cells['name']}”与账号 {person.username} 的姓名“{person.name}”不符")
                 continue
             if person.id in seen:
-                errors.append(f"第{number}行:{person.display_name} 与第{seen[person.id]}行重复")
+                errors.append(f"第{number}行：{person.display_name} 与第{seen[person.id]}行重复")
                 continue
             if taken.get(person.id) in ACTIVE:
-                errors.append(f"第{number}行:{person.display_name} 已报名该班次({STATUSES[taken[person.id]]})")
+                errors.append(f"第{number}行：{person.display_name} 已报名该班次({STATUSES[taken[person.id]]})")
                 continue
             seen[person.id] = number
             people.append(person)
         if errors:
-            raise ValidationError("导入未执行,以下行有问题:", reasons=errors)
+            raise ValidationError("导入未执行，以下行有问题：", reasons=errors)
         if not people:
             raise ValidationError("文件中没有学员", field="file")
         enrolments = [_enrol_locked(offering, person, by=by, as_manager=True) for person in people]

@@ -129,7 +129,7 @@ def signup():
             show_domain_error(form, exc)
         else:
             login_user(user)
-            flash("注册成功,欢迎加入社区治理学院!", "success")
+            flash("注册成功，欢迎加入社区治理学院!", "success")
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/academy/") else url_for(".catalogue"))
     return render_template("enrolment/signup.html", form=form)
@@ -150,9 +150,9 @@ def enrol(offering_id):
     else:
         if enrolment.status == "waitlisted":
             position = services.waitlist_positions([enrolment])[enrolment.id]
-            flash(f"班次已满,您已进入候补名单,当前候补第 {position} 位。有人取消时将按顺序自动递补。", "warning")
+            flash(f"班次已满，您已进入候补名单，当前候补第 {position} 位。有人取消时将按顺序自动递补。", "warning")
         elif enrolment.status == "pending":
-            flash("报名已提交,等待园区管理员审核。", "info")
+            flash("报名已提交，等待园区管理员审核。", "info")
         else:
             flash("报名成功!", "success")
     return redirect(url_for(".offering", offering_id=offering.id))
@@ -304,11 +304,11 @@ def enrol_one(offering_id):
     if form.validate_on_submit():
         person = services.find_person(form.person.data)
         if person is None:
-            flash(f"找不到账号:{form.person.data}(请学员先注册)", "danger")
+            flash(f"找不到账号：{form.person.data}(请学员先注册)", "danger")
         else:
             try:
                 enrolment = services.enrol(offering, person, by=current_user, as_manager=True)
-                flash(f"已为 {person.display_name} 报名:{enrolment.status_label}", "success")
+                flash(f"已为 {person.display_name} 报名：{enrolment.status_label}", "success")
             except DomainError as exc:
                 flash(exc.message, "danger")
     else:
@@ -345,7 +345,7 @@ def _decide(enrolment_id, action):
     try:
         if action == "approve":
             services.approve(enrolment, by=current_user)
-            flash(f"已通过 {enrolment.user.display_name} 的报名:{enrolment.status_label}", "success")
+            flash(f"已通过 {enrolment.user.display_name} 的报名：{enrolment.status_label}", "success")
         elif action == "reject":
             services.reject(enrolment, by=current_user, note=form.note.data or "")
             flash(f"已拒绝 {enrolment.user.display_name} 的报名", "info")
@@ -384,7 +384,7 @@ def close(offering_id):
         abort(400)
     try:
         completed = services.close_offering(offering, by=current_user)
-        flash(f"结业评定完成:新增结业 {len(completed)} 人。", "success")
+        flash(f"结业评定完成：新增结业 {len(completed)} 人。", "success")
     except DomainError as exc:
         flash(exc.message, "danger")
     return redirect(url_for(".roster", offering_id=offering.id))
@@ -416,7 +416,7 @@ def attendance(session_id):
             flash(exc.message, "danger")
         else:
             flash(f"已保存 {len(marks)} 人的考勤。" +
-                  (f"{'、'.join(e.user.display_name for e in completed)} 达到结业要求,已结业。" if completed else ""),
+                  (f"{'、'.join(e.user.display_name for e in completed)} 达到结业要求，已结业。" if completed else ""),
                   "success")
             return redirect(url_for(".attendance", session_id=session.id))
     enrolments = services.seated_roster(offering)

@@ -289,7 +289,7 @@ def hours_report(args):
     if args["park"]:
         park = by_code(args["park"])
         if park is None:
-            raise ValidationError(f"园区不存在:{args['park']}", field="park")
+            raise ValidationError(f"园区不存在：{args['park']}", field="park")
         if not can("mentoring.report", park):
             abort(403, description="无权查看该园区")
         park_ids = [park.id]

@@ -22,13 +22,13 @@ class ActionForm(Form):
 
 class LogForm(FlaskForm):
     held_on = DateField("督导日期", validators=[DataRequired(message="请填写督导日期")])
-    hours = DecimalField("时长(小时)", places=1, validators=[DataRequired(message="请填写时长"),
+    hours = DecimalField("时长（小时）", places=1, validators=[DataRequired(message="请填写时长"),
                                                          NumberRange(min=0.5, max=24, message="时长应在 0.5–24 小时之间")])
     mode = SelectField("方式", choices=list(MODES.items()))
     topics = CheckboxesField("督导主题", choices=[])
-    findings = TextAreaField("发现的问题(支持 Markdown)", validators=[DataRequired(message="请填写发现的问题"),
+    findings = TextAreaField("发现的问题（支持 Markdown）", validators=[DataRequired(message="请填写发现的问题"),
                                                                 Length(max=20000)], render_kw={"rows": 5})
-    advice = TextAreaField("给出的建议(支持 Markdown)", validators=[DataRequired(message="请填写给出的建议"),
+    advice = TextAreaField("给出的建议（支持 Markdown）", validators=[DataRequired(message="请填写给出的建议"),
                                                                Length(max=20000)], render_kw={"rows": 5})
     actions = FieldList(FormField(ActionForm), min_entries=3, max_entries=10)
     submit = SubmitField("保存")
@@ -67,6 +67,6 @@ class SettingsForm(FlaskForm):
     graduation_veto = BooleanField("出壳前须完成规定次数的督导")
     min_confirmed_sessions = IntegerField("最少签字确认督导次数",
                                           validators=[Optional(), NumberRange(min=0, max=200, message="应在 0–200 之间")])
-    topics = TextAreaField("督导主题(每行一个)", validators=[DataRequired(message="请至少填写一个主题")],
+    topics = TextAreaField("督导主题（每行一个）", validators=[DataRequired(message="请至少填写一个主题")],
                            render_kw={"rows": 8})
     submit = SubmitField("保存设置")

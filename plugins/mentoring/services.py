@@ -61,7 +61,7 @@ def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, 
     if not topics:
         raise ValidationError("请至少保留一个督导主题", field="topics")
     if any(len(t) > 30 for t in topics) or len(topics) > 40:
-        raise ValidationError("督导主题最多40个,每个不超过30字", field="topics")
+        raise ValidationError("督导主题最多40个，每个不超过30字", field="topics")
     with transaction():
         row = db.session.scalar(select(MentoringSettings).where(MentoringSettings.park_id == park.id)
                                 .with_for_update()) or MentoringSettings(park_id=park.id)
@@ -116,7 +116,7 @@ def assignments(org_id: int) -> list[MentorAssignment]:
 def find_expert(username: str) -> User:
     expert = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if expert is None or expert.role != "expert" or not expert.active:
-        raise ValidationError(f"没有这位专家:{username}", field="expert")
+        raise ValidationError(f"没有这位专家：{username}", field="expert")
     return expert
 
 
@@ -177,13 +177,13 @@ def link_contact(org: Organization, username: str, *, user) -> User:
     """Link a trainee account to `org` as its contact person (签字确认人)."""
     person = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if person is None:
-        raise ValidationError(f"没有这个账号:{username}", field="username")
+        raise ValidationError(f"没有这个账号：{username}", field="username")
     if person.role != "trainee":
         raise ValidationError("只有学员账号可以作为组织联系人", field="username")
     if person.organization_id == org.id:
         return person
     if person.organization_id is not None:
-        raise Conflict("该账号已关联到其他组织,请先在那边解除关联", field="username")
+        raise Conflict("该账号已关联到其他组织，请先在那边解除关联", field="username")
     with transaction():
         person.organization_id = org.id
         audit.record("mentoring.contact_link", org, user=user, summary=f"{org.name}: 联系人 {person.username}",
@@ -215,25 +215,25 @@ def _clean_log(org: Organization, data: dict) -> dict:
             raise ValueError(hours)
         hours = hours.quantize(Decimal("0.1"))
     except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError("请填写时长(小时)", field="hours") from None
+        raise ValidationError("请填写时长（小时）", field="hours") from None
     if not Decimal("0.5") <= hours <= Decimal("24"):
         raise ValidationError("时长应在 0.5–24 小时之间", field="hours")
     if data.get("mode") not in MODES:
-        raise ValidationError("方式应为:现场、线上或电话", field="mode")
+        raise ValidationError("方式应为：现场、线上或电话", field="mode")
     allowed = settings_for(org.park_id).topics
     topics = [t for t in dict.fromkeys(data.get("topics") or [])]
     if not topics:
         raise ValidationError("请至少选择一个督导主题", field="topics")
     unknown = [t for t in topics if t not in allowed]
     if unknown:
-        raise ValidationError("不在本园区主题列表中:" + "、".join(unknown), field="topics")
+        raise ValidationError("不在本园区主题列表中：" + "、".join(unknown), field="topics")
     findings, advice = (data.get("findings") or "").strip(), (data.get("advice") or "").strip()
     if not findings:
         raise ValidationError("请填写发现的问题", field="findings")
     if not advice:
         raise ValidationError("请填写给出的建议", field="advice")
     if len(findings) > 20000 or len(advice) > 20000:
-        raise ValidationError("内容过长(每项不超过20000字)", field="findings")
+        raise ValidationError("内容过长（每项不超过20000字）", field="findings")
     actions = []
     for n, action in enumerate(data.get("actions") or [], start=1):
         description = (action.get("description") or "").strip()
@@ -256,7 +256,7 @@ def _clean_log(org: Organization, data: dict) -> dict:
 
 def _require_assignment(org: Organization, expert, held_on: date) -> None:
     if not is_assigned(expert, org.id, active_on=held_on):
-        raise Conflict("督导日期不在您对该组织的指派期内,不能记录", field="held_on")
+        raise Conflict("督导日期不在您对该组织的指派期内，不能记录", field="held_on")
 
 
 def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | None = None) -> SupervisionLog:
@@ -304,7 +304,7 @@ def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("已签字确认的记录不能修改,请提交补充更正")
+            raise Conflict("已签字确认的记录不能修改，请提交补充更正")
         was = log.status
         for key in ("held_on", "hours", "mode", "topics", "findings", "advice"):
             setattr(log, key, clean[key])
@@ -323,7 +323,7 @@ def withdraw(log: SupervisionLog, *, user) -> None:
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("已签字确认的记录不能撤回,请提交补充更正")
+            raise Conflict("已签字确认的记录不能撤回，请提交补充更正")
         audit.record("mentoring.withdraw", log, user=user, summary=f"撤回督导记录 {log.held_on}",
                      organization_id=log.organization_id, hours=log.hours, held_on=log.held_on)
         db.session.delete(log)
@@ -353,7 +353,7 @@ def dispute(log: SupervisionLog, comment: str, *, user) -> SupervisionLog:
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("该记录已确认,不能再提出异议")
+            raise Conflict("该记录已确认，不能再提出异议")
         log.status, log.dispute_comment = "disputed", comment[:5000]
         audit.record("mentoring.dispute", log, user=user, summary=f"对督导记录 {log.held_on} 提出异议",
                      comment=comment[:300])
@@ -367,7 +367,7 @@ def mark_done(action: FollowUpAction, *, user) -> FollowUpAction:
         if action.done_at is not None:
             raise Conflict("该事项已标记完成")
         action.done_at, action.done_by_id = utcnow(), user.id
-        audit.record("mentoring.action_done", action, user=user, summary=f"完成跟进事项:{action.description[:60]}",
+        audit.record("mentoring.action_done", action, user=user, summary=f"完成跟进事项：{action.description[:60]}",
                      organization_id=action.organization_id)
     return action
 
@@ -519,13 +519,13 @@ def _case(condition, value):
 def report_sheets(report: dict) -> dict:
     """The report as Excel sheets for `incubator.exports`."""
     return {
-        "专家月度督导时长": (["专家", "账号", "月份", "确认次数", "确认时长(小时)", "未确认时长(小时)"],
+        "专家月度督导时长": (["专家", "账号", "月份", "确认次数", "确认时长（小时）", "未确认时长（小时）"],
                       [[r["expert"], r["username"], r["month"], r["sessions"], r["confirmed_hours"],
                         r["unconfirmed_hours"]] for r in report["by_expert"]]),
-        "按组织": (["组织", "园区", "确认次数", "确认时长(小时)", "未确认时长(小时)"],
+        "按组织": (["组织", "园区", "确认次数", "确认时长（小时）", "未确认时长（小时）"],
                 [[r["organization"], r["park"], r["sessions"], r["confirmed_hours"], r["unconfirmed_hours"]]
                  for r in report["by_organization"]]),
-        "按园区": (["园区", "组织数", "专家数", "确认次数", "确认时长(小时)", "未确认时长(小时)"],
+        "按园区": (["园区", "组织数", "专家数", "确认次数", "确认时长（小时）", "未确认时长（小时）"],
                 [[r["park"], r["organizations"], r["experts"], r["sessions"], r["confirmed_hours"],
                   r["unconfirmed_hours"]] for r in report["by_park"]]),
     }
@@ -540,4 +540,4 @@ def graduation_objections(org: Organization) -> list[str]:
     done = confirmed_sessions(org.id)
     if done >= settings.min_confirmed_sessions:
         return []
-    return [f"出壳前须完成至少 {settings.min_confirmed_sessions} 次经组织签字确认的督导(目前 {done} 次)"]
+    return [f"出壳前须完成至少 {settings.min_confirmed_sessions} 次经组织签字确认的督导（目前 {done} 次）"]

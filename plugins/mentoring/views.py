@@ -210,7 +210,7 @@ def new_log(org_id):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("督导记录已保存,等待组织联系人签字确认", "success")
+            flash("督导记录已保存，等待组织联系人签字确认", "success")
             return redirect(url_for(".log_page", log_id=log.id))
     return render_template("mentoring/log_form.html", form=form, org=org, log=None, amends=amends)
 
@@ -238,7 +238,7 @@ def edit_log(log_id):
     if log.expert_id != current_user.id:
         abort(403)
     if log.status == "confirmed":
-        flash("已签字确认的记录不能修改,请提交补充更正", "warning")
+        flash("已签字确认的记录不能修改，请提交补充更正", "warning")
         return redirect(url_for(".log_page", log_id=log.id))
     form = _log_form(log.organization, log)
     if form.validate_on_submit():
@@ -286,7 +286,7 @@ def dispute(log_id):
     if form.validate_on_submit():
         try:
             services.dispute(log, form.comment.data, user=current_user)
-            flash("已提出异议,专家修改后会再请您确认", "success")
+            flash("已提出异议，专家修改后会再请您确认", "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:

@@ -38,7 +38,7 @@ def seed(session):
         "apply_from": today - timedelta(days=30), "apply_until": today - timedelta(days=1),
         "review_from": today - timedelta(days=1), "review_until": today + timedelta(days=14),
         "execute_from": today + timedelta(days=15), "execute_until": today + timedelta(days=200),
-        "description": "围绕**便民服务、文明养犬、社区公约、居民骨干培育**等方向,支持辖区社会组织开展小微公益项目。"},
+        "description": "围绕**便民服务、文明养犬、社区公约、居民骨干培育**等方向，支持辖区社会组织开展小微公益项目。"},
         user=manager)
     experts = [u.username for u in session.scalars(select(User).where(User.role == "expert").order_by(User.id))]
     if experts:
@@ -48,14 +48,14 @@ def seed(session):
     applications = []
     for org, (title, category, lines) in zip(orgs, PROJECTS):
         applications.append(services.submit(rnd, org, {
-            "title": title, "category": category, "goals": f"{title}:以居民需求为导向,形成可持续的服务机制。",
+            "title": title, "category": category, "goals": f"{title}:以居民需求为导向，形成可持续的服务机制。",
             "beneficiaries": "辖区居民", "beneficiary_count": 300, "lines": lines},
             user=manager, day=rnd.apply_until))
     expert_users = list(rnd.experts)
     for i, application in enumerate(applications[:3]):
         for k, expert in enumerate(expert_users):
             marks = {c["name"]: max(0, c["max"] - 2 - (i + k) % 4) for c in rnd.criteria}
-            services.score(application, expert, marks, "方案清晰,建议细化预算。")
+            services.score(application, expert, marks, "方案清晰，建议细化预算。")
     if applications:
         first = applications[0]
         services.decide(first, True, first.requested_fen, "评审通过", user=manager)

@@ -12,10 +12,10 @@ from incubator.extensions import db
 from incubator.parks.models import Park
 
 ACTIONS = [
-    ("microgrant.manage", "公益微创投:开设轮次、分配专家、立项决定、拨付与中期评估"),
-    ("microgrant.view", "公益微创投:查看轮次与申报项目"),
-    ("microgrant.apply", "公益微创投:申报项目"),
-    ("microgrant.score", "公益微创投:专家评分"),
+    ("microgrant.manage", "公益微创投：开设轮次、分配专家、立项决定、拨付与中期评估"),
+    ("microgrant.view", "公益微创投：查看轮次与申报项目"),
+    ("microgrant.apply", "公益微创投：申报项目"),
+    ("microgrant.score", "公益微创投：专家评分"),
 ]
 
 

@@ -36,9 +36,9 @@ def to_fen(value) -> int:
     try:
         amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
     except InvalidOperation as exc:
-        raise ValueError(f"无效的金额:{value}") from exc
+        raise ValueError(f"无效的金额：{value}") from exc
     if not amount.is_finite():
-        raise ValueError(f"无效的金额:{value}")
+        raise ValueError(f"无效的金额：{value}")
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -66,7 +66,7 @@ DATE_FIELDS = ("apply_from", "apply_until", "review_from", "review_until", "exec
 def validate_round(data: dict) -> dict:
     title = (data.get("title") or "").strip()
     if not title or len(title) > 120:
-        raise ValidationError("请填写本轮名称(120字以内)", field="title")
+        raise ValidationError("请填写本轮名称（120字以内）", field="title")
     budget, max_grant = data.get("budget_fen"), data.get("max_grant_fen")
     if not budget or budget <= 0:
         raise ValidationError("总预算须大于零", field="budget_fen")
@@ -79,18 +79,18 @@ def validate_round(data: dict) -> dict:
             raise ValidationError("请填写申报、评审、执行的起止日期", field=name)
     dates = [data[n] for n in DATE_FIELDS]
     if any(a > b for a, b in zip(dates, dates[1:])):
-        raise ValidationError("日期须依次为:申报开始 ≤ 申报截止 ≤ 评审开始 ≤ 评审截止 ≤ 执行开始 ≤ 执行结束",
+        raise ValidationError("日期须依次为：申报开始 ≤ 申报截止 ≤ 评审开始 ≤ 评审截止 ≤ 执行开始 ≤ 执行结束",
                               field="apply_until")
     categories = [c.strip() for c in data.get("categories") or [] if c and c.strip()]
     if not categories or len(set(categories)) != len(categories):
-        raise ValidationError("请填写至少一个项目类别(不重复)", field="categories")
+        raise ValidationError("请填写至少一个项目类别（不重复）", field="categories")
     criteria = data.get("criteria") or DEFAULT_CRITERIA
     try:
         criteria = [{"name": str(c["name"]).strip(), "max": int(c["max"])} for c in criteria]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError("评分标准格式:名称与满分", field="criteria") from exc
+        raise ValidationError("评分标准格式：名称与满分", field="criteria") from exc
     if any(not c["name"] or c["max"] <= 0 for c in criteria) or len({c["name"] for c in criteria}) != len(criteria):
-        raise ValidationError("评分标准须有名称且满分大于零,名称不重复", field="criteria")
+        raise ValidationError("评分标准须有名称且满分大于零，名称不重复", field="criteria")
     percents = data.get("tranche_percents") or [60, 40]
     if any(int(p) <= 0 for p in percents) or sum(int(p) for p in percents) != 100 or len(percents) > 6:
         raise ValidationError("分期拨付比例须为正数且合计100%(最多6期)", field="tranche_percents")
@@ -120,14 +120,14 @@ def edit_round(rnd: Round, data: dict, *, user) -> Round:
             raise Conflict(f"总预算不能低于已立项金额 {yuan(locked.committed_fen)}")
         used = set(db.session.scalars(select(Application.category).where(Application.round_id == locked.id)))
         if used - set(values["categories"]):
-            raise Conflict("已有申报项目使用的类别不能删除:" + "、".join(sorted(used - set(values["categories"]))))
+            raise Conflict("已有申报项目使用的类别不能删除：" + "、".join(sorted(used - set(values["categories"]))))
         scored = db.session.scalar(select(Score.id).join(Application).where(Application.round_id == locked.id).limit(1))
         if scored and values["criteria"] != locked.criteria:
-            raise Conflict("已有专家评分,评分标准不能再修改")
+            raise Conflict("已有专家评分，评分标准不能再修改")
         decided = db.session.scalar(select(Application.id).where(Application.round_id == locked.id,
                                                                  Application.granted_fen.is_not(None)).limit(1))
         if decided and values["tranche_percents"] != locked.tranche_percents:
-            raise Conflict("已有立项项目,分期拨付比例不能再修改")
+            raise Conflict("已有立项项目，分期拨付比例不能再修改")
         for key, value in values.items():
             setattr(locked, key, value)
         audit.record("microgrant.round_edit", locked, user=user, summary=f"修改 {locked.title}")
@@ -138,12 +138,12 @@ def set_experts(rnd: Round, usernames: list[str], *, user) -> Round:
     experts = db.session.scalars(select(User).where(User.username.in_(usernames or ["-"]))).all()
     unknown = set(usernames) - {u.username for u in experts}
     if unknown:
-        raise ValidationError("未找到账号:" + "、".join(sorted(unknown)), field="experts")
+        raise ValidationError("未找到账号：" + "、".join(sorted(unknown)), field="experts")
     if any(u.role != "expert" for u in experts):
         raise ValidationError("评审专家须为专家账号", field="experts")
     with transaction():
         rnd.experts = list(experts)
-        audit.record("microgrant.experts", rnd, user=user, summary=f"{rnd.title} 评审专家:" +
+        audit.record("microgrant.experts", rnd, user=user, summary=f"{rnd.title} 评审专家：" +
                      "、".join(u.display_name for u in experts))
     return rnd
 
@@ -164,14 +164,14 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
     """An organization of the park applies with a project; budget lines sum to the amount asked."""
     day = day or today()
     if not rnd.apply_from <= day <= rnd.apply_until:
-        raise Conflict(f"不在申报期内(申报期 {rnd.apply_from} 至 {rnd.apply_until})")
+        raise Conflict(f"不在申报期内（申报期 {rnd.apply_from} 至 {rnd.apply_until}）")
     if org is None or org.park_id not in covered_park_ids(rnd):
-        raise ValidationError("申报组织须是本园区(含下辖社区)的组织", field="organization_id")
+        raise ValidationError("申报组织须是本园区（含下辖社区）的组织", field="organization_id")
     title = (data.get("title") or "").strip()
     if not title or len(title) > 120:
-        raise ValidationError("请填写项目名称(120字以内)", field="title")
+        raise ValidationError("请填写项目名称（120字以内）", field="title")
     if data.get("category") not in rnd.categories:
-        raise ValidationError("请选择本轮的项目类别:" + "、".join(rnd.categories), field="category")
+        raise ValidationError("请选择本轮的项目类别：" + "、".join(rnd.categories), field="category")
     lines = [(str(item).strip(), amount) for item, amount in data.get("lines") or [] if str(item).strip() or amount]
     if not lines:
         raise ValidationError("请至少填写一项预算明细", field="lines")
@@ -186,7 +186,7 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
         raise ValidationError("请填写项目目标", field="goals")
     if db.session.scalar(select(Application.id).where(Application.round_id == rnd.id,
                                                       Application.organization_id == org.id)):
-        raise Conflict(f"{org.name} 已在本轮申报过项目(每个组织每轮限一个)")
+        raise Conflict(f"{org.name} 已在本轮申报过项目（每个组织每轮限一个）")
     with transaction():
         application = Application(
             round_id=rnd.id, organization_id=org.id, title=title, category=data["category"],
@@ -221,9 +221,9 @@ def score(application: Application, expert, marks: dict, comment: str = "", *, d
     if not is_expert(rnd.id, expert):
         raise Conflict("您不是本轮的评审专家")
     if not rnd.review_from <= day <= rnd.review_until:
-        raise Conflict(f"不在评审期内(评审期 {rnd.review_from} 至 {rnd.review_until})")
+        raise Conflict(f"不在评审期内（评审期 {rnd.review_from} 至 {rnd.review_until}）")
     if application.status != "submitted":
-        raise Conflict("该项目已有决定,不能再评分")
+        raise Conflict("该项目已有决定，不能再评分")
     clean = {}
     for criterion in rnd.criteria:
         value = (marks or {}).get(criterion["name"])
@@ -286,7 +286,7 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
             raise Conflict(f"该项目已{locked.status_label},不能重复决定")
         if approve:
             if locked_round.committed_fen + amount_fen > locked_round.budget_fen:
-                raise Conflict(f"超出本轮预算:总预算 {yuan(locked_round.budget_fen)},已立项 "
+                raise Conflict(f"超出本轮预算：总预算 {yuan(locked_round.budget_fen)},已立项 "
                                f"{yuan(locked_round.committed_fen)},剩余 {yuan(locked_round.remaining_fen)},"
                                f"本项目 {yuan(amount_fen)}")
             locked_round.committed_fen += amount_fen
@@ -356,7 +356,7 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
             locked.status = "terminated"
             locked_round.committed_fen -= returned
         audit.record("microgrant.review", locked, user=user,
-                     summary=f"{locked.title}:第{upcoming.seq}期前中期评估{'通过' if passed else '未通过,终止资助'}")
+                     summary=f"{locked.title}:第{upcoming.seq}期前中期评估{'通过' if passed else '未通过，终止资助'}")
     return row
 
 

@@ -105,12 +105,12 @@ def _round_data(form) -> dict:
         if line.strip():
             name, _, points = line.strip().rpartition(" ")
             if not name or not points.isdigit():
-                raise DomainError(f"评分标准“{line.strip()}”应写作:名称 满分")
+                raise DomainError(f"评分标准“{line.strip()}”应写作：名称 满分")
             criteria.append({"name": name.strip(), "max": int(points)})
     try:
         percents = [int(p) for p in form.tranche_percents.data.replace("\uff0c", ",").split(",") if p.strip()]
     except ValueError:
-        raise DomainError("分期拨付比例应为以逗号分隔的整数,如 60,40") from None
+        raise DomainError("分期拨付比例应为以逗号分隔的整数，如 60,40") from None
     return {"title": form.title.data, "year": form.year.data, "description": form.description.data,
             "budget_fen": services.to_fen(form.budget.data), "max_grant_fen": services.to_fen(form.max_grant.data),
             "categories": form.categories.data.splitlines(), "criteria": criteria, "tranche_percents": percents,
@@ -193,7 +193,7 @@ def apply(round_id):
                           for entry in form.lines]}
         try:
             application = services.submit(rnd, org, data, user=current_user)
-            flash(f"已申报:{application.title}", "success")
+            flash(f"已申报：{application.title}", "success")
             return redirect(url_for("microgrant.application_detail", application_id=application.id))
         except DomainError as exc:
             flash(exc.message, "danger")
@@ -253,7 +253,7 @@ def pay(application_id, seq):
     if ScoreForm().validate_on_submit():  # CSRF only
         _attempt(lambda: services.pay(application, seq, user=current_user), f"已拨付第{seq}期")
     else:
-        flash("页面已过期,请刷新后重试", "danger")
+        flash("页面已过期，请刷新后重试", "danger")
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 
@@ -282,7 +282,7 @@ def report(round_id):
 def report_xlsx(round_id):
     rnd = _round(round_id, "microgrant.manage")
     data = services.report(rnd)
-    header = ["类别", "申报数", "申请金额(元)", "立项数", "资助金额(元)", "已拨付(元)"]
+    header = ["类别", "申报数", "申请金额（元）", "立项数", "资助金额（元）", "已拨付（元）"]
     rows = [[r["category"], r["applications"], r["requested_fen"] / 100, r["approved"], r["granted_fen"] / 100,
              r["paid_fen"] / 100] for r in data["rows"]]
     t = data["totals"]
@@ -291,7 +291,7 @@ def report_xlsx(round_id):
     app_rows = [[a.id, a.organization.name, a.title, a.category, a.requested_fen / 100, a.average_score,
                  a.status_label, (a.granted_fen or 0) / 100, a.paid_fen / 100] for a in apps]
     return xlsx_response(f"公益微创投-{rnd.title}-报表.xlsx", header, rows, sheet="按类别汇总", extra_sheets={
-        "项目明细": (["编号", "组织", "项目", "类别", "申请金额(元)", "平均分", "状态", "资助金额(元)", "已拨付(元)"], app_rows)})
+        "项目明细": (["编号", "组织", "项目", "类别", "申请金额（元）", "平均分", "状态", "资助金额（元）", "已拨付（元）"], app_rows)})
 
 
 # -- fragments for the core's pages ---------------------------------------------------------------

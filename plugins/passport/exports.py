@@ -8,8 +8,8 @@ from incubator.extensions import db
 
 from .models import ENTRY_KINDS, LedgerEntry, Volunteer
 
-VOLUNTEER_HEADER = ["护照编号", "姓名", "手机号", "身份证号(脱敏)", "服务时长(小时)", "积分余额", "登记时间"]
-LEDGER_HEADER = ["流水号", "护照编号", "姓名", "类型", "积分", "时长(分钟)", "余额", "更正流水号", "说明", "时间"]
+VOLUNTEER_HEADER = ["护照编号", "姓名", "手机号", "身份证号（脱敏）", "服务时长（小时）", "积分余额", "登记时间"]
+LEDGER_HEADER = ["流水号", "护照编号", "姓名", "类型", "积分", "时长（分钟）", "余额", "更正流水号", "说明", "时间"]
 
 
 def _mask_phone(phone: str) -> str:

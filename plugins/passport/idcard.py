@@ -27,7 +27,7 @@ def error(value: str | None) -> str | None:
     """None if `value` is a valid 18-digit ID number, else the reason in Chinese."""
     value = normalize(value)
     if not ID_RE.match(value):
-        return "身份证号码应为18位(最后一位可为X)"
+        return "身份证号码应为18位（最后一位可为X）"
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:

@@ -206,9 +206,9 @@ class LedgerEntry(db.Model):
 
 @event.listens_for(LedgerEntry, "before_update")
 def _ledger_is_append_only(mapper, connection, target):
-    raise RuntimeError("积分流水只增不改:请用更正记录")
+    raise RuntimeError("积分流水只增不改：请用更正记录")
 
 
 @event.listens_for(LedgerEntry, "before_delete")
 def _ledger_is_never_deleted(mapper, connection, target):
-    raise RuntimeError("积分流水不可删除:请用更正记录")
+    raise RuntimeError("积分流水不可删除：请用更正记录")

@@ -16,11 +16,11 @@ from incubator.extensions import db
 from incubator.parks.models import Park
 
 ACTIONS = [
-    ("passport.manage", "义粉护照:登记志愿者、管理活动、兑换窗口与礼品"),
-    ("passport.organize", "义粉护照:发起志愿活动"),
-    ("passport.record", "义粉护照:记录志愿服务时长(组织方)"),
-    ("passport.view", "义粉护照:查看志愿者护照"),
-    ("passport.ranking", "义粉护照:查看服务时长排行"),
+    ("passport.manage", "义粉护照：登记志愿者、管理活动、兑换窗口与礼品"),
+    ("passport.organize", "义粉护照：发起志愿活动"),
+    ("passport.record", "义粉护照：记录志愿服务时长（组织方）"),
+    ("passport.view", "义粉护照：查看志愿者护照"),
+    ("passport.ranking", "义粉护照：查看服务时长排行"),
 ]
 
 

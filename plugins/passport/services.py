@@ -138,7 +138,7 @@ def _lock_volunteer(volunteer_id: int) -> Volunteer:
 def _post(volunteer: Volunteer, kind: str, points: int, minutes: int = 0, *, user, **refs) -> LedgerEntry:
     """Append one ledger entry and move the balance (caller holds the volunteer lock)."""
     if volunteer.balance + points < 0:
-        raise Conflict(f"积分余额不足:当前余额 {volunteer.balance} 分,需要 {-points} 分")
+        raise Conflict(f"积分余额不足：当前余额 {volunteer.balance} 分，需要 {-points} 分")
     if volunteer.minutes_served + minutes < 0:
         raise Conflict("更正后的服务时长不能小于零")
     volunteer.balance += points
@@ -158,7 +158,7 @@ def create_activity(park, data: dict, *, user) -> Activity:
     if not data.get("held_on"):
         raise ValidationError("请填写活动日期", field="held_on")
     if data["held_on"] > date.today():
-        raise ValidationError("活动日期不能晚于今天(先办活动,后记时长)", field="held_on")
+        raise ValidationError("活动日期不能晚于今天（先办活动，后记时长）", field="held_on")
     org_id = data.get("organization_id") or None
     if org_id:
         org = db.session.get(Organization, org_id)
@@ -189,7 +189,7 @@ def record_service(activity: Activity, volunteer: Volunteer, minutes: int, *, us
         locked = _lock_volunteer(volunteer.id)
         if db.session.scalar(select(Service.id).where(Service.activity_id == activity.id,
                                                       Service.volunteer_id == locked.id)):
-            raise Conflict(f"{locked.name} 在本次活动的服务已登记;如有错误请做更正")
+            raise Conflict(f"{locked.name} 在本次活动的服务已登记；如有错误请做更正")
         service = Service(activity_id=activity.id, volunteer_id=locked.id, minutes=minutes, points=points,
                           recorded_by_id=user.id)
         db.session.add(service)
@@ -197,7 +197,7 @@ def record_service(activity: Activity, volunteer: Volunteer, minutes: int, *, us
         _post(locked, "earn", points, minutes, user=user, service_id=service.id,
               note=f"{activity.title}:{minutes} 分钟")
         audit.record("passport.service", service, user=user,
-                     summary=f"{activity.title}:{locked.name} {minutes} 分钟,{points} 分")
+                     summary=f"{activity.title}:{locked.name} {minutes} 分钟，{points} 分")
     return service
 
 
@@ -222,7 +222,7 @@ def correct(volunteer: Volunteer, entry_id: int, points: int, minutes: int, note
         locked = _lock_volunteer(volunteer.id)
         entry = _post(locked, "correction", points, minutes, user=user, corrects_id=original.id, note=note[:300])
         audit.record("passport.correction", locked, user=user,
-                     summary=f"{locked.name}: 更正流水#{original.id} 积分{points:+d} 时长{minutes:+d}分钟,{note}")
+                     summary=f"{locked.name}: 更正流水#{original.id} 积分{points:+d} 时长{minutes:+d}分钟，{note}")
     return entry
 
 
@@ -291,7 +291,7 @@ def save_gift(park, data: dict, *, user, gift: Gift | None = None) -> Gift:
         gift.name, gift.points_cost, gift.stock = name, data["points_cost"], data["stock"]
         gift.active = data.get("active", True)
         db.session.add(gift)
-        audit.record("passport.gift", gift, user=user, summary=f"礼品 {name}:{gift.points_cost} 分,库存 {gift.stock}")
+        audit.record("passport.gift", gift, user=user, summary=f"礼品 {name}:{gift.points_cost} 分，库存 {gift.stock}")
     return gift
 
 
@@ -308,17 +308,17 @@ def redeem(volunteer: Volunteer, gift: Gift, quantity: int = 1, *, user, today: 
     with transaction():
         window = open_window(volunteer.park_id, today)
         if window is None:
-            raise Conflict("当前不在兑换窗口期内,请在兑换窗口开放时再来")
+            raise Conflict("当前不在兑换窗口期内，请在兑换窗口开放时再来")
         locked = _lock_volunteer(volunteer.id)
         locked_gift = db.session.scalar(select(Gift).where(Gift.id == gift.id).with_for_update()
                                         .execution_options(populate_existing=True))
         if not locked_gift.active:
             raise Conflict(f"{locked_gift.name} 已下架")
         if locked_gift.stock < quantity:
-            raise Conflict(f"{locked_gift.name} 库存不足:剩余 {locked_gift.stock} 件")
+            raise Conflict(f"{locked_gift.name} 库存不足：剩余 {locked_gift.stock} 件")
         cost = locked_gift.points_cost * quantity
         if locked.balance < cost:
-            raise Conflict(f"积分余额不足:当前余额 {locked.balance} 分,兑换需要 {cost} 分")
+            raise Conflict(f"积分余额不足：当前余额 {locked.balance} 分，兑换需要 {cost} 分")
         locked_gift.stock -= quantity
         redemption = Redemption(volunteer_id=locked.id, gift_id=locked_gift.id, window_id=window.id,
                                 quantity=quantity, points=cost, created_by_id=user.id)

@@ -155,7 +155,7 @@ def passport(volunteer_id):
         redeem_form = RedeemForm()
         gifts = db.session.scalars(select(Gift).where(Gift.park_id == volunteer.park_id, Gift.active.is_(True))
                                    .order_by(Gift.points_cost)).all()
-        redeem_form.gift_id.choices = [(g.id, f"{g.name}({g.points_cost} 分,库存 {g.stock})") for g in gifts]
+        redeem_form.gift_id.choices = [(g.id, f"{g.name}({g.points_cost} 分，库存 {g.stock})") for g in gifts]
         correction_form = CorrectionForm()
     return render_template("passport/passport.html", volunteer=volunteer, entries=services.ledger(volunteer.id),
                            manage=manage, redeem_form=redeem_form, correction_form=correction_form,
@@ -194,7 +194,7 @@ def redeem(volunteer_id):
     if form.validate_on_submit():
         gift = db.session.get(Gift, form.gift_id.data)
         _attempt(lambda: services.redeem(volunteer, gift, form.quantity.data, user=current_user),
-                 f"已兑换:{gift.name} × {form.quantity.data}")
+                 f"已兑换：{gift.name} × {form.quantity.data}")
     else:
         _flash_errors(form)
     return redirect(url_for("passport.passport", volunteer_id=volunteer.id))

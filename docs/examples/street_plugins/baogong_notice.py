@@ -11,7 +11,7 @@ from incubator.ui import Panel, Widget
 
 INCUBATOR_DEFAULT_PARKS = ["baogong"]
 NAME = __name__.rpartition(".")[2]  # the plugin's name is the file's name: "baogong_notice"
-NOTICE = "爱心驿站:工作日 9:00–17:00 开放(包河大道 88 号),电话 0551-12345678"
+NOTICE = "爱心驿站：工作日 9:00–17:00 开放（包河大道 88 号）,电话 0551-12345678"
 
 
 def _notice_html():

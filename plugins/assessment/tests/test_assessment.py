@@ -56,7 +56,7 @@ def test_default_rubric_models_the_civil_affairs_evaluation_plus_incubation(app,
 @pytest.mark.parametrize("change, message", [
     (lambda d: d["dimensions"][0]["indicators"][0].update(points=55), "合计 95"),
     (lambda d: d.pop("code"), "缺少 code"),
-    (lambda d: d["dimensions"][1]["indicators"][0].update(code="gov.board"), "指标 code 重复:gov.board"),
+    (lambda d: d["dimensions"][1]["indicators"][0].update(code="gov.board"), "指标 code 重复：gov.board"),
     (lambda d: d.update(grades=[{"grade": "合格", "min": 60}, {"grade": "优秀", "min": 85}]), "从高到低"),
     (lambda d: d["dimensions"][0].update(indicators=[]), "没有指标"),
     (lambda d: d["dimensions"][0]["indicators"][0].update(points="many"), "应为数字"),
@@ -256,7 +256,7 @@ def test_organization_page_shows_radar_chart_and_progress_from_entry_to_exit(ent
     assert "入园评估" in page and "出壳评估" in page
     assert "+250" in page  # total: 550 → 800
     detail = client.get(f"/assessment/orgs/{assessed_org.id}").get_data(as_text=True)
-    assert "能力变化(入园 → 出壳评估)" in detail and "+70" in detail  # 内部治理: 154 → 224
+    assert "能力变化（入园 → 出壳评估）" in detail and "+70" in detail  # 内部治理: 154 → 224
 
 
 def test_chart_labels_from_rubric_files_are_escaped(rubric_dir, make_org, users, score_all, parks):
@@ -312,7 +312,7 @@ def test_graduation_needs_a_finished_exit_assessment_above_the_threshold(entry_a
     entry_and_exit(0.65)
     with pytest.raises(Vetoed) as refused:
         orgs.move(assessed_org, "graduated", user=users["fangxing-mgr"])
-    assert refused.value.reasons == ["出壳评估总分须不低于 700 分(最近一次为 650 分)"]
+    assert refused.value.reasons == ["出壳评估总分须不低于 700 分（最近一次为 650 分）"]
     retake = services.start(assessed_org, "exit", users["expert-zhou"], None, user=users["fangxing-mgr"])
     services.save_scores(retake, {"basics.legal": {"score": 20, "evidence": "x"}}, user=users["expert-zhou"])
     with pytest.raises(Vetoed):  # a draft does not count
@@ -324,12 +324,12 @@ def test_veto_through_the_page_and_the_api(entry_and_exit, assessed_org, login_a
     login_as("fangxing-mgr")
     response = client.post(f"/orgs/{assessed_org.id}/move", data={"move-to_stage": "graduated", "move-note": "期满"})
     assert response.status_code == 409
-    assert "出壳评估总分须不低于 700 分(最近一次为 650 分)" in response.get_data(as_text=True)
+    assert "出壳评估总分须不低于 700 分（最近一次为 650 分）" in response.get_data(as_text=True)
     headers = api("fangxing-mgr")
     response = client.post(f"/api/v1/organizations/{assessed_org.id}/transitions", headers=headers,
                            json={"to_stage": "graduated"})
     assert response.status_code == 409
-    assert response.get_json()["errors"][0]["message"] == "出壳评估总分须不低于 700 分(最近一次为 650 分)"
+    assert response.get_json()["errors"][0]["message"] == "出壳评估总分须不低于 700 分（最近一次为 650 分）"
     # The park lowers its threshold to 600: the same exit assessment now passes.
     response = client.put("/api/v1/assessment/parks/fangxing/settings", headers=headers,
                           json={"rubric_code": "default", "graduation_veto": True, "exit_threshold": 600})

@@ -206,7 +206,7 @@ def test_trainee_page_shows_offerings_waitlist_positions_attendance_and_hours_pe
     page = client.get("/academy/my").get_data(as_text=True)
     this_year = utcnow().year
     assert ">20<" in page  # 12 + 8 学时 in total
-    assert f"{this_year} 年:12 学时" in page and f"{this_year - 1} 年:8 学时" in page
+    assert f"{this_year} 年：12 学时" in page and f"{this_year - 1} 年：8 学时" in page
     assert "候补第 1 位" in page and "满员班" in page
     assert "4/4 次到课" in page and "迟到" in page
     me = client.get("/me").get_data(as_text=True)

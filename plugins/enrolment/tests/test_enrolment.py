@@ -204,7 +204,7 @@ def test_a_trainee_cannot_enrol_once_the_offering_has_started(make_offering, use
 def test_prerequisites_must_be_completed_first(make_offering, users):
     advanced = make_offering(course="CG301")
     wang = users["trainee-wang"]
-    with pytest.raises(Conflict, match="请先修完先修课程:社区社会组织培育孵化"):
+    with pytest.raises(Conflict, match="请先修完先修课程：社区社会组织培育孵化"):
         services.enrol(advanced, wang, by=wang)
     basic = make_offering(course="CG201", started=True, sessions=1)
     enrolment = services.enrol(basic, wang, by=users["fangxing-mgr"], as_manager=True)
@@ -280,11 +280,11 @@ def test_editing_an_offering_keeps_sessions_with_attendance(client, make_offerin
     with pytest.raises(Conflict, match="已有考勤记录"):
         services.update_offering(offering, {"sessions": [(second.starts_at, second.ends_at, "改")]},
                                  user=users["fangxing-mgr"])
-    services.update_offering(offering, {"sessions": [(first.starts_at, first.ends_at, "第一讲(改)"),
+    services.update_offering(offering, {"sessions": [(first.starts_at, first.ends_at, "第一讲（改）"),
                                                      (second.starts_at, second.ends_at, "")]},
                              user=users["fangxing-mgr"])
     db.session.expire_all()
-    assert [s.topic for s in db.session.get(Offering, offering.id).sessions] == ["第一讲(改)", ""]
+    assert [s.topic for s in db.session.get(Offering, offering.id).sessions] == ["第一讲（改）", ""]
 
 
 # -- managers' lists and permissions ---------------------------------------------------------
@@ -452,8 +452,8 @@ def test_a_file_with_any_bad_row_imports_nothing_and_names_every_bad_row(client,
                            content_type="multipart/form-data")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    for expected in ("第3行:找不到账号 13000000000", "第4行", "与第2行重复", "第5行", "已报名该班次",
-                     "第7行:姓名“错的名字”", "第8行:缺少用户名或手机号"):
+    for expected in ("第3行：找不到账号 13000000000", "第4行", "与第2行重复", "第5行", "已报名该班次",
+                     "第7行：姓名“错的名字”", "第8行：缺少用户名或手机号"):
         assert expected in page, expected
     assert "第2行" not in page.replace("与第2行重复", "")
     assert statuses(offering) == [(enrolled.username, "enrolled")]

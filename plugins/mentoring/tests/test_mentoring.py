@@ -333,7 +333,7 @@ def test_graduation_needs_six_confirmed_sessions_by_default(supervised, users, l
     _log(supervised, users, log_data)  # pending: does not count
     with pytest.raises(Vetoed) as refused:
         orgs.move(supervised, "graduated", user=users["fangxing-mgr"])
-    assert refused.value.reasons == ["出壳前须完成至少 6 次经组织签字确认的督导(目前 5 次)"]
+    assert refused.value.reasons == ["出壳前须完成至少 6 次经组织签字确认的督导（目前 5 次）"]
     _confirm_n(supervised, users, log_data, 1)
     orgs.move(supervised, "graduated", user=users["fangxing-mgr"])
     assert supervised.stage == "graduated"
@@ -343,7 +343,7 @@ def test_veto_through_the_page_and_the_api(supervised, users, log_data, login_as
     login_as("fangxing-mgr")
     response = client.post(f"/orgs/{supervised.id}/move", data={"move-to_stage": "graduated", "move-note": "期满"})
     assert response.status_code == 409
-    assert "出壳前须完成至少 6 次经组织签字确认的督导(目前 0 次)" in response.get_data(as_text=True)
+    assert "出壳前须完成至少 6 次经组织签字确认的督导（目前 0 次）" in response.get_data(as_text=True)
     response = client.post(f"/api/v1/organizations/{supervised.id}/transitions", headers=api("fangxing-mgr"),
                            json={"to_stage": "graduated"})
     assert response.status_code == 409

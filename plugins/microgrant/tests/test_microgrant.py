@@ -434,7 +434,7 @@ def test_manager_edits_a_round_but_not_below_what_is_granted(login_as, client, m
     assert "100000.00" in form and "需求明确 40" in form
     d = lambda days: (TODAY + timedelta(days=days)).isoformat()  # noqa: E731
     response = client.post(f"/microgrant/rounds/{rnd.id}/edit", data={
-        "park": "wannianbu", "title": "2026年公益微创投(延期)", "year": TODAY.year, "budget": "120000",
+        "park": "wannianbu", "title": "2026年公益微创投（延期）", "year": TODAY.year, "budget": "120000",
         "max_grant": "30000", "categories": "便民服务\n文明养犬\n社区公约\n居民骨干培育", "criteria": "需求明确 40\n方案可行 60",
         "tranche_percents": "60,40", "apply_from": d(-20), "apply_until": d(0), "review_from": d(0),
         "review_until": d(30), "execute_from": d(31), "execute_until": d(365)})
