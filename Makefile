@@ -14,8 +14,10 @@ run: setup
 	@if [ ! -f instance/.demo-loaded ]; then \
 	  $(BIN)/incubator demo && touch instance/.demo-loaded; \
 	else echo "Demo data already loaded (accounts: admin, district-mgr, fangxing-mgr, … password demo12345)."; fi
-	@echo "Serving on http://$(HOST):$(PORT)"
-	$(BIN)/incubator run --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT) (and a certificate batch worker in the background)"
+	@$(BIN)/incubator certificates worker > instance/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/incubator run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest -q -p no:cacheprovider
