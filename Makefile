@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# "Today" (overdue incubations, enrolment windows) is the server's local date: the district's.
+export TZ ?= Asia/Shanghai
 
 .PHONY: run test setup system-deps translations demo bench clean
 
