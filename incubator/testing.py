@@ -234,3 +234,32 @@ def only_plugins(network):
                 set_enablement(info.name, "none")
         db.session.commit()
     return _only
+
+
+def race(app, n: int, work, timeout: float = 120):
+    """Run `work(i)` for i in 0..n-1 in `n` threads released together, each with its own app
+    context and database session; returns what each returned, or the exception it raised.
+
+    For concurrency tests on PostgreSQL (take the `postgres_only` fixture): capacity, budgets,
+    stock and balances must hold when requests really overlap.
+    """
+    import threading
+    barrier = threading.Barrier(n)
+    outcomes: list = [None] * n
+
+    def run(i):
+        with app.app_context():
+            try:
+                barrier.wait()
+                outcomes[i] = work(i)
+            except Exception as exc:  # collected: the test decides what was expected
+                outcomes[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes

@@ -1,35 +1,11 @@
 """Capacity and the waitlist under concurrent enrolments (PostgreSQL, real threads, one session each)."""
-import threading
-
 from sqlalchemy import select
 
 from incubator.extensions import db
+from incubator.testing import race
 from incubator.users.models import User
 from plugins.enrolment import services
 from plugins.enrolment.models import Enrolment, Offering
-
-
-def race(app, n, work):
-    """Run `work(i)` in `n` threads released together, each in its own app context and session."""
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def run(i):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[i] = work(i)
-            except Exception as exc:  # collected: the test asserts there were none
-                outcomes[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def test_sixty_simultaneous_enrolments_into_twenty_seats(postgres_only, app, make_offering, make_trainee):

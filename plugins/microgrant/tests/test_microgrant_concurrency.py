@@ -1,36 +1,19 @@
 """The budget cap under concurrent decisions (PostgreSQL, real threads)."""
-import threading
 
 from sqlalchemy import func, select
 
 from incubator.errors import Conflict
 from incubator.extensions import db
+from incubator.testing import race
 from incubator.users.models import User
 from plugins.microgrant import services
 from plugins.microgrant.models import Application, Round, Tranche
 
 
 def _race(app, n, work):
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                work(i)
-                outcomes[i] = "ok"
-            except Conflict as exc:
-                outcomes[i] = exc.message
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    """Each thread's outcome: "ok", or the message of the Conflict that refused it."""
+    return ["ok" if not isinstance(r, Exception) else r.message if isinstance(r, Conflict) else r
+            for r in race(app, n, work)]
 
 
 def test_concurrent_decisions_never_exceed_the_budget(postgres_only, app, make_round, make_application, mgr):

@@ -1,36 +1,18 @@
 """The ledger's invariants under concurrent redemptions (PostgreSQL, real threads)."""
-import threading
 
 from sqlalchemy import func, select
 
 from incubator.errors import Conflict
 from incubator.extensions import db
+from incubator.testing import race
 from plugins.passport import services
 from plugins.passport.models import Gift, LedgerEntry, Redemption, Volunteer
 
 
 def _race(app, n, work):
-    """Run `work(i)` in `n` threads at once, each in its own app context and session."""
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                work(i)
-                outcomes[i] = "ok"
-            except Conflict as exc:
-                outcomes[i] = exc.message
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    """Each thread's outcome: "ok", or the message of the Conflict that refused it."""
+    return ["ok" if not isinstance(r, Exception) else r.message if isinstance(r, Conflict) else r
+            for r in race(app, n, work)]
 
 
 def _redeem(volunteer_id, gift_id, manager_id):
