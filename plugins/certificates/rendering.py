@@ -166,8 +166,10 @@ def document_html(style: str, pages: list[str]) -> str:
 def write_document(style: str, pages: list[str]) -> bytes:
     """One PDF with one page per certificate."""
     from weasyprint import HTML
+    # PDF 1.4: no compressed object streams, which pypdf would re-parse object by object when
+    # split_pages reads the shared font (halves the split time; the files also come out smaller).
     return HTML(string=document_html(style, pages), base_url=str(PDF_TEMPLATES),
-                url_fetcher=_fetcher()).write_pdf()
+                url_fetcher=_fetcher()).write_pdf(pdf_version="1.4")
 
 
 # Images (seal, QR codes) are referenced as "cert-image:<sha1>" rather than inlined as data: URIs:
