@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .api import init_api
     init_api(app, registry)
     registry.call_each("incubator_load", app=app)
+    _add_plugin_translations(app, registry)
     registry.call_each("incubator_cli", cli=app.cli)
     from .cli import register_core_commands
     register_core_commands(app)
@@ -51,6 +52,15 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _add_plugin_translations(app: Flask, registry) -> None:
+    """A plugin's `translations/` folder (beside its module) joins the core's catalog."""
+    directories = app.extensions["babel"].translation_directories
+    for info in registry.loaded():
+        folder = Path(info.module.__file__).resolve().parent / "translations"
+        if folder.is_dir() and str(folder) not in directories:
+            directories.append(str(folder))
 
 
 def _reset_request_caches() -> None:
