@@ -55,12 +55,16 @@ def _security_headers(response):
 
 
 def _add_plugin_translations(app: Flask, registry) -> None:
-    """A plugin's `translations/` folder (beside its module) joins the core's catalog."""
+    """A plugin's `translations/` folder (beside its module) joins the core's catalog.
+
+    Plugin folders go first: catalogs are merged in order, so where a plugin and the core translate
+    the same Chinese text, the core's wording wins and the menu stays consistent.
+    """
     directories = app.extensions["babel"].translation_directories
     for info in registry.loaded():
         folder = Path(info.module.__file__).resolve().parent / "translations"
         if folder.is_dir() and str(folder) not in directories:
-            directories.append(str(folder))
+            directories.insert(0, str(folder))
 
 
 def _reset_request_caches() -> None:

@@ -7,6 +7,7 @@ its own table and migration branch). Each hook hands on to the modules beside it
 from pathlib import Path
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import audit, hookimpl
@@ -54,7 +55,7 @@ def incubator_permission(user, action, resource):
 def incubator_nav_items(user):
     from incubator.permissions import can
     if getattr(user, "is_authenticated", False) and can("checklist.view", user=user):
-        return [NavItem("材料清单", url_for("checklist.overview"), order=50)]
+        return [NavItem(_("材料清单"), url_for("checklist.overview"), order=50)]
 
 
 @hookimpl
@@ -67,7 +68,7 @@ def incubator_org_panels(org, user):
     html = render_template("checklist/panel.html", org=org, documents=services.DOCUMENTS,
                            on_file=services.on_file(org.id), required=services.REQUIRED_FOR_GRADUATION,
                            form=RecordForm(), may_record=can("checklist.record", org, user=user))
-    return [Panel("材料清单", Markup(html), order=20)]
+    return [Panel(_("材料清单"), Markup(html), order=20)]
 
 
 @hookimpl
@@ -77,14 +78,14 @@ def incubator_dashboard_widgets(parks, user):
     park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
     html = render_template("checklist/widget.html", rows=services.missing_by_org(park_ids, limit=8),
                            total=services.count_missing(park_ids), documents=services.DOCUMENTS)
-    return [Widget("缺少出壳材料", Markup(html), order=40)]
+    return [Widget(_("缺少出壳材料"), Markup(html), order=40)]
 
 
 @hookimpl
 def incubator_transition_check(org, from_stage, to_stage, user):
     from . import services
     if to_stage == "graduated":
-        return [f"出壳前须提交：{services.DOCUMENTS[kind]}" for kind in services.missing(org.id)]
+        return [_("出壳前须提交：%(document)s", document=services.DOCUMENTS[kind]) for kind in services.missing(org.id)]
 
 
 @hookimpl
@@ -95,7 +96,7 @@ def incubator_transition_done(org, transition):
         lacking = services.missing(org.id, kinds=tuple(services.DOCUMENTS)[:3])
         if lacking:
             audit.record("checklist.pending", org, summary="入园时待交材料：" +
-                         "、".join(services.DOCUMENTS[k] for k in lacking))
+                         "、".join(str(services.DOCUMENTS[k]) for k in lacking))
             db.session.commit()
 
 

@@ -18,7 +18,7 @@ blp = Blueprint("api_checklist", __name__, url_prefix="/checklist", description=
 
 class DocumentSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(list(services.DOCUMENTS)))
-    label = ma.fields.Function(lambda d: services.DOCUMENTS[d.kind], dump_only=True)
+    label = ma.fields.Function(lambda d: str(services.DOCUMENTS[d.kind]), dump_only=True)
     received_on = ma.fields.Date(required=True)
     note = ma.fields.String(load_default="")
 

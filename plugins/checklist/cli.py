@@ -21,5 +21,5 @@ def missing_command(park_code):
     park_ids = [by_code(park_code).id] if park_code else [p.id for p in all_parks()]
     rows = services.missing_by_org(park_ids)
     for org, lacking in rows:
-        click.echo(f"{org.id:>6}  {org.name}  ({org.park.code}): " + "、".join(services.DOCUMENTS[k] for k in lacking))
+        click.echo(f"{org.id:>6}  {org.name}  ({org.park.code}): " + "、".join(str(services.DOCUMENTS[k]) for k in lacking))
     click.echo(f"{len(rows)} organization(s) missing documents.")

@@ -3,6 +3,8 @@ from datetime import date
 
 from sqlalchemy import exists, func, or_, select
 
+from flask_babel import gettext as _, lazy_gettext as _l
+
 from incubator import audit
 from incubator.database import transaction
 from incubator.errors import ValidationError
@@ -13,10 +15,10 @@ from incubator.organizations.stages import ACTIVE_STAGES
 from .models import ChecklistDocument
 
 DOCUMENTS = {
-    "registration_certificate": "登记证书或备案证明",
-    "charter": "组织章程",
-    "incubation_agreement": "入园孵化协议",
-    "annual_report": "年度工作报告",
+    "registration_certificate": _l("登记证书或备案证明"),
+    "charter": _l("组织章程"),
+    "incubation_agreement": _l("入园孵化协议"),
+    "annual_report": _l("年度工作报告"),
 }
 REQUIRED_FOR_GRADUATION = ("registration_certificate",)
 
@@ -34,14 +36,14 @@ def missing(org_id: int, kinds=REQUIRED_FOR_GRADUATION) -> list[str]:
 def record(org: Organization, kind: str, received_on: date | None, note: str, *, user) -> ChecklistDocument:
     """Record that `kind` was received (again: the date and note are updated)."""
     if kind not in DOCUMENTS:
-        raise ValidationError("未知的材料类型", field="kind")
+        raise ValidationError(_("未知的材料类型"), field="kind")
     if received_on is None or received_on > date.today():
-        raise ValidationError("请填写不晚于今天的收到日期", field="received_on")
+        raise ValidationError(_("请填写不晚于今天的收到日期"), field="received_on")
     with transaction():
         doc = on_file(org.id).get(kind) or ChecklistDocument(organization_id=org.id, kind=kind)
         doc.received_on, doc.note, doc.recorded_by_id = received_on, (note or "").strip(), user.id
         db.session.add(doc)
-        audit.record("checklist.record", org, user=user, summary=f"{org.name}: {DOCUMENTS[kind]}", kind=kind)
+        audit.record("checklist.record", org, user=user, summary=f"{org.name}: {str(DOCUMENTS[kind])}", kind=kind)
     return doc
 
 

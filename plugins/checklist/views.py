@@ -1,4 +1,5 @@
 """Pages: record a document (from the organization page) and the overview of what is missing."""
+from flask_babel import gettext as _
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -27,7 +28,7 @@ def record(org_id):
     if form.validate_on_submit():
         try:
             services.record(org, form.kind.data, form.received_on.data, form.note.data, user=current_user)
-            flash(f"已登记：{services.DOCUMENTS[form.kind.data]}", "success")
+            flash(_("已登记：%(document)s", document=services.DOCUMENTS[form.kind.data]), "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
