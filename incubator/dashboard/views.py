@@ -4,7 +4,7 @@ from datetime import date
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..core_hooks import scope_parks
 from ..extensions import db
