@@ -73,7 +73,7 @@ def test_disabled_for_a_park_means_no_veto_no_panel_and_404(login_as, make_org, 
 
 
 def test_cli_lists_organizations_missing_documents(app, make_org):
-    org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
+    make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
     result = app.test_cli_runner().invoke(args=["checklist", "missing", "--park", "fangxing"])
     assert result.exit_code == 0, result.output
     assert "方兴邻里互助会" in result.output and "1 organization(s)" in result.output
