@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import hookimpl
@@ -60,11 +61,11 @@ def incubator_nav_items(user):
     if not getattr(user, "is_authenticated", False):
         return None
     if user.role in ("admin", "manager", "expert"):
-        return [NavItem("督导", url_for("mentoring.index"), order=30)]
+        return [NavItem(_("督导"), url_for("mentoring.index"), order=30)]
     if user.role == "trainee" and user.organization_id is not None:
         from incubator.plugins import is_enabled
         if user.organization is not None and is_enabled(PLUGIN, user.organization.park_id):
-            return [NavItem("督导确认", url_for("mentoring.index"), order=30)]
+            return [NavItem(_("督导确认"), url_for("mentoring.index"), order=30)]
     return None
 
 
@@ -76,7 +77,7 @@ def incubator_org_panels(org, user):
         return None
     html = render_template("mentoring/panel.html", org=org, s=services.summary(org), today=date.today(),
                            may_log=user.role == "expert" and can("mentoring.log", org, user=user))
-    return [Panel("督导记录", Markup(html), order=30)]
+    return [Panel(_("督导记录"), Markup(html), order=30)]
 
 
 @hookimpl
@@ -89,7 +90,7 @@ def incubator_dashboard_widgets(parks, user):
     park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
     rows = services.open_actions(park_ids=park_ids, overdue_only=True, limit=8)
     html = render_template("mentoring/widget.html", rows=rows, total=services.count_overdue(park_ids))
-    return [Widget("逾期的督导跟进事项", Markup(html), order=45)]
+    return [Widget(_("逾期的督导跟进事项"), Markup(html), order=45)]
 
 
 @hookimpl

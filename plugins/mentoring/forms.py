@@ -4,7 +4,9 @@ from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, For
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .models import MODES
+from flask_babel import lazy_gettext as _l
+
+from .models import MODE_LABELS
 
 
 class CheckboxesField(SelectMultipleField):
@@ -15,23 +17,23 @@ class CheckboxesField(SelectMultipleField):
 class ActionForm(Form):
     """One follow-up action row (a sub-form: the outer form carries the CSRF token)."""
 
-    description = StringField("跟进事项", validators=[Optional(), Length(max=500)])
-    owner = StringField("负责人", validators=[Optional(), Length(max=60)])
-    due_on = DateField("完成期限", validators=[Optional()])
+    description = StringField(_l("跟进事项"), validators=[Optional(), Length(max=500)])
+    owner = StringField(_l("负责人"), validators=[Optional(), Length(max=60)])
+    due_on = DateField(_l("完成期限"), validators=[Optional()])
 
 
 class LogForm(FlaskForm):
-    held_on = DateField("督导日期", validators=[DataRequired(message="请填写督导日期")])
-    hours = DecimalField("时长（小时）", places=1, validators=[DataRequired(message="请填写时长"),
-                                                         NumberRange(min=0.5, max=24, message="时长应在 0.5–24 小时之间")])
-    mode = SelectField("方式", choices=list(MODES.items()))
-    topics = CheckboxesField("督导主题", choices=[])
-    findings = TextAreaField("发现的问题（支持 Markdown）", validators=[DataRequired(message="请填写发现的问题"),
+    held_on = DateField(_l("督导日期"), validators=[DataRequired(message=_l("请填写督导日期"))])
+    hours = DecimalField(_l("时长（小时）"), places=1, validators=[DataRequired(message=_l("请填写时长")),
+                                                         NumberRange(min=0.5, max=24, message=_l("时长应在 0.5–24 小时之间"))])
+    mode = SelectField(_l("方式"), choices=list(MODE_LABELS.items()))
+    topics = CheckboxesField(_l("督导主题"), choices=[])
+    findings = TextAreaField(_l("发现的问题（支持 Markdown）"), validators=[DataRequired(message=_l("请填写发现的问题")),
                                                                 Length(max=20000)], render_kw={"rows": 5})
-    advice = TextAreaField("给出的建议（支持 Markdown）", validators=[DataRequired(message="请填写给出的建议"),
+    advice = TextAreaField(_l("给出的建议（支持 Markdown）"), validators=[DataRequired(message=_l("请填写给出的建议")),
                                                                Length(max=20000)], render_kw={"rows": 5})
     actions = FieldList(FormField(ActionForm), min_entries=3, max_entries=10)
-    submit = SubmitField("保存")
+    submit = SubmitField(_l("保存"))
 
     def data_for_service(self) -> dict:
         return {"held_on": self.held_on.data, "hours": self.hours.data, "mode": self.mode.data,
@@ -40,33 +42,33 @@ class LogForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    expert = SelectField("专家", choices=[])
-    starts_on = DateField("开始日期", validators=[DataRequired(message="请填写开始日期")])
-    ends_on = DateField("结束日期", validators=[Optional()])
-    note = StringField("备注", validators=[Optional(), Length(max=500)])
-    submit = SubmitField("指派")
+    expert = SelectField(_l("专家"), choices=[])
+    starts_on = DateField(_l("开始日期"), validators=[DataRequired(message=_l("请填写开始日期"))])
+    ends_on = DateField(_l("结束日期"), validators=[Optional()])
+    note = StringField(_l("备注"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("指派"))
 
 
 class EndAssignmentForm(FlaskForm):
-    ends_on = DateField("结束日期", validators=[Optional()])
-    submit = SubmitField("结束指派")
+    ends_on = DateField(_l("结束日期"), validators=[Optional()])
+    submit = SubmitField(_l("结束指派"))
 
 
 class ContactForm(FlaskForm):
-    username = StringField("学员账号", validators=[DataRequired(message="请填写账号"), Length(max=80)])
-    submit = SubmitField("关联为联系人")
+    username = StringField(_l("学员账号"), validators=[DataRequired(message=_l("请填写账号")), Length(max=80)])
+    submit = SubmitField(_l("关联为联系人"))
 
 
 class DisputeForm(FlaskForm):
-    comment = TextAreaField("异议说明", validators=[DataRequired(message="请说明异议内容"), Length(max=5000)],
+    comment = TextAreaField(_l("异议说明"), validators=[DataRequired(message=_l("请说明异议内容")), Length(max=5000)],
                             render_kw={"rows": 3})
-    submit = SubmitField("提出异议")
+    submit = SubmitField(_l("提出异议"))
 
 
 class SettingsForm(FlaskForm):
-    graduation_veto = BooleanField("出壳前须完成规定次数的督导")
-    min_confirmed_sessions = IntegerField("最少签字确认督导次数",
-                                          validators=[Optional(), NumberRange(min=0, max=200, message="应在 0–200 之间")])
-    topics = TextAreaField("督导主题（每行一个）", validators=[DataRequired(message="请至少填写一个主题")],
+    graduation_veto = BooleanField(_l("出壳前须完成规定次数的督导"))
+    min_confirmed_sessions = IntegerField(_l("最少签字确认督导次数"),
+                                          validators=[Optional(), NumberRange(min=0, max=200, message=_l("应在 0–200 之间"))])
+    topics = TextAreaField(_l("督导主题（每行一个）"), validators=[DataRequired(message=_l("请至少填写一个主题"))],
                            render_kw={"rows": 8})
-    submit = SubmitField("保存设置")
+    submit = SubmitField(_l("保存设置"))

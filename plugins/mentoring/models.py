@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,6 +13,9 @@ from incubator.extensions import db
 
 MODES = {"onsite": "现场", "online": "线上", "phone": "电话"}
 STATUSES = {"pending": "待确认", "confirmed": "已签字确认", "disputed": "有异议"}
+# Labels shown in the UI (the dicts above stay plain Chinese for data and audit text).
+MODE_LABELS = {"onsite": _l("现场"), "online": _l("线上"), "phone": _l("电话")}
+STATUS_LABELS = {"pending": _l("待确认"), "confirmed": _l("已签字确认"), "disputed": _l("有异议")}
 
 
 class MentoringSettings(db.Model):
@@ -100,11 +104,11 @@ class SupervisionLog(db.Model):
 
     @property
     def mode_label(self) -> str:
-        return MODES.get(self.mode, self.mode)
+        return MODE_LABELS.get(self.mode, self.mode)
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return STATUS_LABELS.get(self.status, self.status)
 
 
 class FollowUpAction(db.Model):

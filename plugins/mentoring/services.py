@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, extract, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -56,12 +57,12 @@ def parse_topics(text: str) -> list[str]:
 
 def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, topics: list[str], user) -> Settings:
     if min_confirmed_sessions is None or not 0 <= int(min_confirmed_sessions) <= 200:
-        raise ValidationError("最少督导次数应在 0–200 之间", field="min_confirmed_sessions")
+        raise ValidationError(_("最少督导次数应在 0–200 之间"), field="min_confirmed_sessions")
     topics = [t.strip() for t in topics or [] if t and t.strip()]
     if not topics:
-        raise ValidationError("请至少保留一个督导主题", field="topics")
+        raise ValidationError(_("请至少保留一个督导主题"), field="topics")
     if any(len(t) > 30 for t in topics) or len(topics) > 40:
-        raise ValidationError("督导主题最多40个，每个不超过30字", field="topics")
+        raise ValidationError(_("督导主题最多40个，每个不超过30字"), field="topics")
     with transaction():
         row = db.session.scalar(select(MentoringSettings).where(MentoringSettings.park_id == park.id)
                                 .with_for_update()) or MentoringSettings(park_id=park.id)
@@ -116,7 +117,7 @@ def assignments(org_id: int) -> list[MentorAssignment]:
 def find_expert(username: str) -> User:
     expert = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if expert is None or expert.role != "expert" or not expert.active:
-        raise ValidationError(f"没有这位专家：{username}", field="expert")
+        raise ValidationError(_("没有这位专家：%(username)s", username=username), field="expert")
     return expert
 
 
@@ -124,11 +125,11 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
            note: str = "", user) -> MentorAssignment:
     """Assign `expert` to supervise `org`; periods of the same expert for one organization must not overlap."""
     if expert.role != "expert" or not expert.active:
-        raise ValidationError("只能指派专家账号", field="expert")
+        raise ValidationError(_("只能指派专家账号"), field="expert")
     if starts_on is None:
-        raise ValidationError("请填写开始日期", field="starts_on")
+        raise ValidationError(_("请填写开始日期"), field="starts_on")
     if ends_on is not None and ends_on < starts_on:
-        raise ValidationError("结束日期不能早于开始日期", field="ends_on")
+        raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
     with transaction():
         # Lock the organization so two managers cannot create overlapping periods at once.
         db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
@@ -138,7 +139,7 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
         if ends_on is not None:
             overlap = overlap.where(MentorAssignment.starts_on <= ends_on)
         if db.session.scalar(overlap.limit(1)) is not None:
-            raise Conflict(f"{expert.display_name} 在该时段已被指派给本组织", field="starts_on")
+            raise Conflict(_("%(name)s 在该时段已被指派给本组织", name=expert.display_name), field="starts_on")
         assignment = MentorAssignment(organization_id=org.id, expert_id=expert.id, starts_on=starts_on, ends_on=ends_on,
                                 note=(note or "").strip(), created_by_id=user.id)
         db.session.add(assignment)
@@ -151,7 +152,7 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
 def end_assignment(assignment: MentorAssignment, ends_on: date | None, *, user) -> MentorAssignment:
     ends_on = ends_on or date.today()
     if ends_on < assignment.starts_on:
-        raise ValidationError("结束日期不能早于开始日期", field="ends_on")
+        raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
     with transaction():
         assignment.ends_on = ends_on
         audit.record("mentoring.unassign", assignment, user=user,
@@ -177,13 +178,13 @@ def link_contact(org: Organization, username: str, *, user) -> User:
     """Link a trainee account to `org` as its contact person (签字确认人)."""
     person = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if person is None:
-        raise ValidationError(f"没有这个账号：{username}", field="username")
+        raise ValidationError(_("没有这个账号：%(username)s", username=username), field="username")
     if person.role != "trainee":
-        raise ValidationError("只有学员账号可以作为组织联系人", field="username")
+        raise ValidationError(_("只有学员账号可以作为组织联系人"), field="username")
     if person.organization_id == org.id:
         return person
     if person.organization_id is not None:
-        raise Conflict("该账号已关联到其他组织，请先在那边解除关联", field="username")
+        raise Conflict(_("该账号已关联到其他组织，请先在那边解除关联"), field="username")
     with transaction():
         person.organization_id = org.id
         audit.record("mentoring.contact_link", org, user=user, summary=f"{org.name}: 联系人 {person.username}",
@@ -193,7 +194,7 @@ def link_contact(org: Organization, username: str, *, user) -> User:
 
 def unlink_contact(org: Organization, person: User, *, user) -> None:
     if person.organization_id != org.id:
-        raise ValidationError("该账号不是本组织的联系人", field="username")
+        raise ValidationError(_("该账号不是本组织的联系人"), field="username")
     with transaction():
         person.organization_id = None
         audit.record("mentoring.contact_unlink", org, user=user,
@@ -206,34 +207,34 @@ def _clean_log(org: Organization, data: dict) -> dict:
     """Validate the fields of a log entry (422 naming the field)."""
     held_on = data.get("held_on")
     if held_on is None:
-        raise ValidationError("请填写督导日期", field="held_on")
+        raise ValidationError(_("请填写督导日期"), field="held_on")
     if held_on > date.today():
-        raise ValidationError("督导日期不能晚于今天", field="held_on")
+        raise ValidationError(_("督导日期不能晚于今天"), field="held_on")
     try:
         hours = Decimal(str(data.get("hours")))
         if not hours.is_finite():
             raise ValueError(hours)
         hours = hours.quantize(Decimal("0.1"))
     except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError("请填写时长（小时）", field="hours") from None
+        raise ValidationError(_("请填写时长（小时）"), field="hours") from None
     if not Decimal("0.5") <= hours <= Decimal("24"):
-        raise ValidationError("时长应在 0.5–24 小时之间", field="hours")
+        raise ValidationError(_("时长应在 0.5–24 小时之间"), field="hours")
     if data.get("mode") not in MODES:
-        raise ValidationError("方式应为：现场、线上或电话", field="mode")
+        raise ValidationError(_("方式应为：现场、线上或电话"), field="mode")
     allowed = settings_for(org.park_id).topics
     topics = [t for t in dict.fromkeys(data.get("topics") or [])]
     if not topics:
-        raise ValidationError("请至少选择一个督导主题", field="topics")
+        raise ValidationError(_("请至少选择一个督导主题"), field="topics")
     unknown = [t for t in topics if t not in allowed]
     if unknown:
-        raise ValidationError("不在本园区主题列表中：" + "、".join(unknown), field="topics")
+        raise ValidationError(_("不在本园区主题列表中：%(topics)s", topics="、".join(unknown)), field="topics")
     findings, advice = (data.get("findings") or "").strip(), (data.get("advice") or "").strip()
     if not findings:
-        raise ValidationError("请填写发现的问题", field="findings")
+        raise ValidationError(_("请填写发现的问题"), field="findings")
     if not advice:
-        raise ValidationError("请填写给出的建议", field="advice")
+        raise ValidationError(_("请填写给出的建议"), field="advice")
     if len(findings) > 20000 or len(advice) > 20000:
-        raise ValidationError("内容过长（每项不超过20000字）", field="findings")
+        raise ValidationError(_("内容过长（每项不超过20000字）"), field="findings")
     actions = []
     for n, action in enumerate(data.get("actions") or [], start=1):
         description = (action.get("description") or "").strip()
@@ -242,21 +243,21 @@ def _clean_log(org: Organization, data: dict) -> dict:
         if not (description or owner or due_on):
             continue  # a blank row of the form
         if not description or not owner or due_on is None:
-            raise ValidationError(f"第{n}项跟进事项需填写内容、负责人和完成期限", field="actions")
+            raise ValidationError(_("第%(n)s项跟进事项需填写内容、负责人和完成期限", n=n), field="actions")
         if len(owner) > 60:
-            raise ValidationError(f"第{n}项跟进事项的负责人过长", field="actions")
+            raise ValidationError(_("第%(n)s项跟进事项的负责人过长", n=n), field="actions")
         if due_on < held_on:
-            raise ValidationError(f"第{n}项跟进事项的期限不能早于督导日期", field="actions")
+            raise ValidationError(_("第%(n)s项跟进事项的期限不能早于督导日期", n=n), field="actions")
         actions.append({"description": description, "owner": owner, "due_on": due_on})
     if len(actions) > MAX_ACTIONS:
-        raise ValidationError(f"跟进事项最多{MAX_ACTIONS}项", field="actions")
+        raise ValidationError(_("跟进事项最多%(n)s项", n=MAX_ACTIONS), field="actions")
     return {"held_on": held_on, "hours": hours, "mode": data["mode"], "topics": topics,
             "findings": findings, "advice": advice, "actions": actions}
 
 
 def _require_assignment(org: Organization, expert, held_on: date) -> None:
     if not is_assigned(expert, org.id, active_on=held_on):
-        raise Conflict("督导日期不在您对该组织的指派期内，不能记录", field="held_on")
+        raise Conflict(_("督导日期不在您对该组织的指派期内，不能记录"), field="held_on")
 
 
 def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | None = None) -> SupervisionLog:
@@ -269,9 +270,9 @@ def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | 
             original = db.session.scalar(select(SupervisionLog).where(SupervisionLog.id == amends.id)
                                          .with_for_update())
             if original.organization_id != org.id or original.status != "confirmed":
-                raise Conflict("只能对本组织已确认的记录提交补充更正")
+                raise Conflict(_("只能对本组织已确认的记录提交补充更正"))
             if open_amendment(original.id) is not None:
-                raise Conflict("该记录已有一条待确认的补充更正")
+                raise Conflict(_("该记录已有一条待确认的补充更正"))
         log = SupervisionLog(organization_id=org.id, expert_id=user.id, status="pending",
                              amends_id=amends.id if amends is not None else None,
                              **{k: clean[k] for k in ("held_on", "hours", "mode", "topics", "findings", "advice")})
@@ -298,13 +299,13 @@ def _locked(log: SupervisionLog) -> SupervisionLog:
 def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
     """The author revises an entry that is not yet confirmed; a disputed entry goes back to pending."""
     if log.expert_id != user.id:
-        raise Conflict("只有记录的撰写专家可以修改")
+        raise Conflict(_("只有记录的撰写专家可以修改"))
     clean = _clean_log(log.organization, data)
     _require_assignment(log.organization, user, clean["held_on"])
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("已签字确认的记录不能修改，请提交补充更正")
+            raise Conflict(_("已签字确认的记录不能修改，请提交补充更正"))
         was = log.status
         for key in ("held_on", "hours", "mode", "topics", "findings", "advice"):
             setattr(log, key, clean[key])
@@ -319,11 +320,11 @@ def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
 def withdraw(log: SupervisionLog, *, user) -> None:
     """The author deletes an entry nobody has confirmed (logged by mistake); confirmed entries stay."""
     if log.expert_id != user.id:
-        raise Conflict("只有记录的撰写专家可以撤回")
+        raise Conflict(_("只有记录的撰写专家可以撤回"))
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("已签字确认的记录不能撤回，请提交补充更正")
+            raise Conflict(_("已签字确认的记录不能撤回，请提交补充更正"))
         audit.record("mentoring.withdraw", log, user=user, summary=f"撤回督导记录 {log.held_on}",
                      organization_id=log.organization_id, hours=log.hours, held_on=log.held_on)
         db.session.delete(log)
@@ -332,11 +333,11 @@ def withdraw(log: SupervisionLog, *, user) -> None:
 def confirm(log: SupervisionLog, *, user) -> SupervisionLog:
     """The organization's contact person signs the entry off (签字确认); it is locked from then on."""
     if not is_contact(user, log.organization_id):
-        raise Conflict("只有该组织的联系人可以确认")
+        raise Conflict(_("只有该组织的联系人可以确认"))
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("该记录已确认")
+            raise Conflict(_("该记录已确认"))
         log.status, log.confirmed_by_id, log.confirmed_at = "confirmed", user.id, utcnow()
         audit.record("mentoring.confirm", log, user=user, summary=f"确认督导记录 {log.held_on}",
                      organization_id=log.organization_id)
@@ -346,14 +347,14 @@ def confirm(log: SupervisionLog, *, user) -> SupervisionLog:
 def dispute(log: SupervisionLog, comment: str, *, user) -> SupervisionLog:
     """The contact person disagrees; the expert sees the comment and revises."""
     if not is_contact(user, log.organization_id):
-        raise Conflict("只有该组织的联系人可以提出异议")
+        raise Conflict(_("只有该组织的联系人可以提出异议"))
     comment = (comment or "").strip()
     if not comment:
-        raise ValidationError("请说明异议内容", field="comment")
+        raise ValidationError(_("请说明异议内容"), field="comment")
     with transaction():
         _locked(log)
         if log.status == "confirmed":
-            raise Conflict("该记录已确认，不能再提出异议")
+            raise Conflict(_("该记录已确认，不能再提出异议"))
         log.status, log.dispute_comment = "disputed", comment[:5000]
         audit.record("mentoring.dispute", log, user=user, summary=f"对督导记录 {log.held_on} 提出异议",
                      comment=comment[:300])
@@ -365,7 +366,7 @@ def mark_done(action: FollowUpAction, *, user) -> FollowUpAction:
         db.session.execute(select(FollowUpAction.id).where(FollowUpAction.id == action.id).with_for_update())
         db.session.refresh(action)
         if action.done_at is not None:
-            raise Conflict("该事项已标记完成")
+            raise Conflict(_("该事项已标记完成"))
         action.done_at, action.done_by_id = utcnow(), user.id
         audit.record("mentoring.action_done", action, user=user, summary=f"完成跟进事项：{action.description[:60]}",
                      organization_id=action.organization_id)
@@ -540,4 +541,4 @@ def graduation_objections(org: Organization) -> list[str]:
     done = confirmed_sessions(org.id)
     if done >= settings.min_confirmed_sessions:
         return []
-    return [f"出壳前须完成至少 {settings.min_confirmed_sessions} 次经组织签字确认的督导（目前 {done} 次）"]
+    return [_("出壳前须完成至少 %(n)s 次经组织签字确认的督导（目前 %(done)s 次）", n=settings.min_confirmed_sessions, done=done)]

@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -43,7 +44,7 @@ def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
 def _flash_form_errors(form) -> None:
     for errors in form.errors.values():
         for error in errors:
-            flash(error if isinstance(error, str) else "请检查跟进事项", "danger")
+            flash(_("请检查跟进事项") if isinstance(error, (list, dict)) else error, "danger")
 
 
 def visible_parks() -> list[Park]:
@@ -125,7 +126,7 @@ def assign(org_id):
             expert = services.find_expert(form.expert.data)
             services.assign(org, expert, form.starts_on.data, form.ends_on.data, note=form.note.data,
                             user=current_user)
-            flash(f"已指派 {expert.display_name}", "success")
+            flash(_("已指派 %(name)s", name=expert.display_name), "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
@@ -142,7 +143,7 @@ def end_assignment(assignment_id):
     if form.validate_on_submit():
         try:
             services.end_assignment(assignment, form.ends_on.data, user=current_user)
-            flash("已结束指派", "success")
+            flash(_("已结束指派"), "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
@@ -158,7 +159,7 @@ def link_contact(org_id):
     if form.validate_on_submit():
         try:
             person = services.link_contact(org, form.username.data, user=current_user)
-            flash(f"已将 {person.display_name} 关联为组织联系人", "success")
+            flash(_("已将 %(name)s 关联为组织联系人", name=person.display_name), "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
@@ -173,7 +174,7 @@ def unlink_contact(org_id, user_id):
     person = db.session.get(User, user_id) or abort(404)
     try:  # CSRF is checked app-wide by CSRFProtect
         services.unlink_contact(org, person, user=current_user)
-        flash(f"已解除 {person.display_name} 的联系人关联", "success")
+        flash(_("已解除 %(name)s 的联系人关联", name=person.display_name), "success")
     except DomainError as exc:
         flash(exc.message, "danger")
     return redirect(url_for(".org_page", org_id=org.id))
@@ -210,7 +211,7 @@ def new_log(org_id):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("督导记录已保存，等待组织联系人签字确认", "success")
+            flash(_("督导记录已保存，等待组织联系人签字确认"), "success")
             return redirect(url_for(".log_page", log_id=log.id))
     return render_template("mentoring/log_form.html", form=form, org=org, log=None, amends=amends)
 
@@ -238,7 +239,7 @@ def edit_log(log_id):
     if log.expert_id != current_user.id:
         abort(403)
     if log.status == "confirmed":
-        flash("已签字确认的记录不能修改，请提交补充更正", "warning")
+        flash(_("已签字确认的记录不能修改，请提交补充更正"), "warning")
         return redirect(url_for(".log_page", log_id=log.id))
     form = _log_form(log.organization, log)
     if form.validate_on_submit():
@@ -247,7 +248,7 @@ def edit_log(log_id):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("已保存修改", "success")
+            flash(_("已保存修改"), "success")
             return redirect(url_for(".log_page", log_id=log.id))
     return render_template("mentoring/log_form.html", form=form, org=log.organization, log=log, amends=None)
 
@@ -262,7 +263,7 @@ def withdraw(log_id):
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(url_for(".log_page", log_id=log.id))
-    flash("已撤回该督导记录", "success")
+    flash(_("已撤回该督导记录"), "success")
     return redirect(url_for(".org_page", org_id=org_id))
 
 
@@ -272,7 +273,7 @@ def confirm(log_id):
     log = _log(log_id, "mentoring.confirm")
     try:  # CSRF is checked app-wide by CSRFProtect
         services.confirm(log, user=current_user)
-        flash("已签字确认", "success")
+        flash(_("已签字确认"), "success")
     except DomainError as exc:
         flash(exc.message, "danger")
     return redirect(url_for(".log_page", log_id=log.id))
@@ -286,7 +287,7 @@ def dispute(log_id):
     if form.validate_on_submit():
         try:
             services.dispute(log, form.comment.data, user=current_user)
-            flash("已提出异议，专家修改后会再请您确认", "success")
+            flash(_("已提出异议，专家修改后会再请您确认"), "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
@@ -301,7 +302,7 @@ def action_done(action_id):
     _log(action.log_id, "mentoring.act")
     try:
         services.mark_done(action, user=current_user)
-        flash("已标记完成", "success")
+        flash(_("已标记完成"), "success")
     except DomainError as exc:
         flash(exc.message, "danger")
     return redirect(request.form.get("next") if _safe_next(request.form.get("next"))
@@ -356,6 +357,6 @@ def settings(code):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("已保存督导设置", "success")
+            flash(_("已保存督导设置"), "success")
             return redirect(url_for(".settings", code=park.code))
     return render_template("mentoring/settings.html", park=park, form=form, current=current)
