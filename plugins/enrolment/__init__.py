@@ -6,6 +6,7 @@ The hooks below hand on to the modules beside them. The plugin also offers a hoo
 from pathlib import Path
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import hookimpl
@@ -49,14 +50,14 @@ def incubator_permission(user, action, resource):
 
 @hookimpl
 def incubator_nav_items(user):
-    items = [NavItem("课程", url_for("enrolment.catalogue"), order=30)]
+    items = [NavItem(_("课程"), url_for("enrolment.catalogue"), order=30)]
     role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
     if role in ("admin", "manager"):
-        items.append(NavItem("班次管理", url_for("enrolment.manage"), order=31))
+        items.append(NavItem(_("班次管理"), url_for("enrolment.manage"), order=31))
     elif role == "expert":
-        items.append(NavItem("我的授课", url_for("enrolment.manage"), order=31))
+        items.append(NavItem(_("我的授课"), url_for("enrolment.manage"), order=31))
     if role in ("trainee", "expert"):
-        items.append(NavItem("我的学习", url_for("enrolment.my"), order=33))
+        items.append(NavItem(_("我的学习"), url_for("enrolment.my"), order=33))
     return items
 
 
@@ -71,7 +72,7 @@ def incubator_profile_panels(user):
     total, per_year = services.hours_by_year(user)
     html = render_template("enrolment/profile_panel.html", enrolments=enrolments[:5], total=total, per_year=per_year,
                            positions=services.waitlist_positions(enrolments), more=len(enrolments) > 5)
-    return [Panel("我的学习", Markup(html), order=20)]
+    return [Panel(_("我的学习"), Markup(html), order=20)]
 
 
 @hookimpl
@@ -84,7 +85,7 @@ def incubator_dashboard_widgets(parks, user):
         return None
     rows = services.upcoming(park_ids)
     html = render_template("enrolment/widget.html", rows=rows, seats_taken=services.seats_taken)
-    return [Widget("近期班次", Markup(html), order=30)]
+    return [Widget(_("近期班次"), Markup(html), order=30)]
 
 
 @hookimpl

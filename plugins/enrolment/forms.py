@@ -9,6 +9,8 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, PasswordFie
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
+from flask_babel import gettext as _, lazy_gettext as _l
+
 from incubator.forms import phone_validator
 
 SESSION_LINE = re.compile(
@@ -23,18 +25,18 @@ def parse_sessions(text: str) -> list[tuple[datetime, datetime, str]]:
             continue
         match = SESSION_LINE.match(line)
         if not match:
-            raise FieldError(f"第{n}行格式应为“2026-12-03 09:00-12:00 主题”")
+            raise FieldError(_("第%(n)s行格式应为“2026-12-03 09:00-12:00 主题”", n=n))
         day, start, end, topic = match.groups()
         try:
             starts = datetime.strptime(f"{day} {start}", "%Y-%m-%d %H:%M")
             ends = datetime.strptime(f"{day} {end}", "%Y-%m-%d %H:%M")
         except ValueError:
-            raise FieldError(f"第{n}行的日期或时间不存在")
+            raise FieldError(_("第%(n)s行的日期或时间不存在", n=n))
         if ends <= starts:
-            raise FieldError(f"第{n}行的结束时间应晚于开始时间")
+            raise FieldError(_("第%(n)s行的结束时间应晚于开始时间", n=n))
         sessions.append((starts, ends, topic.strip()))
     if not sessions:
-        raise FieldError("请至少安排一次课")
+        raise FieldError(_("请至少安排一次课"))
     return sessions
 
 
@@ -44,47 +46,47 @@ def format_sessions(sessions, to_local) -> str:
 
 
 class OfferingForm(FlaskForm):
-    course = SelectField("课程", coerce=int)
-    park = SelectField("园区", coerce=int)
-    title = StringField("班次名称", validators=[Optional(), Length(max=120)], description="如“2026年第2期”")
-    venue = StringField("上课地点", validators=[DataRequired(), Length(max=200)])
-    instructor = SelectField("授课讲师（专家）", coerce=int)
-    capacity = IntegerField("容量（人）", validators=[DataRequired(), NumberRange(min=1, max=10000)])
-    enrol_opens_at = DateTimeLocalField("报名开始", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    enrol_closes_at = DateTimeLocalField("报名截止", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    requires_approval = BooleanField("报名需要审核")
-    sessions = TextAreaField("课次安排", validators=[DataRequired()], render_kw={"rows": 5},
-                             description="每行一次课：2026-12-03 09:00-12:00 主题（北京时间）")
-    description = TextAreaField("说明", validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
-    submit = SubmitField("保存")
+    course = SelectField(_l("课程"), coerce=int)
+    park = SelectField(_l("园区"), coerce=int)
+    title = StringField(_l("班次名称"), validators=[Optional(), Length(max=120)], description=_l("如“2026年第2期”"))
+    venue = StringField(_l("上课地点"), validators=[DataRequired(), Length(max=200)])
+    instructor = SelectField(_l("授课讲师（专家）"), coerce=int)
+    capacity = IntegerField(_l("容量（人）"), validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    enrol_opens_at = DateTimeLocalField(_l("报名开始"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    enrol_closes_at = DateTimeLocalField(_l("报名截止"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    requires_approval = BooleanField(_l("报名需要审核"))
+    sessions = TextAreaField(_l("课次安排"), validators=[DataRequired()], render_kw={"rows": 5},
+                             description=_l("每行一次课：2026-12-03 09:00-12:00 主题（北京时间）"))
+    description = TextAreaField(_l("说明"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
+    submit = SubmitField(_l("保存"))
 
     def validate_sessions(self, field):
         self.parsed_sessions = parse_sessions(field.data)
 
 
 class EnrolOneForm(FlaskForm):
-    person = StringField("学员用户名或手机号", validators=[DataRequired(), Length(max=80)])
-    submit = SubmitField("报名")
+    person = StringField(_l("学员用户名或手机号"), validators=[DataRequired(), Length(max=80)])
+    submit = SubmitField(_l("报名"))
 
 
 class ImportForm(FlaskForm):
-    file = FileField("名单文件（.xlsx 或 .csv）", validators=[
-        FileRequired(), FileAllowed(["xlsx", "csv"], "只接受 .xlsx 或 .csv 文件")])
-    submit = SubmitField("导入")
+    file = FileField(_l("名单文件（.xlsx 或 .csv）"), validators=[
+        FileRequired(), FileAllowed(["xlsx", "csv"], _l("只接受 .xlsx 或 .csv 文件"))])
+    submit = SubmitField(_l("导入"))
 
 
 class DecisionForm(FlaskForm):
     """Approve / reject / remove / cancel buttons: only a CSRF token and an optional note."""
 
-    note = StringField("说明", validators=[Optional(), Length(max=300)])
+    note = StringField(_l("说明"), validators=[Optional(), Length(max=300)])
 
 
 class SignupForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired(), Length(min=3, max=80)],
-                           description="3–80位字母、数字或 _.@-,登录时使用")
-    name = StringField("姓名", validators=[DataRequired(), Length(max=80)])
-    phone = StringField("手机号", validators=[DataRequired(), phone_validator])
-    organization = StringField("所在单位/社会组织（可不填）", validators=[Optional(), Length(max=120)])
-    password = PasswordField("密码", validators=[DataRequired(), Length(min=8, max=128)])
-    confirm = PasswordField("确认密码", validators=[DataRequired(), EqualTo("password", "两次输入的密码不一致")])
-    submit = SubmitField("注册")
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(min=3, max=80)],
+                           description=_l("3–80位字母、数字或 _.@-,登录时使用"))
+    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=80)])
+    phone = StringField(_l("手机号"), validators=[DataRequired(), phone_validator])
+    organization = StringField(_l("所在单位/社会组织（可不填）"), validators=[Optional(), Length(max=120)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(_l("确认密码"), validators=[DataRequired(), EqualTo("password", _l("两次输入的密码不一致"))])
+    submit = SubmitField(_l("注册"))

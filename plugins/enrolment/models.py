@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,20 +13,27 @@ from incubator.extensions import db
 from incubator.parks.models import Park
 from incubator.users.models import User
 
+
+def _N(text: str) -> str:
+    """Marks a label for extraction (pybabel `-k _N`); it stays Chinese here and is translated where
+    shown (`{{ _(label) }}`), so audit summaries and stored values keep the Chinese."""
+    return text
+
+
 # Enrolment statuses. Seats are taken by `enrolled` and `completed`.
 STATUSES = {
-    "pending": "待审核",
-    "enrolled": "已报名",
-    "waitlisted": "候补",
-    "completed": "已结业",
-    "rejected": "未通过",
-    "cancelled": "已取消",
-    "removed": "已移出",
+    "pending": _N("待审核"),
+    "enrolled": _N("已报名"),
+    "waitlisted": _N("候补"),
+    "completed": _N("已结业"),
+    "rejected": _N("未通过"),
+    "cancelled": _N("已取消"),
+    "removed": _N("已移出"),
 }
 SEATED = ("enrolled", "completed")
 ACTIVE = ("pending", "enrolled", "waitlisted", "completed")  # still counts as "enrolled in" the offering
 
-ATTENDANCE = {"present": "出勤", "late": "迟到", "excused": "请假", "absent": "缺勤"}
+ATTENDANCE = {"present": _N("出勤"), "late": _N("迟到"), "excused": _N("请假"), "absent": _N("缺勤")}
 ATTENDED = ("present", "late")  # what counts towards completion
 
 _status_list = ", ".join(f"'{s}'" for s in STATUSES)
@@ -65,7 +73,7 @@ class Course(db.Model):
 
     @property
     def completion_rule(self) -> str:
-        return self.completion_note or f"出勤率不低于 {self.min_attendance}%(出勤或迟到计为到课)"
+        return self.completion_note or _("出勤率不低于 %(n)s%%(出勤或迟到计为到课)", n=self.min_attendance)
 
     def __repr__(self) -> str:
         return f"<Course {self.code}>"

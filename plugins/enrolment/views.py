@@ -1,6 +1,7 @@
 """Pages: the public catalogue, offerings, signing up and enrolling, the trainee's page, and the
 managers' and instructors' pages (scheduling, rosters, attendance, sign-in sheets, reports, exports)."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
@@ -129,7 +130,7 @@ def signup():
             show_domain_error(form, exc)
         else:
             login_user(user)
-            flash("注册成功，欢迎加入社区治理学院!", "success")
+            flash(_("注册成功，欢迎加入社区治理学院!"), "success")
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/academy/") else url_for(".catalogue"))
     return render_template("enrolment/signup.html", form=form)
@@ -150,11 +151,11 @@ def enrol(offering_id):
     else:
         if enrolment.status == "waitlisted":
             position = services.waitlist_positions([enrolment])[enrolment.id]
-            flash(f"班次已满，您已进入候补名单，当前候补第 {position} 位。有人取消时将按顺序自动递补。", "warning")
+            flash(_("班次已满，您已进入候补名单，当前候补第 %(n)s 位。有人取消时将按顺序自动递补。", n=position), "warning")
         elif enrolment.status == "pending":
-            flash("报名已提交，等待园区管理员审核。", "info")
+            flash(_("报名已提交，等待园区管理员审核。"), "info")
         else:
-            flash("报名成功!", "success")
+            flash(_("报名成功!"), "success")
     return redirect(url_for(".offering", offering_id=offering.id))
 
 
@@ -168,7 +169,7 @@ def cancel(enrolment_id):
         abort(400)
     try:
         services.cancel(enrolment, by=current_user)
-        flash("已取消报名。", "info")
+        flash(_("已取消报名。"), "info")
     except DomainError as exc:
         flash(exc.message, "danger")
     return _back(enrolment.offering)
@@ -210,11 +211,11 @@ def manage():
 
 
 def _offering_form(form: OfferingForm, park_ids):
-    form.course.choices = [(c.id, f"{c.code} {c.title}({services.format_hours(c.hours)}学时)") for c in db.session.scalars(
+    form.course.choices = [(c.id, _("%(code)s %(title)s(%(hours)s学时)", code=c.code, title=c.title, hours=services.format_hours(c.hours))) for c in db.session.scalars(
         select(Course).where(Course.active.is_(True)).order_by(Course.code))]
     form.park.choices = [(p.id, p.name) for p in db.session.scalars(
         select(Park).where(Park.id.in_(park_ids or [-1])).order_by(Park.id))]
-    form.instructor.choices = [(0, "(待定)")] + [(u.id, u.display_name) for u in db.session.scalars(
+    form.instructor.choices = [(0, _("(待定)"))] + [(u.id, u.display_name) for u in db.session.scalars(
         select(User).where(User.role == "expert", User.active.is_(True)).order_by(User.name))]
 
 
@@ -249,7 +250,7 @@ def new_offering():
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("班次已创建。", "success")
+            flash(_("班次已创建。"), "success")
             return redirect(url_for(".roster", offering_id=offering.id))
     return render_template("enrolment/offering_form.html", form=form, offering=None)
 
@@ -275,7 +276,7 @@ def edit_offering(offering_id):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("班次已保存。" + (f"已从候补名单递补 {len(promoted)} 人。" if promoted else ""), "success")
+            flash(_("班次已保存。") + (_("已从候补名单递补 %(n)s 人。", n=len(promoted)) if promoted else ""), "success")
             return redirect(url_for(".roster", offering_id=offering.id))
     return render_template("enrolment/offering_form.html", form=form, offering=offering)
 
@@ -304,15 +305,15 @@ def enrol_one(offering_id):
     if form.validate_on_submit():
         person = services.find_person(form.person.data)
         if person is None:
-            flash(f"找不到账号：{form.person.data}(请学员先注册)", "danger")
+            flash(_("找不到账号：%(account)s(请学员先注册)", account=form.person.data), "danger")
         else:
             try:
                 enrolment = services.enrol(offering, person, by=current_user, as_manager=True)
-                flash(f"已为 {person.display_name} 报名：{enrolment.status_label}", "success")
+                flash(_("已为 %(name)s 报名：%(status)s", name=person.display_name, status=_(enrolment.status_label)), "success")
             except DomainError as exc:
                 flash(exc.message, "danger")
     else:
-        flash("请填写学员的用户名或手机号", "danger")
+        flash(_("请填写学员的用户名或手机号"), "danger")
     return redirect(url_for(".roster", offering_id=offering.id))
 
 
@@ -332,7 +333,8 @@ def import_roster(offering_id):
     except DomainError as exc:
         return render_template("enrolment/import_errors.html", offering=offering, error=exc), exc.status
     waiting = sum(1 for e in enrolments if e.status == "waitlisted")
-    flash(f"已导入 {len(enrolments)} 人" + (f",其中 {waiting} 人进入候补名单" if waiting else "") + "。", "success")
+    flash(_("已导入 %(n)s 人,其中 %(waiting)s 人进入候补名单。", n=len(enrolments), waiting=waiting) if waiting
+          else _("已导入 %(n)s 人。", n=len(enrolments)), "success")
     return redirect(url_for(".roster", offering_id=offering.id))
 
 
@@ -345,14 +347,14 @@ def _decide(enrolment_id, action):
     try:
         if action == "approve":
             services.approve(enrolment, by=current_user)
-            flash(f"已通过 {enrolment.user.display_name} 的报名：{enrolment.status_label}", "success")
+            flash(_("已通过 %(name)s 的报名：%(status)s", name=enrolment.user.display_name, status=_(enrolment.status_label)), "success")
         elif action == "reject":
             services.reject(enrolment, by=current_user, note=form.note.data or "")
-            flash(f"已拒绝 {enrolment.user.display_name} 的报名", "info")
+            flash(_("已拒绝 %(name)s 的报名", name=enrolment.user.display_name), "info")
         else:
             _e, promoted = services.remove(enrolment, by=current_user, note=form.note.data or "")
-            flash(f"已将 {enrolment.user.display_name} 移出班次" +
-                  (f";{'、'.join(p.user.display_name for p in promoted)} 由候补转为正式学员" if promoted else ""), "info")
+            flash(_("已将 %(name)s 移出班次;%(names)s 由候补转为正式学员", name=enrolment.user.display_name, names=_('、').join(p.user.display_name for p in promoted)) if promoted
+                  else _("已将 %(name)s 移出班次", name=enrolment.user.display_name), "info")
     except DomainError as exc:
         flash(exc.message, "danger")
     return redirect(url_for(".roster", offering_id=enrolment.offering_id))
@@ -384,7 +386,7 @@ def close(offering_id):
         abort(400)
     try:
         completed = services.close_offering(offering, by=current_user)
-        flash(f"结业评定完成：新增结业 {len(completed)} 人。", "success")
+        flash(_("结业评定完成：新增结业 %(n)s 人。", n=len(completed)), "success")
     except DomainError as exc:
         flash(exc.message, "danger")
     return redirect(url_for(".roster", offering_id=offering.id))
@@ -415,8 +417,8 @@ def attendance(session_id):
         except DomainError as exc:
             flash(exc.message, "danger")
         else:
-            flash(f"已保存 {len(marks)} 人的考勤。" +
-                  (f"{'、'.join(e.user.display_name for e in completed)} 达到结业要求，已结业。" if completed else ""),
+            flash(_("已保存 %(n)s 人的考勤。", n=len(marks)) +
+                  (_("%(names)s 达到结业要求，已结业。", names=_('、').join(e.user.display_name for e in completed)) if completed else ""),
                   "success")
             return redirect(url_for(".attendance", session_id=session.id))
     enrolments = services.seated_roster(offering)
