@@ -9,6 +9,7 @@ Each hook hands on to the modules beside it.
 from pathlib import Path
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import hookimpl
@@ -58,7 +59,7 @@ def incubator_permission(user, action, resource):
 @hookimpl
 def incubator_nav_items(user):
     if getattr(user, "is_authenticated", False) and user.role in ("admin", "manager", "expert"):
-        return [NavItem("能力评估", url_for("assessment.index"), order=35)]
+        return [NavItem(_("能力评估"), url_for("assessment.index"), order=35)]
     return None
 
 
@@ -68,7 +69,7 @@ def incubator_org_panels(org, user):
     from . import views
     if not can("assessment.view", org, user=user):
         return None
-    return [Panel("能力评估", Markup(views.render_panel(org, user)), order=35)]
+    return [Panel(_("能力评估"), Markup(views.render_panel(org, user)), order=35)]
 
 
 @hookimpl
@@ -83,7 +84,7 @@ def incubator_dashboard_widgets(parks, user):
     from incubator.extensions import db
     rows = db.session.scalars(drafts.limit(8)).all()
     html = render_template("assessment/widget.html", rows=rows)
-    return [Widget("进行中的能力评估", Markup(html), order=46)]
+    return [Widget(_("进行中的能力评估"), Markup(html), order=46)]
 
 
 @hookimpl

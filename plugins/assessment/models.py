@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,6 +13,9 @@ from incubator.extensions import db
 
 KINDS = {"entry": "入园评估", "midterm": "中期评估", "exit": "出壳评估"}
 STATUSES = {"draft": "草稿", "finished": "已完成"}
+# Labels shown in the UI (the dicts above stay plain Chinese for data and audit text).
+KIND_LABELS = {"entry": _l("入园评估"), "midterm": _l("中期评估"), "exit": _l("出壳评估")}
+STATUS_LABELS = {"draft": _l("草稿"), "finished": _l("已完成")}
 
 
 class AssessmentSettings(db.Model):
@@ -75,11 +79,11 @@ class Assessment(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return STATUS_LABELS.get(self.status, self.status)
 
     @property
     def is_finished(self) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import extract, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,7 +22,7 @@ from incubator.parks.models import Park
 from incubator.users.models import User
 
 from . import rubrics
-from .models import KINDS, Assessment, AssessmentSettings, IndicatorScore
+from .models import KIND_LABELS, KINDS, Assessment, AssessmentSettings, IndicatorScore
 
 DEFAULT_THRESHOLD = 700
 ASSESSABLE_STAGES = ("reviewing", "incubating", "virtual")
@@ -54,16 +55,16 @@ def rubric_for_park(park: Park) -> rubrics.Rubric:
     chosen = loaded.get(settings_for(park.id).rubric_code)
     rubric = chosen if chosen is not None and chosen.available_to(park.code) else loaded.get(rubrics.DEFAULT_CODE)
     if rubric is None:
-        raise Conflict("没有可用的评估指标体系（默认指标文件缺失或格式错误）,请联系管理员")
+        raise Conflict(_("没有可用的评估指标体系（默认指标文件缺失或格式错误）,请联系管理员"))
     return rubric
 
 
 def save_settings(park: Park, *, rubric_code: str, graduation_veto: bool, exit_threshold, user) -> Settings:
     rubric = rubrics.current().get(rubric_code)
     if rubric is None or not rubric.available_to(park.code):
-        raise ValidationError(f"没有可供本园区使用的评估体系：{rubric_code}", field="rubric_code")
+        raise ValidationError(_("没有可供本园区使用的评估体系：%(code)s", code=rubric_code), field="rubric_code")
     if exit_threshold is None or not 0 <= int(exit_threshold) <= rubric.total:
-        raise ValidationError(f"出壳分数线应在 0–{rubric.total:g} 之间", field="exit_threshold")
+        raise ValidationError(_("出壳分数线应在 0–%(total)s 之间", total=f"{rubric.total:g}"), field="exit_threshold")
     with transaction():
         row = db.session.scalar(select(AssessmentSettings).where(AssessmentSettings.park_id == park.id)
                                 .with_for_update()) or AssessmentSettings(park_id=park.id)
@@ -87,7 +88,7 @@ def may_assess(user: User, org: Organization) -> bool:
 def find_assessor(username: str, org: Organization) -> User:
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None or not may_assess(user, org):
-        raise ValidationError(f"不能担任本组织评估人的账号：{username}", field="assessor")
+        raise ValidationError(_("不能担任本组织评估人的账号：%(username)s", username=username), field="assessor")
     return user
 
 
@@ -101,14 +102,14 @@ def is_assessor_of(user, org_id: int) -> bool:
 def start(org: Organization, kind: str, assessor: User, assessed_on: date | None, *, user) -> Assessment:
     """Open a draft assessment of `kind` with the park's rubric (a snapshot is stored with it)."""
     if kind not in KINDS:
-        raise ValidationError("评估类型应为 entry(入园)、midterm(中期)或 exit(出壳)", field="kind")
+        raise ValidationError(_("评估类型应为 entry(入园)、midterm(中期)或 exit(出壳)"), field="kind")
     if not may_assess(assessor, org):
-        raise ValidationError("评估人须为专家或本园区管理员", field="assessor")
+        raise ValidationError(_("评估人须为专家或本园区管理员"), field="assessor")
     assessed_on = assessed_on or date.today()
     if assessed_on > date.today():
-        raise ValidationError("评估日期不能晚于今天", field="assessed_on")
+        raise ValidationError(_("评估日期不能晚于今天"), field="assessed_on")
     if org.stage not in ASSESSABLE_STAGES:
-        raise Conflict("只有评审中或孵化中的组织可以评估")
+        raise Conflict(_("只有评审中或孵化中的组织可以评估"))
     rubric = rubric_for_park(org.park)
     with transaction():
         # Lock the organization: two managers starting the same assessment at once get one draft.
@@ -116,11 +117,11 @@ def start(org: Organization, kind: str, assessor: User, assessed_on: date | None
         existing = db.session.scalars(select(Assessment).where(Assessment.organization_id == org.id,
                                                                Assessment.kind == kind)).all()
         if kind == "entry" and existing:
-            raise Conflict("该组织已有入园评估", field="kind")
+            raise Conflict(_("该组织已有入园评估"), field="kind")
         if any(a.status == "draft" for a in existing):
-            raise Conflict(f"该组织已有一份未完成的{KINDS[kind]},请继续填写", field="kind")
+            raise Conflict(_("该组织已有一份未完成的%(kind)s,请继续填写", kind=KIND_LABELS[kind]), field="kind")
         if kind != "entry" and not _has_finished(org.id, "entry"):
-            raise Conflict("请先完成入园评估", field="kind")
+            raise Conflict(_("请先完成入园评估"), field="kind")
         assessment = Assessment(organization_id=org.id, kind=kind, status="draft", rubric_code=rubric.code,
                                 rubric=rubric.to_dict(), assessor_id=assessor.id, assessed_on=assessed_on,
                                 created_by_id=user.id)
@@ -144,7 +145,7 @@ def _lock(assessment: Assessment) -> Assessment:
     db.session.execute(select(Assessment.id).where(Assessment.id == assessment.id).with_for_update())
     db.session.refresh(assessment)
     if assessment.status == "finished":
-        raise Conflict("该评估已完成并锁定，不能再修改")
+        raise Conflict(_("该评估已完成并锁定，不能再修改"))
     return assessment
 
 
@@ -157,9 +158,9 @@ def _score_value(raw, indicator: dict) -> Decimal | None:
             raise ValueError(raw)
         value = value.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"“{indicator['name']}”的得分应为数字", field=f"score-{indicator['code']}") from None
+        raise ValidationError(_("“%(name)s”的得分应为数字", name=indicator['name']), field=f"score-{indicator['code']}") from None
     if not 0 <= value <= Decimal(str(indicator["points"])):
-        raise ValidationError(f"“{indicator['name']}”的得分应在 0–{indicator['points']:g} 之间",
+        raise ValidationError(_("“%(name)s”的得分应在 0–%(points)s 之间", name=indicator['name'], points=f"{indicator['points']:g}"),
                               field=f"score-{indicator['code']}")
     return value
 
@@ -170,16 +171,16 @@ def save_scores(assessment: Assessment, scores: dict, *, summary: str | None = N
     indicators = _indicators(assessment)
     unknown = [code for code in scores if code not in indicators]
     if unknown:
-        raise ValidationError("未知指标：" + "、".join(unknown), field="scores")
+        raise ValidationError(_("未知指标：%(codes)s", codes="、".join(unknown)), field="scores")
     clean = {}
     for code, entry in scores.items():
         value = _score_value(entry.get("score"), indicators[code])
         evidence = (entry.get("evidence") or "").strip()
         if len(evidence) > 5000:
-            raise ValidationError(f"“{indicators[code]['name']}”的评分依据过长", field=f"evidence-{code}")
+            raise ValidationError(_("“%(name)s”的评分依据过长", name=indicators[code]['name']), field=f"evidence-{code}")
         clean[code] = (value, evidence)
     if assessed_on is not None and assessed_on > date.today():
-        raise ValidationError("评估日期不能晚于今天", field="assessed_on")
+        raise ValidationError(_("评估日期不能晚于今天"), field="assessed_on")
     with transaction():
         _lock(assessment)
         existing = {s.indicator_code: s for s in assessment.scores}
@@ -207,7 +208,7 @@ def discard(assessment: Assessment, *, user) -> None:
     with transaction():
         _lock(assessment)
         audit.record("assessment.discard", assessment, user=user,
-                     summary=f"{assessment.organization.name}: 删除{assessment.kind_label}草稿",
+                     summary=f"{assessment.organization.name}: 删除{KINDS.get(assessment.kind, assessment.kind)}草稿",
                      organization_id=assessment.organization_id, kind=assessment.kind)
         db.session.delete(assessment)
 
@@ -228,13 +229,17 @@ def finish(assessment: Assessment, *, user) -> Assessment:
         _lock(assessment)
         lacking = missing(assessment)
         if lacking:
-            raise ValidationError("以下指标尚未评分或缺少评分依据：" + "、".join(lacking[:10])
-                                  + (f" 等 {len(lacking)} 项" if len(lacking) > 10 else ""), field="scores")
+            listed = "、".join(lacking[:10])
+            if len(lacking) > 10:
+                message = _("以下指标尚未评分或缺少评分依据：%(names)s 等 %(n)s 项", names=listed, n=len(lacking))
+            else:
+                message = _("以下指标尚未评分或缺少评分依据：%(names)s", names=listed)
+            raise ValidationError(message, field="scores")
         total = running_total(assessment)
         assessment.total, assessment.grade = total, grade_for(assessment, total)
         assessment.status, assessment.finished_at, assessment.finished_by_id = "finished", utcnow(), user.id
         audit.record("assessment.finish", assessment, user=user,
-                     summary=f"{assessment.organization.name}: {assessment.kind_label} {total} 分 {assessment.grade}",
+                     summary=f"{assessment.organization.name}: {KINDS.get(assessment.kind, assessment.kind)} {total} 分 {assessment.grade}",
                      organization_id=assessment.organization_id, total=total, grade=assessment.grade)
     return assessment
 
@@ -353,7 +358,7 @@ def graduation_objections(org: Organization) -> list[str]:
         return []
     latest = latest_exit(org.id)
     if latest is None:
-        return [f"出壳前须完成出壳评估，且总分不低于 {settings.exit_threshold} 分（尚无已完成的出壳评估）"]
+        return [_("出壳前须完成出壳评估，且总分不低于 %(n)s 分（尚无已完成的出壳评估）", n=settings.exit_threshold)]
     if latest.total < settings.exit_threshold:
-        return [f"出壳评估总分须不低于 {settings.exit_threshold} 分（最近一次为 {float(latest.total):g} 分）"]
+        return [_("出壳评估总分须不低于 %(n)s 分（最近一次为 %(latest)s 分）", n=settings.exit_threshold, latest=f"{float(latest.total):g}")]
     return []

@@ -3,6 +3,7 @@ reports, rubrics and per-park settings."""
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -118,7 +119,7 @@ def start(org_id):
         except DomainError as exc:
             flash(exc.message, "danger")
         else:
-            flash(f"已发起{assessment.kind_label},评估人：{assessor.display_name}", "success")
+            flash(_("已发起%(kind)s,评估人：%(name)s", kind=assessment.kind_label, name=assessor.display_name), "success")
             return redirect(url_for(".detail", assessment_id=assessment.id))
     else:
         for errors in form.errors.values():
@@ -155,9 +156,9 @@ def detail(assessment_id):
                                      assessed_on=form.assessed_on.data, user=current_user)
                 if request.form.get("finish"):
                     services.finish(assessment, user=current_user)
-                    flash(f"评估已完成：{float(assessment.total):g} 分，{assessment.grade}", "success")
+                    flash(_("评估已完成：%(total)s 分，%(grade)s", total=f"{float(assessment.total):g}", grade=assessment.grade), "success")
                 else:
-                    flash("草稿已保存", "success")
+                    flash(_("草稿已保存"), "success")
                 return redirect(url_for(".detail", assessment_id=assessment.id))
             except DomainError as exc:
                 db.session.refresh(assessment)
@@ -181,7 +182,7 @@ def discard(assessment_id):
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(url_for(".detail", assessment_id=assessment_id))
-    flash("已删除评估草稿", "success")
+    flash(_("已删除评估草稿"), "success")
     return redirect(url_for(".org_page", org_id=org_id))
 
 
@@ -243,6 +244,6 @@ def settings(code):
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("已保存能力评估设置", "success")
+            flash(_("已保存能力评估设置"), "success")
             return redirect(url_for(".settings", code=park.code))
     return render_template("assessment/settings.html", park=park, form=form, current=current)
