@@ -3,6 +3,7 @@
 A street/community plugin: enabled for 方兴社区 only until the administrator decides otherwise.
 Each hook hands on to the modules beside it.
 """
+from flask_babel import gettext as _
 from pathlib import Path
 
 from flask import render_template, url_for
@@ -48,7 +49,7 @@ def incubator_permission(user, action, resource):
 def incubator_nav_items(user):
     from .permissions import has_anything
     if has_anything(user):
-        return [NavItem("义粉护照", url_for("passport.index"), order=60)]
+        return [NavItem(_("义粉护照"), url_for("passport.index"), order=60)]
 
 
 @hookimpl
@@ -60,7 +61,7 @@ def incubator_dashboard_widgets(parks, user):
     if not shown:
         return None
     html = render_template("passport/widget.html", parks=shown, totals=services.totals(p.id for p in shown))
-    return [Widget("义粉护照", Markup(html), order=60)]
+    return [Widget(_("义粉护照"), Markup(html), order=60)]
 
 
 @hookimpl
@@ -70,7 +71,7 @@ def incubator_profile_panels(user):
     volunteers = own_volunteers(user)
     if volunteers:
         html = render_template("passport/profile_panel.html", volunteers=volunteers)
-        return [Panel("我的义粉护照", Markup(html), order=60)]
+        return [Panel(_("我的义粉护照"), Markup(html), order=60)]
 
 
 @hookimpl

@@ -23,7 +23,7 @@ def rows_for(park):
         .where(Volunteer.park_id == park.id).order_by(Volunteer.id)).all()
     rows = [[v.id, v.name, _mask_phone(v.phone), v.id_masked, round(v.minutes_served / 60, 1), v.balance, v.created_at]
             for v in volunteers]
-    ledger = [[e.id, e.volunteer_id, e.name, ENTRY_KINDS[e.kind], e.points, e.minutes, e.balance_after, e.corrects_id,
+    ledger = [[e.id, e.volunteer_id, e.name, str(ENTRY_KINDS[e.kind]), e.points, e.minutes, e.balance_after, e.corrects_id,
                e.note, e.created_at]
               for e in db.session.execute(
                   select(LedgerEntry.id, LedgerEntry.volunteer_id, Volunteer.name, LedgerEntry.kind, LedgerEntry.points,

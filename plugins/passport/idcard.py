@@ -3,6 +3,7 @@
 The full number is never stored: a keyed hash (HMAC-SHA256 with the app's SECRET_KEY) finds
 duplicates, and a masked copy (340111********1234) is what every page, API answer and export shows.
 """
+from ._i18n import gettext as _
 import hashlib
 import hmac
 import re
@@ -27,15 +28,15 @@ def error(value: str | None) -> str | None:
     """None if `value` is a valid 18-digit ID number, else the reason in Chinese."""
     value = normalize(value)
     if not ID_RE.match(value):
-        return "身份证号码应为18位（最后一位可为X）"
+        return _("身份证号码应为18位（最后一位可为X）")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        return "身份证号码中的出生日期无效"
+        return _("身份证号码中的出生日期无效")
     if born > date.today() or born.year < 1900:
-        return "身份证号码中的出生日期无效"
+        return _("身份证号码中的出生日期无效")
     if check_digit(value[:17]) != value[17]:
-        return "身份证号码校验位不正确"
+        return _("身份证号码校验位不正确")
     return None
 
 

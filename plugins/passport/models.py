@@ -1,5 +1,6 @@
 """义粉护照 tables: volunteers, activities, service records, the points ledger, windows, gifts."""
 from __future__ import annotations
+from flask_babel import lazy_gettext as _l
 
 from datetime import date, datetime
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from incubator.db_types import utcnow
 from incubator.extensions import db
 
-ENTRY_KINDS = {"earn": "服务积分", "redeem": "兑换", "correction": "更正"}
+ENTRY_KINDS = {"earn": _l("服务积分"), "redeem": _l("兑换"), "correction": _l("更正")}
 
 
 class PassportSettings(db.Model):
@@ -201,7 +202,7 @@ class LedgerEntry(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return ENTRY_KINDS.get(self.kind, self.kind)
+        return str(ENTRY_KINDS.get(self.kind, self.kind))
 
 
 @event.listens_for(LedgerEntry, "before_update")

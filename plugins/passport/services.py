@@ -5,6 +5,7 @@ entry and moves the cached balance in the same transaction; the balance never go
 (checked here and by the database).
 """
 from __future__ import annotations
+from ._i18n import gettext as _
 
 import calendar
 from datetime import date
@@ -36,14 +37,14 @@ def settings_for(park_id: int) -> PassportSettings:
 
 def save_settings(park, data: dict, *, user) -> PassportSettings:
     if not 1 <= int(data.get("points_per_half_hour") or 0) <= 100:
-        raise ValidationError("每半小时积分应在1到100之间", field="points_per_half_hour")
+        raise ValidationError(_("每半小时积分应在1到100之间"), field="points_per_half_hour")
     cap = data.get("default_points_cap")
     if cap is not None and cap < 1:
-        raise ValidationError("单次活动积分上限至少为1", field="default_points_cap")
+        raise ValidationError(_("单次活动积分上限至少为1"), field="default_points_cap")
     if data.get("window_months") not in (1, 2, 3, 4, 6, 12):
-        raise ValidationError("兑换周期应为1、2、3、4、6或12个月", field="window_months")
+        raise ValidationError(_("兑换周期应为1、2、3、4、6或12个月"), field="window_months")
     if not 1 <= int(data.get("window_days") or 0) <= 31:
-        raise ValidationError("窗口天数应在1到31之间", field="window_days")
+        raise ValidationError(_("窗口天数应在1到31之间"), field="window_days")
     with transaction():
         settings = db.session.get(PassportSettings, park.id) or PassportSettings(park_id=park.id)
         for key in ("points_per_half_hour", "default_points_cap", "window_months", "window_days"):
@@ -66,14 +67,14 @@ def register(park, data: dict, *, user) -> Volunteer:
     phone = (data.get("phone") or "").strip()
     id_number = idcard.normalize(data.get("id_number"))
     if not name or len(name) > 60:
-        raise ValidationError("请填写姓名", field="name")
+        raise ValidationError(_("请填写姓名"), field="name")
     if phone_error(phone):
         raise ValidationError(phone_error(phone), field="phone")
     if idcard.error(id_number):
         raise ValidationError(idcard.error(id_number), field="id_number")
     digest = idcard.keyed_hash(id_number)
     if db.session.scalar(select(Volunteer.id).where(Volunteer.park_id == park.id, Volunteer.id_hash == digest)):
-        raise Conflict("该身份证号码已登记为本社区志愿者", field="id_number")
+        raise Conflict(_("该身份证号码已登记为本社区志愿者"), field="id_number")
     with transaction():
         volunteer = Volunteer(park_id=park.id, name=name, phone=phone, id_hash=digest,
                               id_masked=idcard.mask(id_number), user_id=data.get("user_id"))
@@ -88,7 +89,7 @@ def update_volunteer(volunteer: Volunteer, data: dict, *, user) -> Volunteer:
     name = (data.get("name") or "").strip()
     phone = (data.get("phone") or "").strip()
     if not name or len(name) > 60:
-        raise ValidationError("请填写姓名", field="name")
+        raise ValidationError(_("请填写姓名"), field="name")
     if phone_error(phone):
         raise ValidationError(phone_error(phone), field="phone")
     with transaction():
@@ -138,9 +139,9 @@ def _lock_volunteer(volunteer_id: int) -> Volunteer:
 def _post(volunteer: Volunteer, kind: str, points: int, minutes: int = 0, *, user, **refs) -> LedgerEntry:
     """Append one ledger entry and move the balance (caller holds the volunteer lock)."""
     if volunteer.balance + points < 0:
-        raise Conflict(f"积分余额不足：当前余额 {volunteer.balance} 分，需要 {-points} 分")
+        raise Conflict(_("积分余额不足：当前余额 %(balance)s 分，需要 %(points)s 分", balance=volunteer.balance, points=-points))
     if volunteer.minutes_served + minutes < 0:
-        raise Conflict("更正后的服务时长不能小于零")
+        raise Conflict(_("更正后的服务时长不能小于零"))
     volunteer.balance += points
     volunteer.minutes_served += minutes
     entry = LedgerEntry(volunteer_id=volunteer.id, kind=kind, points=points, minutes=minutes,
@@ -154,20 +155,20 @@ def _post(volunteer: Volunteer, kind: str, points: int, minutes: int = 0, *, use
 def create_activity(park, data: dict, *, user) -> Activity:
     title = (data.get("title") or "").strip()
     if not title:
-        raise ValidationError("请填写活动名称", field="title")
+        raise ValidationError(_("请填写活动名称"), field="title")
     if not data.get("held_on"):
-        raise ValidationError("请填写活动日期", field="held_on")
+        raise ValidationError(_("请填写活动日期"), field="held_on")
     if data["held_on"] > date.today():
-        raise ValidationError("活动日期不能晚于今天（先办活动，后记时长）", field="held_on")
+        raise ValidationError(_("活动日期不能晚于今天（先办活动，后记时长）"), field="held_on")
     org_id = data.get("organization_id") or None
     if org_id:
         org = db.session.get(Organization, org_id)
         if org is None or org.park_id != park.id:
-            raise ValidationError("组织方须是本社区的组织", field="organization_id")
+            raise ValidationError(_("组织方须是本社区的组织"), field="organization_id")
     settings = settings_for(park.id)
     cap = data.get("points_cap") if data.get("points_cap") is not None else settings.default_points_cap
     if cap is not None and cap < 1:
-        raise ValidationError("积分上限至少为1", field="points_cap")
+        raise ValidationError(_("积分上限至少为1"), field="points_cap")
     with transaction():
         activity = Activity(park_id=park.id, title=title, organization_id=org_id, held_on=data["held_on"],
                             place=(data.get("place") or "").strip(), description=data.get("description") or "",
@@ -181,15 +182,15 @@ def create_activity(park, data: dict, *, user) -> Activity:
 def record_service(activity: Activity, volunteer: Volunteer, minutes: int, *, user) -> Service:
     """The organizer records that `volunteer` served `minutes` at `activity`; points follow the rule."""
     if volunteer is None or volunteer.park_id != activity.park_id:
-        raise ValidationError("未找到本社区的该志愿者", field="volunteer")
+        raise ValidationError(_("未找到本社区的该志愿者"), field="volunteer")
     if not minutes or not 1 <= minutes <= 1440:
-        raise ValidationError("服务时长应在1到1440分钟之间", field="minutes")
+        raise ValidationError(_("服务时长应在1到1440分钟之间"), field="minutes")
     points = points_for(minutes, activity.points_per_half_hour, activity.points_cap)
     with transaction():
         locked = _lock_volunteer(volunteer.id)
         if db.session.scalar(select(Service.id).where(Service.activity_id == activity.id,
                                                       Service.volunteer_id == locked.id)):
-            raise Conflict(f"{locked.name} 在本次活动的服务已登记；如有错误请做更正")
+            raise Conflict(_("%(name)s 在本次活动的服务已登记；如有错误请做更正", name=locked.name))
         service = Service(activity_id=activity.id, volunteer_id=locked.id, minutes=minutes, points=points,
                           recorded_by_id=user.id)
         db.session.add(service)
@@ -210,14 +211,14 @@ def correct(volunteer: Volunteer, entry_id: int, points: int, minutes: int, note
     """A correction: a new entry that references the corrected one (the original stays as it was)."""
     note = (note or "").strip()
     if not note:
-        raise ValidationError("请说明更正原因", field="note")
+        raise ValidationError(_("请说明更正原因"), field="note")
     if not points and not minutes:
-        raise ValidationError("更正的积分或时长不能都为零", field="points")
+        raise ValidationError(_("更正的积分或时长不能都为零"), field="points")
     original = db.session.get(LedgerEntry, entry_id)
     if original is None or original.volunteer_id != volunteer.id:
-        raise ValidationError("要更正的流水不属于该志愿者", field="entry_id")
+        raise ValidationError(_("要更正的流水不属于该志愿者"), field="entry_id")
     if original.kind == "redeem":
-        raise ValidationError("兑换记录不能用积分更正", field="entry_id")
+        raise ValidationError(_("兑换记录不能用积分更正"), field="entry_id")
     with transaction():
         locked = _lock_volunteer(volunteer.id)
         entry = _post(locked, "correction", points, minutes, user=user, corrects_id=original.id, note=note[:300])
@@ -238,14 +239,14 @@ def open_window(park_id: int, day: date | None = None) -> RedemptionWindow | Non
 def create_window(park, name: str, opens_on: date, closes_on: date, *, user) -> RedemptionWindow:
     name = (name or "").strip()
     if not name:
-        raise ValidationError("请填写窗口名称", field="name")
+        raise ValidationError(_("请填写窗口名称"), field="name")
     if not opens_on or not closes_on or closes_on < opens_on:
-        raise ValidationError("结束日期不能早于开始日期", field="closes_on")
+        raise ValidationError(_("结束日期不能早于开始日期"), field="closes_on")
     overlapping = db.session.scalar(select(RedemptionWindow.id).where(
         RedemptionWindow.park_id == park.id, RedemptionWindow.opens_on <= closes_on,
         RedemptionWindow.closes_on >= opens_on))
     if overlapping:
-        raise Conflict("与已有兑换窗口的日期重叠")
+        raise Conflict(_("与已有兑换窗口的日期重叠"))
     with transaction():
         window = RedemptionWindow(park_id=park.id, name=name, opens_on=opens_on, closes_on=closes_on)
         db.session.add(window)
@@ -278,11 +279,11 @@ def generate_windows(park, year: int, *, user) -> list[RedemptionWindow]:
 def save_gift(park, data: dict, *, user, gift: Gift | None = None) -> Gift:
     name = (data.get("name") or "").strip()
     if not name:
-        raise ValidationError("请填写礼品名称", field="name")
+        raise ValidationError(_("请填写礼品名称"), field="name")
     if not data.get("points_cost") or data["points_cost"] < 1:
-        raise ValidationError("所需积分至少为1", field="points_cost")
+        raise ValidationError(_("所需积分至少为1"), field="points_cost")
     if data.get("stock") is None or data["stock"] < 0:
-        raise ValidationError("库存不能为负数", field="stock")
+        raise ValidationError(_("库存不能为负数"), field="stock")
     with transaction():
         if gift is None:
             gift = Gift(park_id=park.id)
@@ -302,23 +303,23 @@ def redeem(volunteer: Volunteer, gift: Gift, quantity: int = 1, *, user, today: 
     redemptions never wait on each other crosswise).
     """
     if not quantity or quantity < 1:
-        raise ValidationError("兑换数量至少为1", field="quantity")
+        raise ValidationError(_("兑换数量至少为1"), field="quantity")
     if gift is None or gift.park_id != volunteer.park_id:
-        raise ValidationError("未找到本社区的该礼品", field="gift_id")
+        raise ValidationError(_("未找到本社区的该礼品"), field="gift_id")
     with transaction():
         window = open_window(volunteer.park_id, today)
         if window is None:
-            raise Conflict("当前不在兑换窗口期内，请在兑换窗口开放时再来")
+            raise Conflict(_("当前不在兑换窗口期内，请在兑换窗口开放时再来"))
         locked = _lock_volunteer(volunteer.id)
         locked_gift = db.session.scalar(select(Gift).where(Gift.id == gift.id).with_for_update()
                                         .execution_options(populate_existing=True))
         if not locked_gift.active:
-            raise Conflict(f"{locked_gift.name} 已下架")
+            raise Conflict(_("%(name)s 已下架", name=locked_gift.name))
         if locked_gift.stock < quantity:
-            raise Conflict(f"{locked_gift.name} 库存不足：剩余 {locked_gift.stock} 件")
+            raise Conflict(_("%(name)s 库存不足：剩余 %(stock)s 件", name=locked_gift.name, stock=locked_gift.stock))
         cost = locked_gift.points_cost * quantity
         if locked.balance < cost:
-            raise Conflict(f"积分余额不足：当前余额 {locked.balance} 分，兑换需要 {cost} 分")
+            raise Conflict(_("积分余额不足：当前余额 %(balance)s 分，兑换需要 %(cost)s 分", balance=locked.balance, cost=cost))
         locked_gift.stock -= quantity
         redemption = Redemption(volunteer_id=locked.id, gift_id=locked_gift.id, window_id=window.id,
                                 quantity=quantity, points=cost, created_by_id=user.id)

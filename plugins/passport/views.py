@@ -1,5 +1,6 @@
 """Pages: the passport home, volunteers and their printable passport, activities and the organizer's
 recording page, windows and gifts, the ranking, and the Excel export."""
+from flask_babel import gettext as _
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -96,7 +97,7 @@ def organize(code):
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "held_on", "place", "points_cap", "description")}
         data["organization_id"] = current_user.organization_id
-        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), "已新建活动")
+        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
         if activity:
             return redirect(url_for("passport.activity", activity_id=activity.id))
     else:
@@ -129,7 +130,7 @@ def register(code):
         if form.username.data:
             linked = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
             if linked is None:
-                flash("未找到该平台账号", "danger")
+                flash(_("未找到该平台账号"), "danger")
                 return render_template("passport/volunteer_form.html", park=park, form=form), 422
             user_id = linked.id
         data = {"name": form.name.data, "phone": form.phone.data, "id_number": form.id_number.data, "user_id": user_id}
@@ -138,7 +139,7 @@ def register(code):
         except DomainError as exc:
             flash(exc.message, "danger")
             return render_template("passport/volunteer_form.html", park=park, form=form), exc.status
-        flash(f"已登记志愿者 {volunteer.name},护照编号 {volunteer.id}", "success")
+        flash(_("已登记志愿者 %(name)s,护照编号 %(id)s", name=volunteer.name, id=volunteer.id), "success")
         return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
     _flash_errors(form)
     return render_template("passport/volunteer_form.html", park=park, form=form), 422 if form.errors else 200
@@ -155,7 +156,7 @@ def passport(volunteer_id):
         redeem_form = RedeemForm()
         gifts = db.session.scalars(select(Gift).where(Gift.park_id == volunteer.park_id, Gift.active.is_(True))
                                    .order_by(Gift.points_cost)).all()
-        redeem_form.gift_id.choices = [(g.id, f"{g.name}({g.points_cost} 分，库存 {g.stock})") for g in gifts]
+        redeem_form.gift_id.choices = [(g.id, _("%(name)s(%(points_cost)s 分，库存 %(stock)s)", name=g.name, points_cost=g.points_cost, stock=g.stock)) for g in gifts]
         correction_form = CorrectionForm()
     return render_template("passport/passport.html", volunteer=volunteer, entries=services.ledger(volunteer.id),
                            manage=manage, redeem_form=redeem_form, correction_form=correction_form,
@@ -174,11 +175,11 @@ def edit_volunteer(volunteer_id):
         if form.username.data:
             linked = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
             if linked is None:
-                flash("未找到该平台账号", "danger")
+                flash(_("未找到该平台账号"), "danger")
                 return render_template("passport/volunteer_form.html", park=volunteer.park, form=form), 422
             user_id = linked.id
         data = {"name": form.name.data, "phone": form.phone.data, "user_id": user_id}
-        if _attempt(lambda: services.update_volunteer(volunteer, data, user=current_user), "已保存"):
+        if _attempt(lambda: services.update_volunteer(volunteer, data, user=current_user), _("已保存")):
             return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
     else:
         _flash_errors(form)
@@ -194,7 +195,7 @@ def redeem(volunteer_id):
     if form.validate_on_submit():
         gift = db.session.get(Gift, form.gift_id.data)
         _attempt(lambda: services.redeem(volunteer, gift, form.quantity.data, user=current_user),
-                 f"已兑换：{gift.name} × {form.quantity.data}")
+                 _("已兑换：%(name)s × %(data)s", name=gift.name, data=form.quantity.data))
     else:
         _flash_errors(form)
     return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
@@ -208,7 +209,7 @@ def correct(volunteer_id):
     if form.validate_on_submit():
         _attempt(lambda: services.correct(volunteer, form.entry_id.data, form.points.data or 0,
                                           form.minutes.data or 0, form.note.data, user=current_user),
-                 "已记录更正")
+                 _("已记录更正"))
     else:
         _flash_errors(form)
     return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
@@ -218,7 +219,7 @@ def _activity_form(park):
     form = ActivityForm()
     orgs = db.session.execute(select(Organization.id, Organization.name).where(Organization.park_id == park.id)
                               .order_by(Organization.name)).all()
-    form.organization_id.choices = [(0, f"{park.name}(社区自办)")] + [(i, n) for i, n in orgs]
+    form.organization_id.choices = [(0, _("%(name)s(社区自办)", name=park.name))] + [(i, n) for i, n in orgs]
     return form
 
 
@@ -230,7 +231,7 @@ def activities(code):
     form = _activity_form(park)
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "organization_id", "held_on", "place", "points_cap", "description")}
-        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), "已新建活动")
+        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
         if activity:
             return redirect(url_for("passport.activity", activity_id=activity.id))
     else:
@@ -250,7 +251,7 @@ def activity(activity_id):
     if form.validate_on_submit():
         volunteer = services.find_volunteer(activity.park_id, form.volunteer.data)
         if _attempt(lambda: services.record_service(activity, volunteer, form.minutes.data, user=current_user),
-                    "已记录服务时长"):
+                    _("已记录服务时长")):
             return redirect(url_for("passport.activity", activity_id=activity.id))
     else:
         _flash_errors(form)
@@ -272,16 +273,16 @@ def redemption_setup(code):
         if form.validate_on_submit():
             if which == "window":
                 _attempt(lambda: services.create_window(park, form.name.data, form.opens_on.data, form.closes_on.data,
-                                                        user=current_user), "已新建兑换窗口")
+                                                        user=current_user), _("已新建兑换窗口"))
             elif which == "generate":
                 created = services.generate_windows(park, form.year.data, user=current_user)
-                flash(f"按规则新建了 {len(created)} 个兑换窗口", "success")
+                flash(_("按规则新建了 %(count)s 个兑换窗口", count=len(created)), "success")
             elif which == "gift":
                 data = {k: getattr(form, k).data for k in ("name", "points_cost", "stock", "active")}
-                _attempt(lambda: services.save_gift(park, data, user=current_user), "已保存礼品")
+                _attempt(lambda: services.save_gift(park, data, user=current_user), _("已保存礼品"))
             else:
                 data = {k: getattr(form, k).data for k in ("points_per_half_hour", "default_points_cap", "window_months", "window_days")}
-                _attempt(lambda: services.save_settings(park, data, user=current_user), "已保存积分规则")
+                _attempt(lambda: services.save_settings(park, data, user=current_user), _("已保存积分规则"))
             return redirect(url_for("passport.redemption_setup", code=park.code))
         _flash_errors(form)
     windows = db.session.scalars(select(RedemptionWindow).where(RedemptionWindow.park_id == park.id)
@@ -300,7 +301,7 @@ def edit_gift(gift_id):
     form = GiftForm(prefix="gift")
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("name", "points_cost", "stock", "active")}
-        _attempt(lambda: services.save_gift(park, data, user=current_user, gift=gift), "已更新礼品")
+        _attempt(lambda: services.save_gift(park, data, user=current_user, gift=gift), _("已更新礼品"))
     else:
         _flash_errors(form)
     return redirect(url_for("passport.redemption_setup", code=park.code))
