@@ -3,6 +3,7 @@
 Enabled for 万年埠街道 until the administrator decides otherwise; usable by any park.
 Each hook hands on to the modules beside it.
 """
+from flask_babel import gettext as _
 from pathlib import Path
 
 from flask import url_for
@@ -50,7 +51,7 @@ def incubator_permission(user, action, resource):
 def incubator_nav_items(user):
     from .permissions import has_anything
     if has_anything(user):
-        return [NavItem("公益微创投", url_for("microgrant.index"), order=65)]
+        return [NavItem(_("公益微创投"), url_for("microgrant.index"), order=65)]
 
 
 @hookimpl
@@ -58,7 +59,7 @@ def incubator_dashboard_widgets(parks, user):
     from .views import dashboard_widget
     html = dashboard_widget(parks, user)
     if html:
-        return [Widget("公益微创投", Markup(html), order=65)]
+        return [Widget(_("公益微创投"), Markup(html), order=65)]
 
 
 @hookimpl
@@ -67,7 +68,7 @@ def incubator_org_panels(org, user):
     from .views import org_panel
     html = org_panel(org, user)
     if html:
-        return [Panel("公益微创投项目", Markup(html), order=65)]
+        return [Panel(_("公益微创投项目"), Markup(html), order=65)]
 
 
 @hookimpl

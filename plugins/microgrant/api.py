@@ -2,6 +2,7 @@
 
 Amounts are integer fen (分): `budget_fen: 150000000` is ¥1,500,000.00.
 """
+from flask_babel import gettext as _
 import marshmallow as ma
 from flask import abort, url_for
 from flask_login import current_user
@@ -208,7 +209,7 @@ def create_application(data, round_id):
     rnd = _round(round_id, "microgrant.apply")
     org = db.session.get(Organization, data["organization_id"])
     if org is None:
-        raise ValidationError("组织不存在", field="organization_id")
+        raise ValidationError(_("组织不存在"), field="organization_id")
     if not can("microgrant.manage", rnd) and org.id != current_user.organization_id:
         abort(403, description="只能为本人所在组织申报")
     data["lines"] = [(line["item"], line["amount_fen"]) for line in data["lines"]]

@@ -5,6 +5,8 @@ not cancelled, and the database refuses any row where it exceeds the budget.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from ._i18n import gettext as _
 from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
@@ -13,8 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from incubator.db_types import utcnow
 from incubator.extensions import db
 
-STATUSES = {"submitted": "已申报", "approved": "已立项", "rejected": "未立项", "terminated": "已终止"}
-TRANCHE_STATUSES = {"pending": "待拨付", "paid": "已拨付", "cancelled": "已取消"}
+STATUSES = {"submitted": _l("已申报"), "approved": _l("已立项"), "rejected": _l("未立项"), "terminated": _l("已终止")}
+TRANCHE_STATUSES = {"pending": _l("待拨付"), "paid": _l("已拨付"), "cancelled": _l("已取消")}
 
 round_experts = Table(
     "microgrant_round_experts",
@@ -69,16 +71,16 @@ class Round(db.Model):
 
     def phase(self, day: date) -> str:
         if day < self.apply_from:
-            return "未开始"
+            return _("未开始")
         if day <= self.apply_until:
-            return "申报中"
+            return _("申报中")
         if day < self.review_from:
-            return "待评审"
+            return _("待评审")
         if day <= self.review_until:
-            return "评审中"
+            return _("评审中")
         if day <= self.execute_until:
-            return "执行中"
-        return "已结束"
+            return _("执行中")
+        return _("已结束")
 
 
 class Application(db.Model):
@@ -123,7 +125,7 @@ class Application(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return str(STATUSES.get(self.status, self.status))
 
     @property
     def paid_fen(self) -> int:
@@ -212,7 +214,7 @@ class Tranche(db.Model):
 
     @property
     def status_label(self) -> str:
-        return TRANCHE_STATUSES.get(self.status, self.status)
+        return str(TRANCHE_STATUSES.get(self.status, self.status))
 
 
 class Review(db.Model):

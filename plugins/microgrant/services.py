@@ -7,6 +7,7 @@ path forgot the lock.
 """
 from __future__ import annotations
 
+from ._i18n import gettext as _
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -36,9 +37,9 @@ def to_fen(value) -> int:
     try:
         amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
     except InvalidOperation as exc:
-        raise ValueError(f"无效的金额：{value}") from exc
+        raise ValueError(_("无效的金额：%(value)s", value=value)) from exc
     if not amount.is_finite():
-        raise ValueError(f"无效的金额：{value}")
+        raise ValueError(_("无效的金额：%(value)s", value=value))
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -66,34 +67,34 @@ DATE_FIELDS = ("apply_from", "apply_until", "review_from", "review_until", "exec
 def validate_round(data: dict) -> dict:
     title = (data.get("title") or "").strip()
     if not title or len(title) > 120:
-        raise ValidationError("请填写本轮名称（120字以内）", field="title")
+        raise ValidationError(_("请填写本轮名称（120字以内）"), field="title")
     budget, max_grant = data.get("budget_fen"), data.get("max_grant_fen")
     if not budget or budget <= 0:
-        raise ValidationError("总预算须大于零", field="budget_fen")
+        raise ValidationError(_("总预算须大于零"), field="budget_fen")
     if not max_grant or max_grant <= 0:
-        raise ValidationError("单个项目资助上限须大于零", field="max_grant_fen")
+        raise ValidationError(_("单个项目资助上限须大于零"), field="max_grant_fen")
     if max_grant > budget:
-        raise ValidationError("单个项目资助上限不能超过总预算", field="max_grant_fen")
+        raise ValidationError(_("单个项目资助上限不能超过总预算"), field="max_grant_fen")
     for name in DATE_FIELDS:
         if not data.get(name):
-            raise ValidationError("请填写申报、评审、执行的起止日期", field=name)
+            raise ValidationError(_("请填写申报、评审、执行的起止日期"), field=name)
     dates = [data[n] for n in DATE_FIELDS]
     if any(a > b for a, b in zip(dates, dates[1:])):
-        raise ValidationError("日期须依次为：申报开始 ≤ 申报截止 ≤ 评审开始 ≤ 评审截止 ≤ 执行开始 ≤ 执行结束",
+        raise ValidationError(_("日期须依次为：申报开始 ≤ 申报截止 ≤ 评审开始 ≤ 评审截止 ≤ 执行开始 ≤ 执行结束"),
                               field="apply_until")
     categories = [c.strip() for c in data.get("categories") or [] if c and c.strip()]
     if not categories or len(set(categories)) != len(categories):
-        raise ValidationError("请填写至少一个项目类别（不重复）", field="categories")
+        raise ValidationError(_("请填写至少一个项目类别（不重复）"), field="categories")
     criteria = data.get("criteria") or DEFAULT_CRITERIA
     try:
         criteria = [{"name": str(c["name"]).strip(), "max": int(c["max"])} for c in criteria]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError("评分标准格式：名称与满分", field="criteria") from exc
+        raise ValidationError(_("评分标准格式：名称与满分"), field="criteria") from exc
     if any(not c["name"] or c["max"] <= 0 for c in criteria) or len({c["name"] for c in criteria}) != len(criteria):
-        raise ValidationError("评分标准须有名称且满分大于零，名称不重复", field="criteria")
+        raise ValidationError(_("评分标准须有名称且满分大于零，名称不重复"), field="criteria")
     percents = data.get("tranche_percents") or [60, 40]
     if any(int(p) <= 0 for p in percents) or sum(int(p) for p in percents) != 100 or len(percents) > 6:
-        raise ValidationError("分期拨付比例须为正数且合计100%(最多6期)", field="tranche_percents")
+        raise ValidationError(_("分期拨付比例须为正数且合计100%(最多6期)"), field="tranche_percents")
     year = data.get("year") or data["apply_from"].year
     return {"title": title, "year": year, "description": data.get("description") or "", "budget_fen": budget,
             "max_grant_fen": max_grant, "categories": categories, "criteria": criteria,
@@ -117,17 +118,17 @@ def edit_round(rnd: Round, data: dict, *, user) -> Round:
     with transaction():
         locked = _lock_round(rnd.id)
         if values["budget_fen"] < locked.committed_fen:
-            raise Conflict(f"总预算不能低于已立项金额 {yuan(locked.committed_fen)}")
+            raise Conflict(_("总预算不能低于已立项金额 %(committed_fen)s", committed_fen=yuan(locked.committed_fen)))
         used = set(db.session.scalars(select(Application.category).where(Application.round_id == locked.id)))
         if used - set(values["categories"]):
-            raise Conflict("已有申报项目使用的类别不能删除：" + "、".join(sorted(used - set(values["categories"]))))
+            raise Conflict(_("已有申报项目使用的类别不能删除：%(names)s", names="、".join(sorted(used - set(values["categories"])))))
         scored = db.session.scalar(select(Score.id).join(Application).where(Application.round_id == locked.id).limit(1))
         if scored and values["criteria"] != locked.criteria:
-            raise Conflict("已有专家评分，评分标准不能再修改")
+            raise Conflict(_("已有专家评分，评分标准不能再修改"))
         decided = db.session.scalar(select(Application.id).where(Application.round_id == locked.id,
                                                                  Application.granted_fen.is_not(None)).limit(1))
         if decided and values["tranche_percents"] != locked.tranche_percents:
-            raise Conflict("已有立项项目，分期拨付比例不能再修改")
+            raise Conflict(_("已有立项项目，分期拨付比例不能再修改"))
         for key, value in values.items():
             setattr(locked, key, value)
         audit.record("microgrant.round_edit", locked, user=user, summary=f"修改 {locked.title}")
@@ -138,9 +139,9 @@ def set_experts(rnd: Round, usernames: list[str], *, user) -> Round:
     experts = db.session.scalars(select(User).where(User.username.in_(usernames or ["-"]))).all()
     unknown = set(usernames) - {u.username for u in experts}
     if unknown:
-        raise ValidationError("未找到账号：" + "、".join(sorted(unknown)), field="experts")
+        raise ValidationError(_("未找到账号：%(names)s", names="、".join(sorted(unknown))), field="experts")
     if any(u.role != "expert" for u in experts):
-        raise ValidationError("评审专家须为专家账号", field="experts")
+        raise ValidationError(_("评审专家须为专家账号"), field="experts")
     with transaction():
         rnd.experts = list(experts)
         audit.record("microgrant.experts", rnd, user=user, summary=f"{rnd.title} 评审专家：" +
@@ -164,29 +165,29 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
     """An organization of the park applies with a project; budget lines sum to the amount asked."""
     day = day or today()
     if not rnd.apply_from <= day <= rnd.apply_until:
-        raise Conflict(f"不在申报期内（申报期 {rnd.apply_from} 至 {rnd.apply_until}）")
+        raise Conflict(_("不在申报期内（申报期 %(apply_from)s 至 %(apply_until)s）", apply_from=rnd.apply_from, apply_until=rnd.apply_until))
     if org is None or org.park_id not in covered_park_ids(rnd):
-        raise ValidationError("申报组织须是本园区（含下辖社区）的组织", field="organization_id")
+        raise ValidationError(_("申报组织须是本园区（含下辖社区）的组织"), field="organization_id")
     title = (data.get("title") or "").strip()
     if not title or len(title) > 120:
-        raise ValidationError("请填写项目名称（120字以内）", field="title")
+        raise ValidationError(_("请填写项目名称（120字以内）"), field="title")
     if data.get("category") not in rnd.categories:
-        raise ValidationError("请选择本轮的项目类别：" + "、".join(rnd.categories), field="category")
+        raise ValidationError(_("请选择本轮的项目类别：%(names)s", names="、".join(rnd.categories)), field="category")
     lines = [(str(item).strip(), amount) for item, amount in data.get("lines") or [] if str(item).strip() or amount]
     if not lines:
-        raise ValidationError("请至少填写一项预算明细", field="lines")
+        raise ValidationError(_("请至少填写一项预算明细"), field="lines")
     for item, amount in lines:
         if not item or not amount or amount <= 0:
-            raise ValidationError("每项预算须有名称和大于零的金额", field="lines")
+            raise ValidationError(_("每项预算须有名称和大于零的金额"), field="lines")
     requested = sum(amount for _, amount in lines)
     if requested > rnd.max_grant_fen:
-        raise ValidationError(f"申请金额 {yuan(requested)} 超过单个项目资助上限 {yuan(rnd.max_grant_fen)}",
+        raise ValidationError(_("申请金额 %(requested)s 超过单个项目资助上限 %(max_grant_fen)s", requested=yuan(requested), max_grant_fen=yuan(rnd.max_grant_fen)),
                               field="lines")
     if not (data.get("goals") or "").strip():
-        raise ValidationError("请填写项目目标", field="goals")
+        raise ValidationError(_("请填写项目目标"), field="goals")
     if db.session.scalar(select(Application.id).where(Application.round_id == rnd.id,
                                                       Application.organization_id == org.id)):
-        raise Conflict(f"{org.name} 已在本轮申报过项目（每个组织每轮限一个）")
+        raise Conflict(_("%(name)s 已在本轮申报过项目（每个组织每轮限一个）", name=org.name))
     with transaction():
         application = Application(
             round_id=rnd.id, organization_id=org.id, title=title, category=data["category"],
@@ -219,20 +220,20 @@ def score(application: Application, expert, marks: dict, comment: str = "", *, d
     rnd = application.round
     day = day or today()
     if not is_expert(rnd.id, expert):
-        raise Conflict("您不是本轮的评审专家")
+        raise Conflict(_("您不是本轮的评审专家"))
     if not rnd.review_from <= day <= rnd.review_until:
-        raise Conflict(f"不在评审期内（评审期 {rnd.review_from} 至 {rnd.review_until}）")
+        raise Conflict(_("不在评审期内（评审期 %(review_from)s 至 %(review_until)s）", review_from=rnd.review_from, review_until=rnd.review_until))
     if application.status != "submitted":
-        raise Conflict("该项目已有决定，不能再评分")
+        raise Conflict(_("该项目已有决定，不能再评分"))
     clean = {}
     for criterion in rnd.criteria:
         value = (marks or {}).get(criterion["name"])
         try:
             value = int(value)
         except (TypeError, ValueError):
-            raise ValidationError(f"请为“{criterion['name']}”打分", field="marks") from None
+            raise ValidationError(_("请为“%(name)s”打分", name=criterion['name']), field="marks") from None
         if not 0 <= value <= criterion["max"]:
-            raise ValidationError(f"“{criterion['name']}”的分数应在0到{criterion['max']}之间", field="marks")
+            raise ValidationError(_("“%(name)s”的分数应在0到%(max)s之间", name=criterion['name'], max=criterion['max']), field="marks")
         clean[criterion["name"]] = value
     with transaction():
         row = db.session.scalar(select(Score).where(Score.application_id == application.id,
@@ -271,24 +272,24 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
     day = day or today()
     rnd = application.round
     if day < rnd.review_from:
-        raise Conflict(f"评审期({rnd.review_from})开始后才能决定立项")
+        raise Conflict(_("评审期(%(review_from)s)开始后才能决定立项", review_from=rnd.review_from))
     if approve:
         if not amount_fen or amount_fen <= 0:
-            raise ValidationError("请填写资助金额", field="amount")
+            raise ValidationError(_("请填写资助金额"), field="amount")
         if amount_fen > application.requested_fen:
-            raise ValidationError(f"资助金额不能超过申请金额 {yuan(application.requested_fen)}", field="amount")
+            raise ValidationError(_("资助金额不能超过申请金额 %(requested_fen)s", requested_fen=yuan(application.requested_fen)), field="amount")
         if amount_fen > rnd.max_grant_fen:
-            raise ValidationError(f"资助金额不能超过单个项目上限 {yuan(rnd.max_grant_fen)}", field="amount")
+            raise ValidationError(_("资助金额不能超过单个项目上限 %(max_grant_fen)s", max_grant_fen=yuan(rnd.max_grant_fen)), field="amount")
     with transaction():
         locked_round = _lock_round(rnd.id)
         locked = _lock_application(application.id)
         if locked.status != "submitted":
-            raise Conflict(f"该项目已{locked.status_label},不能重复决定")
+            raise Conflict(_("该项目已%(status_label)s,不能重复决定", status_label=locked.status_label))
         if approve:
             if locked_round.committed_fen + amount_fen > locked_round.budget_fen:
-                raise Conflict(f"超出本轮预算：总预算 {yuan(locked_round.budget_fen)},已立项 "
-                               f"{yuan(locked_round.committed_fen)},剩余 {yuan(locked_round.remaining_fen)},"
-                               f"本项目 {yuan(amount_fen)}")
+                raise Conflict(_("超出本轮预算：总预算 %(budget)s,已立项 %(committed)s,剩余 %(remaining)s,本项目 %(amount)s",
+                                 budget=yuan(locked_round.budget_fen), committed=yuan(locked_round.committed_fen),
+                                 remaining=yuan(locked_round.remaining_fen), amount=yuan(amount_fen)))
             locked_round.committed_fen += amount_fen
             locked.granted_fen = amount_fen
             locked.tranches = [Tranche(seq=i, amount_fen=part, status="pending")
@@ -307,19 +308,19 @@ def pay(application: Application, seq: int, *, user, day: date | None = None) ->
     with transaction():
         locked = _lock_application(application.id)
         if locked.status != "approved":
-            raise Conflict(f"项目{locked.status_label},不能拨付")
+            raise Conflict(_("项目%(status_label)s,不能拨付", status_label=locked.status_label))
         tranche = next((t for t in locked.tranches if t.seq == seq), None)
         if tranche is None:
-            raise ValidationError("没有这一期拨付", field="seq")
+            raise ValidationError(_("没有这一期拨付"), field="seq")
         if tranche.status != "pending":
-            raise Conflict(f"第{seq}期已{tranche.status_label}")
+            raise Conflict(_("第%(seq)s期已%(status_label)s", seq=seq, status_label=tranche.status_label))
         if seq > 1:
             previous = next(t for t in locked.tranches if t.seq == seq - 1)
             if previous.status != "paid":
-                raise Conflict(f"请先拨付第{seq - 1}期")
+                raise Conflict(_("请先拨付第%(seq)s期", seq=seq - 1))
             review = next((r for r in locked.reviews if r.before_seq == seq), None)
             if review is None or not review.passed:
-                raise Conflict(f"第{seq}期须在中期评估通过后拨付")
+                raise Conflict(_("第%(seq)s期须在中期评估通过后拨付", seq=seq))
         tranche.status, tranche.paid_on, tranche.paid_by_id = "paid", day or today(), user.id
         audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}:拨付第{seq}期 {yuan(tranche.amount_fen)}")
     return tranche
@@ -332,19 +333,19 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
     """
     note = (note or "").strip()
     if not note:
-        raise ValidationError("请填写评估意见", field="note")
+        raise ValidationError(_("请填写评估意见"), field="note")
     with transaction():
         locked_round = _lock_round(application.round_id)
         locked = _lock_application(application.id)
         if locked.status != "approved":
-            raise Conflict(f"项目{locked.status_label},无需中期评估")
+            raise Conflict(_("项目%(status_label)s,无需中期评估", status_label=locked.status_label))
         upcoming = next((t for t in locked.tranches if t.status == "pending"), None)
         if upcoming is None or upcoming.seq == 1:
-            raise Conflict("首期拨付后、下一期拨付前才进行中期评估" if upcoming else "已无待拨付的款项")
+            raise Conflict(_("首期拨付后、下一期拨付前才进行中期评估") if upcoming else _("已无待拨付的款项"))
         if next(t for t in locked.tranches if t.seq == upcoming.seq - 1).status != "paid":
-            raise Conflict(f"第{upcoming.seq - 1}期尚未拨付")
+            raise Conflict(_("第%(seq)s期尚未拨付", seq=upcoming.seq - 1))
         if any(r.before_seq == upcoming.seq for r in locked.reviews):
-            raise Conflict(f"第{upcoming.seq}期前的中期评估已完成")
+            raise Conflict(_("第%(seq)s期前的中期评估已完成", seq=upcoming.seq))
         row = Review(application_id=locked.id, before_seq=upcoming.seq, passed=passed, note=note, reviewed_by_id=user.id)
         locked.reviews.append(row)
         if not passed:

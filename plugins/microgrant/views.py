@@ -1,4 +1,5 @@
 """Pages: rounds, applying, an application (scores, decision, tranches, mid-term review), reports."""
+from flask_babel import gettext as _
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -90,7 +91,7 @@ def new_round():
         try:
             data = _round_data(form)
             rnd = services.create_round(park, data, user=current_user)
-            flash(f"已开设 {rnd.title}", "success")
+            flash(_("已开设 %(title)s", title=rnd.title), "success")
             return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
         except DomainError as exc:
             flash(exc.message, "danger")
@@ -103,14 +104,14 @@ def _round_data(form) -> dict:
     criteria = []
     for line in form.criteria.data.splitlines():
         if line.strip():
-            name, _, points = line.strip().rpartition(" ")
+            name, _sep, points = line.strip().rpartition(" ")
             if not name or not points.isdigit():
-                raise DomainError(f"评分标准“{line.strip()}”应写作：名称 满分")
+                raise DomainError(_("评分标准“%(strip)s”应写作：名称 满分", strip=line.strip()))
             criteria.append({"name": name.strip(), "max": int(points)})
     try:
         percents = [int(p) for p in form.tranche_percents.data.replace("\uff0c", ",").split(",") if p.strip()]
     except ValueError:
-        raise DomainError("分期拨付比例应为以逗号分隔的整数，如 60,40") from None
+        raise DomainError(_("分期拨付比例应为以逗号分隔的整数，如 60,40")) from None
     return {"title": form.title.data, "year": form.year.data, "description": form.description.data,
             "budget_fen": services.to_fen(form.budget.data), "max_grant_fen": services.to_fen(form.max_grant.data),
             "categories": form.categories.data.splitlines(), "criteria": criteria, "tranche_percents": percents,
@@ -147,7 +148,7 @@ def edit_round(round_id):
     if form.validate_on_submit():
         try:
             services.edit_round(rnd, _round_data(form), user=current_user)
-            flash("已保存", "success")
+            flash(_("已保存"), "success")
             return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
         except DomainError as exc:
             flash(exc.message, "danger")
@@ -163,7 +164,7 @@ def set_experts(round_id):
     form = ExpertsForm()
     if form.validate_on_submit():
         names = [n.strip() for n in (form.experts.data or "").replace("\uff0c", ",").split(",") if n.strip()]
-        _attempt(lambda: services.set_experts(rnd, names, user=current_user), "已更新评审专家")
+        _attempt(lambda: services.set_experts(rnd, names, user=current_user), _("已更新评审专家"))
     return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
 
 
@@ -193,7 +194,7 @@ def apply(round_id):
                           for entry in form.lines]}
         try:
             application = services.submit(rnd, org, data, user=current_user)
-            flash(f"已申报：{application.title}", "success")
+            flash(_("已申报：%(title)s", title=application.title), "success")
             return redirect(url_for("microgrant.application_detail", application_id=application.id))
         except DomainError as exc:
             flash(exc.message, "danger")
@@ -225,7 +226,7 @@ def score(application_id):
     form = ScoreForm()
     if form.validate_on_submit():
         marks = {c["name"]: request.form.get(f"mark_{i}") for i, c in enumerate(application.round.criteria)}
-        _attempt(lambda: services.score(application, current_user, marks, form.comment.data), "已保存评分")
+        _attempt(lambda: services.score(application, current_user, marks, form.comment.data), _("已保存评分"))
     else:
         _flash_errors(form)
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
@@ -240,7 +241,7 @@ def decision(application_id):
         approve = form.approve.data == "1"
         amount = services.to_fen(form.amount.data) if (approve and form.amount.data) else None
         _attempt(lambda: services.decide(application, approve, amount, form.note.data, user=current_user),
-                 "已立项" if approve else "已记录不予立项")
+                 _("已立项") if approve else _("已记录不予立项"))
     else:
         _flash_errors(form)
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
@@ -251,9 +252,9 @@ def decision(application_id):
 def pay(application_id, seq):
     application = _application(application_id, "microgrant.manage")
     if ScoreForm().validate_on_submit():  # CSRF only
-        _attempt(lambda: services.pay(application, seq, user=current_user), f"已拨付第{seq}期")
+        _attempt(lambda: services.pay(application, seq, user=current_user), _("已拨付第%(seq)s期", seq=seq))
     else:
-        flash("页面已过期，请刷新后重试", "danger")
+        flash(_("页面已过期，请刷新后重试"), "danger")
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 
@@ -264,7 +265,7 @@ def review(application_id):
     form = ReviewForm()
     if form.validate_on_submit():
         _attempt(lambda: services.review(application, form.passed.data, form.note.data, user=current_user),
-                 "已记录中期评估")
+                 _("已记录中期评估"))
     else:
         _flash_errors(form)
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
