@@ -5,6 +5,7 @@ when an organization moves to `graduated`, and batch issue for a whole offering 
 come from `incubator_certificate_completions`, declared in hookspecs.py). Without the academy plugin
 it still starts and issues graduation certificates. Each hook hands on to the modules beside it.
 """
+from flask_babel import gettext as _
 import logging
 import os
 from pathlib import Path
@@ -85,8 +86,8 @@ def incubator_permission(user, action, resource):
 def incubator_nav_items(user):
     from incubator.permissions import can
     if getattr(user, "is_authenticated", False) and user.role in ("admin", "manager") and can("certificate.view", user=user):
-        return [NavItem("证书", url_for("certificates.index"), order=60)]
-    return [NavItem("证书验证", url_for("certificates.verify_form"), order=90)]
+        return [NavItem(_("证书"), url_for("certificates.index"), order=60)]
+    return [NavItem(_("证书验证"), url_for("certificates.verify_form"), order=90)]
 
 
 @hookimpl
@@ -132,7 +133,7 @@ def incubator_profile_panels(user):
     if not certs and user.role != "trainee":
         return None
     html = render_template("certificates/profile_panel.html", certificates=certs)
-    return [Panel("我的证书", Markup(html), order=30)]
+    return [Panel(_("我的证书"), Markup(html), order=30)]
 
 
 @hookimpl
@@ -144,7 +145,7 @@ def incubator_org_panels(org, user):
         return None
     html = render_template("certificates/org_panel.html", certificates=certs,
                            may_manage=can("certificate.revoke", certs[0], user=user))
-    return [Panel("出壳证书", Markup(html), order=40)]
+    return [Panel(_("出壳证书"), Markup(html), order=40)]
 
 
 @hookimpl

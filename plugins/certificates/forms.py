@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField, SubmitField, TextAreaField
@@ -5,29 +6,29 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField("撤销理由", validators=[DataRequired(message="请填写撤销理由"), Length(max=500)])
-    submit = SubmitField("撤销证书")
+    reason = TextAreaField(_l("撤销理由"), validators=[DataRequired(message=_l("请填写撤销理由")), Length(max=500)])
+    submit = SubmitField(_l("撤销证书"))
 
 
 class ReissueForm(FlaskForm):
-    holder_name = StringField("更正后的姓名/名称", validators=[Optional(), Length(max=120)],
-                              description="留空则使用当前账户或组织的名称")
-    submit = SubmitField("重新颁发（生成新版本）")
+    holder_name = StringField(_l("更正后的姓名/名称"), validators=[Optional(), Length(max=120)],
+                              description=_l("留空则使用当前账户或组织的名称"))
+    submit = SubmitField(_l("重新颁发（生成新版本）"))
 
 
 class BatchForm(FlaskForm):
-    submit = SubmitField("为全部结业学员颁发证书")
+    submit = SubmitField(_l("为全部结业学员颁发证书"))
 
 
 class VerifyForm(FlaskForm):
     class Meta:
         csrf = False  # a public GET search form
 
-    code = StringField("验证码", validators=[DataRequired(message="请输入证书上的验证码"), Length(max=40)])
-    submit = SubmitField("验证")
+    code = StringField(_l("验证码"), validators=[DataRequired(message=_l("请输入证书上的验证码")), Length(max=40)])
+    submit = SubmitField(_l("验证"))
 
 
 class CompareForm(FlaskForm):
-    file = FileField("证书 PDF 文件", validators=[FileRequired(message="请选择 PDF 文件"),
-                                                 FileAllowed(["pdf"], "只接受 PDF 文件")])
-    submit = SubmitField("核对文件")
+    file = FileField(_l("证书 PDF 文件"), validators=[FileRequired(message=_l("请选择 PDF 文件")),
+                                                 FileAllowed(["pdf"], _l("只接受 PDF 文件"))])
+    submit = SubmitField(_l("核对文件"))

@@ -1,6 +1,8 @@
 """Issued certificates (证书) and batch-issue jobs."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from ._i18n import gettext as _
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -9,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from incubator.db_types import utcnow
 from incubator.extensions import db
 
-KINDS = {"completion": "结业证书", "graduation": "出壳证书"}
+KINDS = {"completion": "结业证书", "graduation": "出壳证书"}  # printed on the PDF: always Chinese
+KIND_LABELS = {"completion": _l("结业证书"), "graduation": _l("出壳证书")}  # page labels
 SERIAL_PREFIX = {"completion": "JY", "graduation": "CK"}
 
 
@@ -68,11 +71,11 @@ class Certificate(db.Model):
 
     @property
     def status_label(self) -> str:
-        return {"valid": "有效", "revoked": "已撤销", "superseded": "已被新版本取代"}[self.status]
+        return {"valid": _("有效"), "revoked": _("已撤销"), "superseded": _("已被新版本取代")}[self.status]
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     @property
     def filename(self) -> str:
@@ -110,4 +113,4 @@ class BatchJob(db.Model):
 
     @property
     def status_label(self) -> str:
-        return {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}[self.status]
+        return {"queued": _("排队中"), "running": _("生成中"), "done": _("已完成"), "failed": _("失败")}[self.status]

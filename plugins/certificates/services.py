@@ -5,6 +5,7 @@ under `CERTIFICATES_DIR` as `<serial>.pdf` with its SHA-256 in the database, and
 """
 from __future__ import annotations
 
+from ._i18n import gettext as _
 import hashlib
 import io
 import logging
@@ -254,11 +255,12 @@ def _check_issuable(specs: list[Spec]) -> None:
         raise CertificateError(str(exc)) from exc
     for spec in specs:
         if not spec.holder_name:
-            raise CertificateError("持证人姓名为空，未颁发", field="holder_name")
+            raise CertificateError(_("持证人姓名为空，未颁发"), field="holder_name")
         missing = fonts.uncovered(spec.holder_name)
         if missing:
-            raise CertificateError(f"“{spec.holder_name}”中的“{''.join(missing)}”字没有可用字体，"
-                                   "请安装含该字的字体（如 fonts-noto-cjk-extra）后再颁发", field="holder_name")
+            raise CertificateError(_("“%(holder_name)s”中的“%(missing)s”字没有可用字体，"
+                                     "请安装含该字的字体（如 fonts-noto-cjk-extra）后再颁发",
+                                     holder_name=spec.holder_name, missing="".join(missing)), field="holder_name")
 
 
 def issue_many(specs: list[Spec], *, user=None, commit: bool = True) -> list[Certificate]:
@@ -309,7 +311,7 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
                 if spec.supersedes is not None:
                     spec.supersedes.superseded_by_id = cert.id
                 audit.record("certificate.reissue" if spec.supersedes is not None else "certificate.issue", cert,
-                             user=user, summary=f"{cert.kind_label} {cert.serial} {cert.holder_name}",
+                             user=user, summary=f"{KINDS[cert.kind]} {cert.serial} {cert.holder_name}",
                              serial=cert.serial, subject=cert.subject, version=cert.version, sha256=cert.pdf_sha256)
     except BaseException:
         for path in written:  # nothing was recorded: leave no orphan files behind
@@ -401,12 +403,12 @@ def issue_for_graduation(org, transition=None, *, user=None) -> tuple[Certificat
 def reissue(cert: Certificate, *, user, holder_name: str | None = None, reason: str = "") -> Certificate:
     """A new version of `cert` (e.g. a corrected name); the old one is then shown as superseded."""
     if cert.superseded_by_id is not None:
-        raise Conflict("该证书已有更新的版本，请对最新版本操作")
+        raise Conflict(_("该证书已有更新的版本，请对最新版本操作"))
     if cert.revoked_at is not None:
-        raise Conflict("已撤销的证书不能重新颁发")
+        raise Conflict(_("已撤销的证书不能重新颁发"))
     name = (holder_name or "").strip() or _current_holder_name(cert)
     if len(name) > 120:
-        raise ValidationError("姓名不能超过120字", field="holder_name")
+        raise ValidationError(_("姓名不能超过120字"), field="holder_name")
     data = dict(cert.data, holder_name=name)
     if cert.kind == "graduation":
         data["organization_name"] = name
@@ -427,11 +429,11 @@ def _current_holder_name(cert: Certificate) -> str:
 def revoke(cert: Certificate, reason: str, *, user) -> Certificate:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("请填写撤销理由", field="reason")
+        raise ValidationError(_("请填写撤销理由"), field="reason")
     if len(reason) > 500:
-        raise ValidationError("撤销理由不能超过500字", field="reason")
+        raise ValidationError(_("撤销理由不能超过500字"), field="reason")
     if cert.revoked_at is not None:
-        raise Conflict("该证书已撤销")
+        raise Conflict(_("该证书已撤销"))
     with transaction():
         cert.revoked_at, cert.revoked_by_id, cert.revoke_reason = utcnow(), user.id, reason
         audit.record("certificate.revoke", cert, user=user, summary=f"撤销 {cert.serial}:{reason}",
@@ -468,7 +470,7 @@ def start_batch(offering_id: int, *, user) -> BatchJob:
     """Queue the batch issue for every completed enrolment of the offering; returns the job."""
     items = completions(offering_id)
     if not items:
-        raise Conflict("该班次还没有结业的学员")
+        raise Conflict(_("该班次还没有结业的学员"))
     ref = offering_ref(offering_id, items)
     with transaction():
         job = BatchJob(offering_id=offering_id, park_id=ref.park_id, total=len(items), created_by_id=user.id)

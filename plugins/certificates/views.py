@@ -1,4 +1,5 @@
 """Pages: the manager's list and certificate page, an offering's batch issue, downloads, public verification."""
+from flask_babel import gettext as _
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
                    url_for)
 from flask_login import current_user, login_required
@@ -12,7 +13,7 @@ from incubator.plugins import is_enabled, require_enabled
 
 from . import services
 from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
-from .models import KINDS, BatchJob, Certificate
+from .models import KIND_LABELS, BatchJob, Certificate
 
 PLUGIN = "certificates"
 bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
@@ -45,7 +46,7 @@ def index():
     stmt = services.certificates_query(park_ids=visible_park_ids(current_user), offering_id=offering,
                                        kind=request.args.get("kind", ""), q=request.args.get("q", ""))
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
-    return render_template("certificates/index.html", page=page, kinds=KINDS, offering=offering)
+    return render_template("certificates/index.html", page=page, kinds=KIND_LABELS, offering=offering)
 
 
 @bp.route("/<int:cert_id>")
@@ -78,7 +79,7 @@ def revoke(cert_id):
     if form.validate_on_submit():
         try:
             services.revoke(cert, form.reason.data, user=current_user)
-            flash(f"已撤销证书 {cert.serial}", "success")
+            flash(_("已撤销证书 %(serial)s", serial=cert.serial), "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
@@ -94,7 +95,7 @@ def reissue(cert_id):
     if form.validate_on_submit():
         try:
             new = services.reissue(cert, user=current_user, holder_name=form.holder_name.data)
-            flash(f"已重新颁发：{new.serial}(第 {new.version} 版),原证书已标记为被取代", "success")
+            flash(_("已重新颁发：%(serial)s(第 %(version)s 版),原证书已标记为被取代", serial=new.serial, version=new.version), "success")
             return redirect(url_for(".detail", cert_id=new.id))
         except DomainError as exc:
             flash(exc.message, "danger")
@@ -163,7 +164,7 @@ def offering_zip(offering_id):
         abort(403)
     buffer, count = services.offering_zip(offering_id, park_ids=[ref.park_id])
     if not count:
-        flash("该班次还没有已颁发的证书", "warning")
+        flash(_("该班次还没有已颁发的证书"), "warning")
         return redirect(url_for(".offering", offering_id=offering_id))
     return send_file(buffer, mimetype="application/zip", as_attachment=True,
                      download_name=f"certificates-offering-{offering_id}.zip")
