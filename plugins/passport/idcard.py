@@ -3,13 +3,14 @@
 The full number is never stored: a keyed hash (HMAC-SHA256 with the app's SECRET_KEY) finds
 duplicates, and a masked copy (340111********1234) is what every page, API answer and export shows.
 """
-from ._i18n import gettext as _
 import hashlib
 import hmac
 import re
 from datetime import date
 
 from flask import current_app
+
+from ._i18n import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"

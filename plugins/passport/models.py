@@ -1,9 +1,9 @@
 """义粉护照 tables: volunteers, activities, service records, the points ledger, windows, gifts."""
 from __future__ import annotations
-from flask_babel import lazy_gettext as _l
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -5,7 +5,6 @@ entry and moves the cached balance in the same transaction; the balance never go
 (checked here and by the database).
 """
 from __future__ import annotations
-from ._i18n import gettext as _
 
 import calendar
 from datetime import date
@@ -21,6 +20,7 @@ from incubator.organizations.models import Organization
 from incubator.validators import phone_error
 
 from . import idcard
+from ._i18n import gettext as _
 from .models import (Activity, Gift, LedgerEntry, PassportSettings, Redemption, RedemptionWindow,
                      Service, Volunteer)
 

@@ -1,9 +1,9 @@
 """Pages: the passport home, volunteers and their printable passport, activities and the organizer's
 recording page, windows and gifts, the ranking, and the Excel export."""
-from flask_babel import gettext as _
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
