@@ -7,7 +7,6 @@ path forgot the lock.
 """
 from __future__ import annotations
 
-from ._i18n import gettext as _
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -22,6 +21,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.services import descendant_ids
 from incubator.users.models import User
 
+from ._i18n import gettext as _
 from .models import Application, BudgetLine, Review, Round, Score, Tranche, round_experts
 
 PLUGIN = "microgrant"

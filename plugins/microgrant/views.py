@@ -1,8 +1,8 @@
 """Pages: rounds, applying, an application (scores, decision, tranches, mid-term review), reports."""
-from flask_babel import gettext as _
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
