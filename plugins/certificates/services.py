@@ -5,7 +5,6 @@ under `CERTIFICATES_DIR` as `<serial>.pdf` with its SHA-256 in the database, and
 """
 from __future__ import annotations
 
-from ._i18n import gettext as _
 import hashlib
 import io
 import logging
@@ -32,6 +31,7 @@ from incubator.parks.models import Park
 from incubator.plugins import hook, hooks_for
 
 from . import fonts, rendering
+from ._i18n import gettext as _
 from .models import KINDS, SERIAL_PREFIX, BatchJob, Certificate
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Pages: the manager's list and certificate page, an offering's batch issue, downloads, public verification."""
-from flask_babel import gettext as _
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
                    url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from incubator.core_hooks import scope_parks
