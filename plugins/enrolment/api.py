@@ -7,6 +7,7 @@ from datetime import timezone
 
 import marshmallow as ma
 from flask import abort, g, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -227,7 +228,7 @@ def _instructor(username):
         return None
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ValidationError(f"没有用户名为 {username} 的账号", field="instructor")
+        raise ValidationError(_("没有用户名为 %(username)s 的账号", username=username), field="instructor")
     return user
 
 
@@ -267,13 +268,13 @@ def list_offerings(args):
     if args["park"]:
         park = parks.by_code(args["park"])
         if park is None:
-            raise ValidationError(f"园区不存在：{args['park']}", field="park")
+            raise ValidationError(_("园区不存在：%(park)s", park=args['park']), field="park")
         park_ids = [pid for pid in park_ids if pid == park.id]
     course_id = None
     if args["course"]:
         course = services.course_by_code(args["course"])
         if course is None:
-            raise ValidationError(f"课程不存在：{args['course']}", field="course")
+            raise ValidationError(_("课程不存在：%(course)s", course=args['course']), field="course")
         course_id = course.id
     page = db.paginate(services.offerings_query(park_ids, course_id=course_id, upcoming=args["upcoming"]),
                        page=args["page"], per_page=args["per_page"], error_out=False)
@@ -290,13 +291,13 @@ def create_offering(data):
     """Schedule an offering of a course in a park (park managers)."""
     park = parks.by_code(data["park"] or "")
     if park is None:
-        raise ValidationError(f"园区不存在：{data['park']}", field="park")
+        raise ValidationError(_("园区不存在：%(park)s", park=data['park']), field="park")
     require_enabled(services.PLUGIN, park)
     if not can("academy.manage", park):
         abort(403, description="无权在该园区排班")
     course = services.course_by_code(data["course"] or "")
     if course is None:
-        raise ValidationError(f"课程不存在：{data['course']}", field="course")
+        raise ValidationError(_("课程不存在：%(course)s", course=data['course']), field="course")
     values = {k: data[k] for k in services.OFFERING_FIELDS if k in data}
     values.update(course=course, park=park, instructor=_instructor(data.get("instructor")),
                   sessions=_sessions(data["sessions"]))
@@ -349,7 +350,7 @@ def enrol(data, offering_id):
             abort(403, description="只有园区管理员可以为他人报名")
         person = services.find_person(data["username"])
         if person is None:
-            raise ValidationError(f"找不到账号：{data['username']}", field="username")
+            raise ValidationError(_("找不到账号：%(username)s", username=data['username']), field="username")
         return services.enrol(offering, person, by=current_user, as_manager=True, note=data["note"])
     return services.enrol(offering, current_user._get_current_object(), by=current_user, note=data["note"])
 

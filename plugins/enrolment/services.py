@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -95,33 +96,33 @@ def offerings_query(park_ids=None, course_id=None, upcoming=False):
 def _validate_offering(data: dict, existing: Offering | None = None) -> None:
     capacity = data.get("capacity", existing.capacity if existing else None)
     if not isinstance(capacity, int) or capacity < 1 or capacity > 10000:
-        raise ValidationError("容量应为 1–10000 的整数", field="capacity")
+        raise ValidationError(_("容量应为 1–10000 的整数"), field="capacity")
     opens = data.get("enrol_opens_at", existing.enrol_opens_at if existing else None)
     closes = data.get("enrol_closes_at", existing.enrol_closes_at if existing else None)
     if opens is None or closes is None:
-        raise ValidationError("请填写报名开始和截止时间", field="enrol_opens_at")
+        raise ValidationError(_("请填写报名开始和截止时间"), field="enrol_opens_at")
     if closes <= opens:
-        raise ValidationError("报名截止时间应晚于开始时间", field="enrol_closes_at")
+        raise ValidationError(_("报名截止时间应晚于开始时间"), field="enrol_closes_at")
     instructor = data.get("instructor")
     if instructor is not None and instructor.role != "expert":
-        raise ValidationError("授课讲师应为专家账号", field="instructor")
+        raise ValidationError(_("授课讲师应为专家账号"), field="instructor")
     sessions = data.get("sessions")
     if sessions is not None:
         if not sessions:
-            raise ValidationError("请至少安排一次课", field="sessions")
+            raise ValidationError(_("请至少安排一次课"), field="sessions")
         for n, (starts, ends, _topic) in enumerate(sessions, 1):
             if ends <= starts:
-                raise ValidationError(f"第{n}次课的结束时间应晚于开始时间", field="sessions")
+                raise ValidationError(_("第%(n)s次课的结束时间应晚于开始时间", n=n), field="sessions")
         if len({s[0] for s in sessions}) != len(sessions):
-            raise ValidationError("两次课的开始时间相同", field="sessions")
+            raise ValidationError(_("两次课的开始时间相同"), field="sessions")
 
 
 def create_offering(data: dict, *, user) -> Offering:
     """Schedule an offering. data: course, park, instructor (User|None), sessions [(start, end, topic)], OFFERING_FIELDS."""
     if data.get("course") is None or not data["course"].active:
-        raise ValidationError("请选择目录中的课程", field="course")
+        raise ValidationError(_("请选择目录中的课程"), field="course")
     if data.get("park") is None:
-        raise ValidationError("请选择园区", field="park")
+        raise ValidationError(_("请选择园区"), field="park")
     _validate_offering(data)
     with transaction():
         offering = Offering(course=data["course"], park=data["park"], instructor=data.get("instructor"),
@@ -143,7 +144,7 @@ def update_offering(offering: Offering, data: dict, *, user) -> tuple[Offering, 
         offering = _lock(offering.id)
         seated = _seated(offering.id)
         if "capacity" in data and data["capacity"] < seated:
-            raise Conflict(f"容量不能小于已报名人数({seated})", field="capacity")
+            raise Conflict(_("容量不能小于已报名人数(%(n)s)", n=seated), field="capacity")
         changed = sorted(k for k in OFFERING_FIELDS if k in data and getattr(offering, k) != data[k])
         for key in OFFERING_FIELDS:
             if key in data and data[key] is not None:
@@ -178,7 +179,7 @@ def _replace_sessions(offering: Offering, sessions) -> None:
             kept.append(session)
         elif db.session.scalar(select(func.count()).select_from(Attendance)
                                .where(Attendance.session_id == session.id)):
-            raise Conflict(f"{to_local(session.starts_at):%Y-%m-%d %H:%M} 的课已有考勤记录，不能删除", field="sessions")
+            raise Conflict(_("%(time)s 的课已有考勤记录，不能删除", time=f"{to_local(session.starts_at):%Y-%m-%d %H:%M}"), field="sessions")
     offering.sessions = kept + [Session(starts_at=s, ends_at=e, topic=t) for s, (e, t) in wanted.items()]
     offering.starts_at = min(s for s, _e, _t in sessions)
 
@@ -256,21 +257,21 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     now = utcnow()
     if not as_manager:
         if not offering.course.active:
-            raise Conflict("该课程已下架，不再接受报名")
+            raise Conflict(_("该课程已下架，不再接受报名"))
         if now < offering.enrol_opens_at:
-            raise Conflict("报名尚未开始")
+            raise Conflict(_("报名尚未开始"))
         if now > offering.enrol_closes_at:
-            raise Conflict("报名已截止")
+            raise Conflict(_("报名已截止"))
         if has_started(offering, now):
-            raise Conflict("班次已开课，不能再报名；请联系园区管理员")
+            raise Conflict(_("班次已开课，不能再报名；请联系园区管理员"))
         if lacking := missing_prerequisites(offering.course, person):
-            raise Conflict("请先修完先修课程：" + "、".join(lacking))
+            raise Conflict(_("请先修完先修课程：%(items)s", items=_("、").join(lacking)))
     existing = db.session.scalar(select(Enrolment).where(Enrolment.offering_id == offering.id,
                                                          Enrolment.user_id == person.id))
     if existing is not None and existing.status in ACTIVE:
-        raise Conflict(f"{person.display_name} 已报名该班次({existing.status_label}),不能重复报名")
+        raise Conflict(_("%(name)s 已报名该班次(%(status)s),不能重复报名", name=person.display_name, status=_(existing.status_label)))
     if existing is not None and existing.status in ("rejected", "removed") and not as_manager:
-        raise Conflict("您的报名已被管理员处理（未通过或移出）,如需重新报名请联系园区管理员")
+        raise Conflict(_("您的报名已被管理员处理（未通过或移出）,如需重新报名请联系园区管理员"))
     enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id)
     enrolment.offering, enrolment.user = offering, person
     enrolment.note = (note or "")[:300]
@@ -295,7 +296,7 @@ def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
         offering = _lock(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status != "pending":
-            raise Conflict(f"只能审核待审核的报名（当前：{enrolment.status_label}）")
+            raise Conflict(_("只能审核待审核的报名（当前：%(status)s）", status=_(enrolment.status_label)))
         now = utcnow()
         _seat_or_waitlist(offering, enrolment, now)
         enrolment.decided_at = now
@@ -309,7 +310,7 @@ def reject(enrolment: Enrolment, *, by: User, note: str = "") -> Enrolment:
         _lock(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status != "pending":
-            raise Conflict(f"只能拒绝待审核的报名（当前：{enrolment.status_label}）")
+            raise Conflict(_("只能拒绝待审核的报名（当前：%(status)s）", status=_(enrolment.status_label)))
         enrolment.status, enrolment.decided_at, enrolment.note = "rejected", utcnow(), (note or "")[:300]
         audit.record("academy.reject", enrolment, user=by, summary=f"未通过 {enrolment.user.display_name} 的报名",
                      note=note)
@@ -331,9 +332,10 @@ def _leave(enrolment, *, by, status, before_start_only, note=""):
         offering = _lock(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status not in ("pending", "enrolled", "waitlisted"):
-            raise Conflict(f"该报名当前为“{enrolment.status_label}”，不能{STATUSES[status][1:]}")
+            raise Conflict(_("该报名当前为“%(status)s”，不能取消", status=_(enrolment.status_label)) if status == "cancelled"
+                           else _("该报名当前为“%(status)s”，不能移出", status=_(enrolment.status_label)))
         if before_start_only and has_started(offering):
-            raise Conflict("班次已开课，不能自行取消；请联系园区管理员")
+            raise Conflict(_("班次已开课，不能自行取消；请联系园区管理员"))
         enrolment.status, enrolment.decided_at = status, utcnow()
         if note:
             enrolment.note = note[:300]
@@ -419,15 +421,15 @@ def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> l
     """
     for enrolment_id, status in marks.items():
         if status not in ATTENDANCE:
-            raise ValidationError(f"考勤状态应为 {'、'.join(ATTENDANCE)}", field="status")
+            raise ValidationError(_("考勤状态应为 %(statuses)s", statuses='、'.join(ATTENDANCE)), field="status")
     with transaction():
         offering = _lock(session.offering_id)
         if session.starts_at > utcnow() + timedelta(hours=12):
-            raise Conflict("这次课尚未开始，不能提前记录考勤")
+            raise Conflict(_("这次课尚未开始，不能提前记录考勤"))
         seated = {e.id: e for e in seated_roster(offering)}
         unknown = [eid for eid in marks if eid not in seated]
         if unknown:
-            raise ValidationError(f"这些报名不在该班次的正式名单中：{', '.join(map(str, unknown))}", field="enrolment_id")
+            raise ValidationError(_("这些报名不在该班次的正式名单中：%(ids)s", ids=', '.join(map(str, unknown))), field="enrolment_id")
         existing = {a.enrolment_id: a for a in db.session.scalars(
             select(Attendance).where(Attendance.session_id == session.id))}
         changed, by_id, session_id = 0, by.id, session.id  # read before adding rows: no autoflush of half-made rows
@@ -489,7 +491,7 @@ def _complete_eligible(offering: Offering, *, by: User, final: bool = False) -> 
                          summary=f"{enrolment.user.display_name} 结业：{offering.display_title},{enrolment.hours} 学时")
             done.append(enrolment)
     if broken:
-        raise Conflict("已结业学员的出勤不能改到低于结业要求：" + "、".join(broken))
+        raise Conflict(_("已结业学员的出勤不能改到低于结业要求：%(items)s", items=_("、").join(broken)))
     db.session.flush()
     return done
 
@@ -499,7 +501,7 @@ def close_offering(offering: Offering, *, by: User) -> list[Enrolment]:
     with transaction():
         offering = _lock(offering.id)
         if not offering.sessions or max(s.starts_at for s in offering.sessions) > utcnow():
-            raise Conflict("最后一次课开始后才能进行结业评定")
+            raise Conflict(_("最后一次课开始后才能进行结业评定"))
         completed = _complete_eligible(offering, by=by, final=True)
         audit.record("academy.close", offering, user=by, summary=f"结业评定：{offering.display_title}",
                      completed=[e.id for e in completed])
@@ -655,11 +657,11 @@ def signup(data: dict) -> User:
                             "phone": (data.get("phone") or "").strip()})
     name = (data.get("name") or "").strip()
     if not name:
-        raise ValidationError("请填写姓名", field="name")
+        raise ValidationError(_("请填写姓名"), field="name")
     if not clean["phone"]:
-        raise ValidationError("请填写手机号", field="phone")
+        raise ValidationError(_("请填写手机号"), field="phone")
     if db.session.scalar(select(User.id).where(User.phone == clean["phone"])):
-        raise Conflict("该手机号已注册，请直接登录", field="phone")
+        raise Conflict(_("该手机号已注册，请直接登录"), field="phone")
     org_name = (data.get("organization") or "").strip()[:120]
     org_id = db.session.scalar(select(Organization.id).where(Organization.name == org_name)) if org_name else None
     with transaction():
@@ -687,7 +689,7 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception:
-            raise ValidationError("无法读取该 Excel 文件（请另存为 .xlsx 后重试）", field="file")
+            raise ValidationError(_("无法读取该 Excel 文件（请另存为 .xlsx 后重试）"), field="file")
         sheet = book.worksheets[0]
         rows = [["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v).strip()
                  for v in row] for row in sheet.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 2)]
@@ -701,9 +703,9 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ValidationError("无法识别 CSV 文件的编码（请用 UTF-8）", field="file")
+            raise ValidationError(_("无法识别 CSV 文件的编码（请用 UTF-8）"), field="file")
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    raise ValidationError("只接受 .xlsx 或 .csv 文件", field="file")
+    raise ValidationError(_("只接受 .xlsx 或 .csv 文件"), field="file")
 
 
 def import_roster(offering: Offering, filename: str, content: bytes, *, by: User) -> list[Enrolment]:
@@ -716,12 +718,12 @@ def import_roster(offering: Offering, filename: str, content: bytes, *, by: User
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
-        raise ValidationError("文件是空的", field="file")
+        raise ValidationError(_("文件是空的"), field="file")
     header = [IMPORT_COLUMNS.get(h.strip().lower() if h.isascii() else h.strip()) for h in rows[0]]
     if "username" not in header and "phone" not in header:
-        raise ValidationError("第1行应为表头，至少包含“用户名”或“手机号”一列", field="file")
+        raise ValidationError(_("第1行应为表头，至少包含“用户名”或“手机号”一列"), field="file")
     if len(rows) - 1 > MAX_IMPORT_ROWS:
-        raise ValidationError(f"一次最多导入 {MAX_IMPORT_ROWS} 行", field="file")
+        raise ValidationError(_("一次最多导入 %(n)s 行", n=MAX_IMPORT_ROWS), field="file")
     errors, people, seen = [], [], {}
     with transaction():
         offering = _lock(offering.id)
@@ -733,27 +735,27 @@ def import_roster(offering: Offering, filename: str, content: bytes, *, by: User
             cells = {key: (row[i] if i < len(row) else "") for i, key in enumerate(header) if key}
             identifier = cells.get("username") or cells.get("phone") or ""
             if not identifier:
-                errors.append(f"第{number}行：缺少用户名或手机号")
+                errors.append(_("第%(row)s行：缺少用户名或手机号", row=number))
                 continue
             person = find_person(cells.get("username", "")) or find_person(cells.get("phone", ""))
             if person is None:
-                errors.append(f"第{number}行：找不到账号 {identifier}(请学员先注册)")
+                errors.append(_("第%(row)s行：找不到账号 %(account)s(请学员先注册)", row=number, account=identifier))
                 continue
             if cells.get("name") and cells["name"] != person.name:
-                errors.append(f"第{number}行：姓名“{cells['name']}”与账号 {person.username} 的姓名“{person.name}”不符")
+                errors.append(_("第%(row)s行：姓名“%(given)s”与账号 %(username)s 的姓名“%(name)s”不符", row=number, given=cells['name'], username=person.username, name=person.name))
                 continue
             if person.id in seen:
-                errors.append(f"第{number}行：{person.display_name} 与第{seen[person.id]}行重复")
+                errors.append(_("第%(row)s行：%(name)s 与第%(other)s行重复", row=number, name=person.display_name, other=seen[person.id]))
                 continue
             if taken.get(person.id) in ACTIVE:
-                errors.append(f"第{number}行：{person.display_name} 已报名该班次({STATUSES[taken[person.id]]})")
+                errors.append(_("第%(row)s行：%(name)s 已报名该班次(%(status)s)", row=number, name=person.display_name, status=_(STATUSES[taken[person.id]])))
                 continue
             seen[person.id] = number
             people.append(person)
         if errors:
-            raise ValidationError("导入未执行，以下行有问题：", reasons=errors)
+            raise ValidationError(_("导入未执行，以下行有问题："), reasons=errors)
         if not people:
-            raise ValidationError("文件中没有学员", field="file")
+            raise ValidationError(_("文件中没有学员"), field="file")
         enrolments = [_enrol_locked(offering, person, by=by, as_manager=True) for person in people]
         audit.record("academy.import", offering, user=by, summary=f"{offering.display_title}:批量导入 {len(people)} 人",
                      file=filename)
