@@ -36,5 +36,6 @@ def test_the_roster_speaks_english_to_a_manager(client, make_offering):
     client.get("/lang/en")
     roster = client.get(f"/academy/manage/{offering.id}").get_data(as_text=True)
     assert "Sessions and attendance" in roster and "Print sign-in sheets" in roster and "课次与考勤" not in roster
+    assert "Enrol a trainee" in roster and "{{" not in roster  # no template markup leaks into attributes
     client.get("/lang/zh")
     assert "课次与考勤" in client.get(f"/academy/manage/{offering.id}").get_data(as_text=True)
