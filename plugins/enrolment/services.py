@@ -606,7 +606,7 @@ def organization_report(park_ids, year: int | None = None) -> list[dict]:
         stmt = stmt.where(func.extract("year", Offering.starts_at) == year)
     rows = []
     for name, trainees, enrolments, completed, hours in db.session.execute(stmt):
-        rows.append({"organization": name or "(未填写单位)", "trainees": trainees, "enrolments": enrolments,
+        rows.append({"organization": name or _("(未填写单位)"), "trainees": trainees, "enrolments": enrolments,
                      "completed": int(completed or 0), "hours": Decimal(hours or 0),
                      "completion": (completed or 0) / enrolments if enrolments else 0})
     return rows
