@@ -116,8 +116,9 @@ def _version_locations(config):
 
 
 def _select_locale():
-    from flask import current_app
-    lang = session.get("lang")
+    """The user's choice in a request; the default (Chinese) in the CLI and background workers."""
+    from flask import current_app, has_request_context
+    lang = session.get("lang") if has_request_context() else None
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.db_types import utcnow
 from incubator.extensions import db
-
-from ._i18n import gettext as _
 
 KINDS = {"completion": "结业证书", "graduation": "出壳证书"}  # printed on the PDF: always Chinese
 KIND_LABELS = {"completion": _l("结业证书"), "graduation": _l("出壳证书")}  # page labels

@@ -21,7 +21,7 @@ from pathlib import Path
 import segno
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 PDF_TEMPLATES = Path(__file__).parent / "templates" / "certificates" / "pdf"
 CHUNK = 50  # certificates per WeasyPrint document in a batch: ≈ 200 KB files (see benchmarks/certificates_batch.py)

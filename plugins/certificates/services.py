@@ -11,14 +11,15 @@ import logging
 import os
 import secrets
 import zipfile
-from contextlib import nullcontext
 from collections import namedtuple
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +32,6 @@ from incubator.parks.models import Park
 from incubator.plugins import hook, hooks_for
 
 from . import fonts, rendering
-from ._i18n import gettext as _
 from .models import KINDS, SERIAL_PREFIX, BatchJob, Certificate
 
 log = logging.getLogger(__name__)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.db_types import utcnow
 from incubator.extensions import db
-
-from ._i18n import gettext as _
 
 STATUSES = {"submitted": _l("已申报"), "approved": _l("已立项"), "rejected": _l("未立项"), "terminated": _l("已终止")}
 TRANCHE_STATUSES = {"pending": _l("待拨付"), "paid": _l("已拨付"), "cancelled": _l("已取消")}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,6 @@ from incubator.organizations.models import Organization
 from incubator.parks.services import descendant_ids
 from incubator.users.models import User
 
-from ._i18n import gettext as _
 from .models import Application, BudgetLine, Review, Round, Score, Tranche, round_experts
 
 PLUGIN = "microgrant"

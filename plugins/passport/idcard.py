@@ -9,8 +9,7 @@ import re
 from datetime import date
 
 from flask import current_app
-
-from ._i18n import gettext as _
+from flask_babel import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -20,9 +21,7 @@ from incubator.organizations.models import Organization
 from incubator.validators import phone_error
 
 from . import idcard
-from ._i18n import gettext as _
-from .models import (Activity, Gift, LedgerEntry, PassportSettings, Redemption, RedemptionWindow,
-                     Service, Volunteer)
+from .models import Activity, Gift, LedgerEntry, PassportSettings, Redemption, RedemptionWindow, Service, Volunteer
 
 PLUGIN = "passport"
 
