@@ -35,14 +35,16 @@ system-deps:
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
-	$(BIN)/pip install -q --no-deps -e .
+	@echo "Installing pinned dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@( $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -r requirements-dev.txt \
+	   && $(BIN)/pip install -q --no-deps -e . ) > $(VENV)/install.log 2>&1 \
+	   || (tail -40 $(VENV)/install.log; exit 1)
 	touch $@
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -f -q -d incubator/translations 2>/dev/null || true
-	@for d in plugins/*/translations; do [ -d "$$d" ] && $(BIN)/pybabel compile -f -q -d "$$d" || true; done
+	@for d in incubator/translations plugins/*/translations; do \
+	  [ -d "$$d" ] && $(BIN)/pybabel -q compile -d "$$d" || exit 1; \
+	done
 
 bench: setup
 	$(BIN)/python benchmarks/core_pages.py
