@@ -285,3 +285,33 @@ def collect(results) -> list:
         if result:
             items.extend(result if isinstance(result, (list, tuple)) else [result])
     return items
+
+
+def park_for(plugin_name: str, code: str, action: str | None = None):
+    """The park named by `code`, for a plugin's page or API: 404 unless it exists and the plugin is
+    enabled there; 403 unless the current user may do `action` on it (when given)."""
+    from flask import abort
+
+    from ..parks.services import by_code
+    from ..permissions import require
+    park = by_code(code)
+    if park is None:
+        abort(404, description="园区不存在")
+    require_enabled(plugin_name, park)
+    if action:
+        require(action, park)
+    return park
+
+
+def record_for(plugin_name: str, model, record_id: int, action: str, park_id=lambda record: record.park_id):
+    """A plugin's record by id: 404 if missing or the plugin is off for its park, 403 unless the
+    current user may do `action` on it. `park_id` finds the record's park when it has no `park_id`."""
+    from flask import abort
+
+    from ..permissions import require
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    require_enabled(plugin_name, park_id(record))
+    require(action, record)
+    return record

@@ -13,7 +13,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import is_enabled, park_for, require_enabled
 
 from . import rubrics, services
 from .models import KINDS, STATUSES, Assessment
@@ -248,13 +248,7 @@ def results_report(args):
 
 
 def _settings_park(code: str) -> Park:
-    park = by_code(code)
-    if park is None:
-        abort(404, description="园区不存在")
-    require_enabled(PLUGIN, park)
-    if not can("assessment.settings", park):
-        abort(403, description="无权修改该园区的评估设置")
-    return park
+    return park_for(PLUGIN, code, "assessment.settings")
 
 
 @blp.route("/parks/<code>/settings")

@@ -16,7 +16,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import is_enabled, park_for, require_enabled
 
 from . import services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
@@ -300,13 +300,7 @@ def hours_report(args):
 
 
 def _settings_park(code: str) -> Park:
-    park = by_code(code)
-    if park is None:
-        abort(404, description="园区不存在")
-    require_enabled(PLUGIN, park)
-    if not can("mentoring.settings", park):
-        abort(403, description="无权修改该园区的督导设置")
-    return park
+    return park_for(PLUGIN, code, "mentoring.settings")
 
 
 @blp.route("/parks/<code>/settings")

@@ -14,9 +14,8 @@ from incubator.extensions import db
 from incubator.forms import show_domain_error
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
-from incubator.parks.services import by_code
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import is_enabled, park_for, require_enabled
 from incubator.users.models import User
 
 from . import services
@@ -340,9 +339,7 @@ def report():
 @bp.route("/settings/<code>", methods=["GET", "POST"])
 @login_required
 def settings(code):
-    park = by_code(code) or abort(404)
-    require_enabled(PLUGIN, park)
-    require("mentoring.settings", park)
+    park = park_for(PLUGIN, code, "mentoring.settings")
     current = services.settings_for(park.id)
     form = SettingsForm()
     if request.method == "GET":

@@ -3,7 +3,7 @@
 ID numbers are accepted on registration and never returned: answers carry `id_masked` only.
 """
 import marshmallow as ma
-from flask import abort, url_for
+from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -12,9 +12,7 @@ from incubator.api import BEARER
 from incubator.api.auth import token_required
 from incubator.api.schemas import PageQuerySchema, page_schema, paginated
 from incubator.extensions import db
-from incubator.parks.services import by_code
-from incubator.permissions import require
-from incubator.plugins import require_enabled
+from incubator.plugins import park_for, record_for
 
 from . import services
 from .models import Activity, Gift, RedemptionWindow, Volunteer
@@ -116,17 +114,11 @@ VolunteerPageSchema = page_schema(VolunteerSchema, "PassportVolunteerPage")
 
 
 def _park(code, action="passport.manage"):
-    park = by_code(code) or abort(404)
-    require_enabled(PLUGIN, park)
-    require(action, park)
-    return park
+    return park_for(PLUGIN, code, action)
 
 
 def _load(model, record_id, action):
-    record = db.session.get(model, record_id) or abort(404)
-    require_enabled(PLUGIN, record.park_id)
-    require(action, record)
-    return record
+    return record_for(PLUGIN, model, record_id, action)
 
 
 @blp.route("/parks/<code>/volunteers")

@@ -14,9 +14,9 @@ from incubator.exports import xlsx_response
 from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
-from incubator.parks.services import all_parks, by_code
+from incubator.parks.services import all_parks
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import is_enabled, park_for, record_for
 from incubator.users.models import User
 
 from . import services
@@ -31,16 +31,11 @@ bp = Blueprint("passport", __name__, url_prefix="/passport", template_folder="te
 
 
 def _park(code):
-    park = by_code(code) or abort(404)
-    require_enabled(PLUGIN, park)
-    return park
+    return park_for(PLUGIN, code)
 
 
 def _load(model, record_id, action):
-    record = db.session.get(model, record_id) or abort(404)
-    require_enabled(PLUGIN, record.park_id)
-    require(action, record)
-    return record
+    return record_for(PLUGIN, model, record_id, action)
 
 
 def _flash_errors(form):
