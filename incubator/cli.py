@@ -154,8 +154,8 @@ def plugins_group():
 @with_appcontext
 def plugins_list():
     """Each plugin: where it came from, where it is enabled, or the error that kept it out."""
-    from .parks.models import Park
     from .extensions import db
+    from .parks.models import Park
     from .plugins import enablement, registry
     reg = registry()
     state = enablement()

@@ -26,3 +26,26 @@ def show_domain_error(form, exc: DomainError) -> None:
             flash(reason, "danger")
     else:
         flash(exc.message, "danger")
+
+
+def flash_errors(form) -> None:
+    """Flash every field error of a form a page did not re-render, named by the field's label."""
+    from flask_babel import gettext as _
+    for name, errors in form.errors.items():
+        field = getattr(form, name, None)
+        label = field.label.text if field is not None and name != "csrf_token" else ""
+        for error in errors if isinstance(errors, list) else [errors]:
+            text = error if isinstance(error, str) else _("请检查该项的内容")  # nested forms
+            flash(f"{label}：{text}" if label else text, "danger")
+
+
+def attempt(call, success: str):
+    """Run a service call from a page: flash `success`, or the refusal's message. Returns the
+    call's result, or None when it was refused."""
+    try:
+        result = call()
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return None
+    flash(success, "success")
+    return result

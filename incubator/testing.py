@@ -177,6 +177,7 @@ def api(client, network):
 def make_org(network):
     """make_org(park="fangxing", stage="incubating", **fields) creates an organization directly."""
     from datetime import date
+
     from .organizations.models import Organization, Transition
     from .organizations.services import add_years
     from .search import initials

@@ -10,20 +10,13 @@ from ..extensions import db
 from ..forms import show_domain_error
 from ..parks.models import Park
 from ..permissions import can, require
-from ..plugins import collect, hooks_for
+from ..plugins import collect, hooks_for, visible_parks
 from . import services, stages
 from .forms import MoveForm, OrganizationForm, RenewForm, TransferForm
 from .models import CATEGORIES, Organization
 
 bp = Blueprint("organizations", __name__, url_prefix="/orgs")
 
-
-def visible_parks() -> list[Park]:
-    ids = scope_parks(current_user)
-    stmt = select(Park).order_by(Park.id)
-    if ids is not None:
-        stmt = stmt.where(Park.id.in_(ids or [-1]))
-    return list(db.session.scalars(stmt))
 
 
 def load(org_id: int, action: str = "org.view") -> Organization:
@@ -37,7 +30,7 @@ def load(org_id: int, action: str = "org.view") -> Organization:
 def index():
     require("org.view")
     args = request.args
-    parks = visible_parks()
+    parks = visible_parks(current_user)
     park_id = args.get("park", type=int)
     stmt = services.list_query(park_ids=scope_parks(current_user), q=args.get("q", ""), park_id=park_id,
                                stage=args.get("stage", ""), category=args.get("category", ""),
@@ -51,7 +44,7 @@ def index():
 def new():
     require("org.create")
     form = OrganizationForm()
-    form.park.choices = [(p.id, p.name) for p in visible_parks()]
+    form.park.choices = [(p.id, p.name) for p in visible_parks(current_user)]
     # A park the user may not create in is refused as such (403), not as an invalid choice.
     posted = db.session.get(Park, request.form.get("park", type=int) or 0) if request.method == "POST" else None
     if posted is not None and not can("org.create", posted):

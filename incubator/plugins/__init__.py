@@ -303,15 +303,30 @@ def park_for(plugin_name: str, code: str, action: str | None = None):
     return park
 
 
-def record_for(plugin_name: str, model, record_id: int, action: str, park_id=lambda record: record.park_id):
-    """A plugin's record by id: 404 if missing or the plugin is off for its park, 403 unless the
-    current user may do `action` on it. `park_id` finds the record's park when it has no `park_id`."""
+def record_for(plugin_name: str, model, record_id: int, action: str, park_id=lambda record: record.park_id,
+               missing: str | None = None):
+    """A plugin's record by id: 404 (with `missing` as the message) if missing or the plugin is off
+    for its park, 403 unless the current user may do `action` on it. `park_id` finds the record's
+    park when it has no `park_id` column."""
     from flask import abort
 
     from ..permissions import require
     record = db.session.get(model, record_id)
     if record is None:
-        abort(404)
+        abort(404, description=missing)
     require_enabled(plugin_name, park_id(record))
     require(action, record)
     return record
+
+
+def visible_parks(user, plugin_name: str | None = None) -> list:
+    """Parks whose organizations `user` may list (all for admins, their own for managers), in id
+    order — only those where `plugin_name` is enabled, when given."""
+    from ..core_hooks import scope_parks
+    from ..parks.models import Park
+    allowed = scope_parks(user)
+    stmt = select(Park).order_by(Park.id)
+    if allowed is not None:
+        stmt = stmt.where(Park.id.in_(allowed or [-1]))
+    parks = list(db.session.scalars(stmt))
+    return [p for p in parks if is_enabled(plugin_name, p)] if plugin_name else parks

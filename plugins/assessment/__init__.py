@@ -66,6 +66,7 @@ def incubator_nav_items(user):
 @hookimpl
 def incubator_org_panels(org, user):
     from incubator.permissions import can
+
     from . import views
     if not can("assessment.view", org, user=user):
         return None
@@ -76,6 +77,7 @@ def incubator_org_panels(org, user):
 def incubator_dashboard_widgets(parks, user):
     from incubator.permissions import can
     from incubator.plugins import is_enabled
+
     from . import services
     if not can("assessment.report", user=user):
         return None

@@ -13,7 +13,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import is_enabled, park_for, require_enabled
+from incubator.plugins import is_enabled, park_for, record_for
 
 from . import rubrics, services
 from .models import KINDS, STATUSES, Assessment
@@ -109,23 +109,12 @@ class AssessmentSettingsSchema(ma.Schema):
 
 
 def _org(org_id: int, action: str = "assessment.view") -> Organization:
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        abort(404, description="组织不存在")
-    require_enabled(PLUGIN, org.park_id)
-    if not can(action, org):
-        abort(403, description="无权访问该组织的能力评估")
-    return org
+    return record_for(PLUGIN, Organization, org_id, action, missing="组织不存在")
 
 
 def _assessment(assessment_id: int, action: str = "assessment.view") -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id)
-    if assessment is None:
-        abort(404, description="评估不存在")
-    require_enabled(PLUGIN, assessment.organization.park_id)
-    if not can(action, assessment):
-        abort(403, description="无权操作该评估")
-    return assessment
+    return record_for(PLUGIN, Assessment, assessment_id, action, park_id=lambda record: record.organization.park_id,
+                      missing="评估不存在")
 
 
 @blp.route("/rubrics")

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
@@ -15,7 +14,7 @@ from incubator.forms import show_domain_error
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, park_for, require_enabled
+from incubator.plugins import is_enabled, park_for, record_for, visible_parks
 from incubator.users.models import User
 
 from . import charts, rubrics, services
@@ -27,25 +26,12 @@ bp = Blueprint("assessment", __name__, url_prefix="/assessment", template_folder
 
 
 def _org(org_id: int, action: str = "assessment.view") -> Organization:
-    org = db.session.get(Organization, org_id) or abort(404)
-    require_enabled(PLUGIN, org.park_id)
-    require(action, org)
-    return org
+    return record_for(PLUGIN, Organization, org_id, action)
 
 
 def _assessment(assessment_id: int, action: str = "assessment.view") -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id) or abort(404)
-    require_enabled(PLUGIN, assessment.organization.park_id)
-    require(action, assessment)
-    return assessment
+    return record_for(PLUGIN, Assessment, assessment_id, action, park_id=lambda record: record.organization.park_id)
 
-
-def visible_parks() -> list[Park]:
-    allowed = scope_parks(current_user)
-    stmt = select(Park).order_by(Park.id)
-    if allowed is not None:
-        stmt = stmt.where(Park.id.in_(allowed or [-1]))
-    return [p for p in db.session.scalars(stmt) if is_enabled(PLUGIN, p)]
 
 
 def chart_and_progress(assessments):
@@ -73,7 +59,7 @@ def index():
     user = current_user._get_current_object()
     status, kind = request.args.get("status", ""), request.args.get("kind", "")
     if user.role in ("admin", "manager"):
-        parks = visible_parks()
+        parks = visible_parks(current_user, PLUGIN)
         stmt = services.list_query(park_ids=[p.id for p in parks], status=status, kind=kind)
     else:  # an expert: the assessments they are named assessor of, in parks where the plugin is on
         parks = []
@@ -197,7 +183,7 @@ def _detail_context(assessment, form, may_score, errors, posted):
 @login_required
 def report():
     require("assessment.report")
-    parks = visible_parks()
+    parks = visible_parks(current_user, PLUGIN)
     code = request.args.get("park", "")
     chosen = [p for p in parks if p.code == code] if code else parks
     if code and not chosen:

@@ -5,12 +5,12 @@ when an organization moves to `graduated`, and batch issue for a whole offering 
 come from `incubator_certificate_completions`, declared in hookspecs.py). Without the academy plugin
 it still starts and issues graduation certificates. Each hook hands on to the modules beside it.
 """
-from flask_babel import gettext as _
 import logging
 import os
 from pathlib import Path
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import hookimpl
@@ -98,6 +98,7 @@ def incubator_enrolment_completed(enrolment):
     `services.completion_fired`.
     """
     from incubator.plugins import is_enabled
+
     from . import services
     if not is_enabled(PLUGIN, enrolment.offering.park_id):
         return
@@ -126,6 +127,7 @@ def incubator_transition_done(org, transition):
 @hookimpl
 def incubator_profile_panels(user):
     from incubator.plugins import is_enabled
+
     from . import services
     if not getattr(user, "is_authenticated", False):
         return None
@@ -139,6 +141,7 @@ def incubator_profile_panels(user):
 @hookimpl
 def incubator_org_panels(org, user):
     from incubator.permissions import can
+
     from . import services
     certs = [c for c in services.of_organization(org.id) if can("certificate.view", c, user=user)]
     if not certs:

@@ -48,6 +48,7 @@ def _has_provider():
 
 def _follow(job_id):
     import time
+
     from incubator.extensions import db
     job = db.session.get(BatchJob, job_id)
     with click.progressbar(length=job.total, label="waiting for the worker") as bar:

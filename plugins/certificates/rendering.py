@@ -14,8 +14,8 @@ import io
 import math
 import os
 import re
-from multiprocessing import get_context
 from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 
 import segno

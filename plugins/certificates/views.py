@@ -1,12 +1,12 @@
 """Pages: the manager's list and certificate page, an offering's batch issue, downloads, public verification."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.extensions import db, limiter
+from incubator.forms import flash_errors
 from incubator.parks.services import all_parks
 from incubator.permissions import can, require
 from incubator.plugins import is_enabled, require_enabled
@@ -83,7 +83,7 @@ def revoke(cert_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for(".detail", cert_id=cert.id))
 
 
@@ -100,7 +100,7 @@ def reissue(cert_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for(".detail", cert_id=cert.id))
 
 
@@ -136,7 +136,7 @@ def batch(offering_id):
     _offering(offering_id, "certificate.issue")
     form = BatchForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(url_for(".offering", offering_id=offering_id))
     try:
         job = services.start_batch(offering_id, user=current_user)
@@ -195,9 +195,3 @@ def verify(code):
     latest = services.latest_version(cert) if cert is not None else None
     return render_template("certificates/verify.html", form=VerifyForm(data={"code": code}), cert=cert,
                            latest=latest, searched=True, code=code, compare=compare, match=match), status
-
-
-def _flash_errors(form):
-    for errors in form.errors.values():
-        for error in errors:
-            flash(error, "danger")

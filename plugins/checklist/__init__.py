@@ -61,6 +61,7 @@ def incubator_nav_items(user):
 @hookimpl
 def incubator_org_panels(org, user):
     from incubator.permissions import can
+
     from . import services
     from .forms import RecordForm
     if not can("org.view", org, user=user):
@@ -74,6 +75,7 @@ def incubator_org_panels(org, user):
 @hookimpl
 def incubator_dashboard_widgets(parks, user):
     from incubator.plugins import is_enabled
+
     from . import services
     park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
     html = render_template("checklist/widget.html", rows=services.missing_by_org(park_ids, limit=8),
@@ -110,8 +112,11 @@ def incubator_cli(cli):
 def incubator_seed_demo(session, size):
     """Registered demo organizations have their certificate on file."""
     from datetime import date
+
     from sqlalchemy import func, insert, select
+
     from incubator.organizations.models import Organization
+
     from .models import ChecklistDocument
     if session.scalar(select(func.count()).select_from(ChecklistDocument)):
         return

@@ -1,15 +1,12 @@
 """/api/v1/checklist: documents on file per organization."""
 import marshmallow as ma
-from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.extensions import db
 from incubator.organizations.models import Organization
-from incubator.permissions import require
-from incubator.plugins import require_enabled
+from incubator.plugins import record_for
 
 from . import services
 
@@ -29,10 +26,7 @@ class ChecklistSchema(ma.Schema):
 
 
 def _org(org_id, action):
-    org = db.session.get(Organization, org_id) or abort(404)
-    require_enabled("checklist", org.park_id)
-    require(action, org)
-    return org
+    return record_for("checklist", Organization, org_id, action)
 
 
 @blp.route("/organizations/<int:org_id>")

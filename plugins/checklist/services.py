@@ -1,9 +1,9 @@
 """The checklist's rules: which documents exist, which graduation needs, recording them."""
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-
-from flask_babel import gettext as _, lazy_gettext as _l
 
 from incubator import audit
 from incubator.database import transaction

@@ -1,11 +1,12 @@
 """Pages: record a document (from the organization page) and the overview of what is missing."""
-from flask_babel import gettext as _
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.extensions import db
+from incubator.forms import flash_errors
 from incubator.organizations.models import Organization
 from incubator.parks.services import all_parks
 from incubator.permissions import require
@@ -32,9 +33,7 @@ def record(org_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_errors(form)
     return redirect(url_for("organizations.detail", org_id=org.id))
 
 

@@ -79,6 +79,7 @@ def incubator_profile_panels(user):
 def incubator_dashboard_widgets(parks, user):
     from incubator.permissions import can
     from incubator.plugins import is_enabled
+
     from . import services
     park_ids = [p.id for p in parks if is_enabled(PLUGIN, p) and can("academy.manage", p, user=user)]
     if not park_ids:

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from incubator.extensions import db
 
 from . import catalogue
-from .services import format_hours
 from .models import Course
+from .services import format_hours
 
 
 @click.group("courses", help="Course catalogue of the academy (课程目录).")

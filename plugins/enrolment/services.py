@@ -28,8 +28,19 @@ from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
-from .models import (ACTIVE, ATTENDANCE, ATTENDED, SEATED, STATUSES, Attendance, Course, Enrolment, Offering,
-                     Session, TraineeProfile)
+from .models import (
+    ACTIVE,
+    ATTENDANCE,
+    ATTENDED,
+    SEATED,
+    STATUSES,
+    Attendance,
+    Course,
+    Enrolment,
+    Offering,
+    Session,
+    TraineeProfile,
+)
 
 log = logging.getLogger(__name__)
 PLUGIN = "enrolment"

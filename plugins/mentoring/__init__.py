@@ -72,6 +72,7 @@ def incubator_nav_items(user):
 @hookimpl
 def incubator_org_panels(org, user):
     from incubator.permissions import can
+
     from . import services
     if not can("mentoring.view", org, user=user):
         return None
@@ -84,6 +85,7 @@ def incubator_org_panels(org, user):
 def incubator_dashboard_widgets(parks, user):
     from incubator.permissions import can
     from incubator.plugins import is_enabled
+
     from . import services
     if not can("mentoring.report", user=user):
         return None

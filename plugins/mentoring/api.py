@@ -16,7 +16,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import is_enabled, park_for, require_enabled
+from incubator.plugins import is_enabled, park_for, record_for
 
 from . import services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
@@ -107,23 +107,12 @@ SupervisionLogPageSchema = page_schema(SupervisionLogSchema, "SupervisionLogPage
 
 
 def _org(org_id: int, action: str = "mentoring.view") -> Organization:
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        abort(404, description="组织不存在")
-    require_enabled(PLUGIN, org.park_id)
-    if not can(action, org):
-        abort(403, description="无权访问该组织的督导记录")
-    return org
+    return record_for(PLUGIN, Organization, org_id, action, missing="组织不存在")
 
 
 def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
-    log = db.session.get(SupervisionLog, log_id)
-    if log is None:
-        abort(404, description="督导记录不存在")
-    require_enabled(PLUGIN, log.organization.park_id)
-    if not can(action, log):
-        abort(403, description="无权操作该督导记录")
-    return log
+    return record_for(PLUGIN, SupervisionLog, log_id, action, park_id=lambda record: record.organization.park_id,
+                      missing="督导记录不存在")
 
 
 @blp.route("/organizations/<int:org_id>")

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
-from .models import MentorAssignment, FollowUpAction, SupervisionLog
+from .models import FollowUpAction, MentorAssignment, SupervisionLog
 from .services import DEFAULT_TOPICS
 
 SAMPLE = 24  # organizations that get an expert and logs

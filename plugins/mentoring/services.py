@@ -21,7 +21,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
 
-from .models import MODES, MentorAssignment, FollowUpAction, MentoringSettings, SupervisionLog
+from .models import MODES, FollowUpAction, MentorAssignment, MentoringSettings, SupervisionLog
 
 DEFAULT_TOPICS = ["内部治理", "项目设计", "财务管理", "筹资", "志愿者管理", "党建", "品牌传播", "社区参与"]
 DEFAULT_MIN_SESSIONS = 6

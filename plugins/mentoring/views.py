@@ -7,52 +7,32 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
-from incubator.forms import show_domain_error
+from incubator.forms import flash_errors, show_domain_error
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, park_for, require_enabled
+from incubator.plugins import is_enabled, park_for, record_for, require_enabled, visible_parks
 from incubator.users.models import User
 
 from . import services
 from .forms import AssignForm, ContactForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
-from .models import MentorAssignment, FollowUpAction, SupervisionLog
+from .models import FollowUpAction, MentorAssignment, SupervisionLog
 
 PLUGIN = "mentoring"
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
 
 
 def _org(org_id: int, action: str = "mentoring.view") -> Organization:
-    org = db.session.get(Organization, org_id) or abort(404)
-    require_enabled(PLUGIN, org.park_id)
-    require(action, org)
-    return org
+    return record_for(PLUGIN, Organization, org_id, action)
 
 
 def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
-    log = db.session.get(SupervisionLog, log_id) or abort(404)
-    require_enabled(PLUGIN, log.organization.park_id)
-    require(action, log)
-    return log
+    return record_for(PLUGIN, SupervisionLog, log_id, action, park_id=lambda record: record.organization.park_id)
 
 
-def _flash_form_errors(form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            flash(_("请检查跟进事项") if isinstance(error, (list, dict)) else error, "danger")
-
-
-def visible_parks() -> list[Park]:
-    """Parks whose supervision the user oversees (manager/admin) with the plugin enabled there."""
-    allowed = scope_parks(current_user)
-    stmt = select(Park).order_by(Park.id)
-    if allowed is not None:
-        stmt = stmt.where(Park.id.in_(allowed or [-1]))
-    return [p for p in db.session.scalars(stmt) if is_enabled(PLUGIN, p)]
 
 
 @bp.route("")
@@ -62,7 +42,7 @@ def index():
     user = current_user._get_current_object()
     page_no = request.args.get("page", 1, type=int)
     if user.role in ("admin", "manager"):
-        parks = visible_parks()
+        parks = visible_parks(current_user, PLUGIN)
         park_ids = [p.id for p in parks]
         stmt = services.logs_query().join(Organization, Organization.id == SupervisionLog.organization_id) \
             .where(Organization.park_id.in_(park_ids or [-1]))
@@ -129,7 +109,7 @@ def assign(org_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_form_errors(form)
+        flash_errors(form)
     return redirect(url_for(".org_page", org_id=org.id))
 
 
@@ -146,7 +126,7 @@ def end_assignment(assignment_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_form_errors(form)
+        flash_errors(form)
     return redirect(url_for(".org_page", org_id=org.id))
 
 
@@ -162,7 +142,7 @@ def link_contact(org_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_form_errors(form)
+        flash_errors(form)
     return redirect(url_for(".org_page", org_id=org.id))
 
 
@@ -290,7 +270,7 @@ def dispute(log_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_form_errors(form)
+        flash_errors(form)
     return redirect(url_for(".log_page", log_id=log.id))
 
 
@@ -316,7 +296,7 @@ def _safe_next(target) -> bool:
 @login_required
 def report():
     require("mentoring.report")
-    parks = visible_parks()
+    parks = visible_parks(current_user, PLUGIN)
     code = request.args.get("park", "")
     chosen = [p for p in parks if p.code == code] if code else parks
     if code and not chosen:

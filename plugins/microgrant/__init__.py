@@ -3,10 +3,10 @@
 Enabled for 万年埠街道 until the administrator decides otherwise; usable by any park.
 Each hook hands on to the modules beside it.
 """
-from flask_babel import gettext as _
 from pathlib import Path
 
 from flask import url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import hookimpl

@@ -2,9 +2,9 @@
 
 Amounts are integer fen (分): `budget_fen: 150000000` is ¥1,500,000.00.
 """
-from flask_babel import gettext as _
 import marshmallow as ma
 from flask import abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 

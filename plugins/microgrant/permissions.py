@@ -25,6 +25,7 @@ def _park_id(resource):
 
 def _org_covered(user, rnd) -> bool:
     from incubator.organizations.models import Organization
+
     from .services import covered_park_ids
     if not user.organization_id:
         return False
@@ -61,6 +62,7 @@ def decide(user, action, resource):
 def has_anything(user) -> bool:
     """Is there a micro-grant page for `user`? (the menu entry)"""
     from incubator.plugins import is_enabled
+
     from .services import visible_rounds_query
     if not getattr(user, "is_authenticated", False):
         return False

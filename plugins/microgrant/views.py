@@ -11,6 +11,7 @@ from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
+from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.parks.services import all_parks
 from incubator.permissions import can, require
@@ -42,20 +43,6 @@ def _enabled_park_ids():
     return [p.id for p in all_parks() if is_enabled(PLUGIN, p)]
 
 
-def _flash_errors(form):
-    for name, errors in form.errors.items():
-        for error in errors if isinstance(errors, list) else [errors]:
-            flash(f"{getattr(form, name).label.text}:{error}" if hasattr(form, name) else str(error), "danger")
-
-
-def _attempt(fn, success):
-    try:
-        result = fn()
-        flash(success, "success")
-        return result
-    except DomainError as exc:
-        flash(exc.message, "danger")
-        return None
 
 
 def _manageable_parks():
@@ -96,7 +83,7 @@ def new_round():
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return render_template("microgrant/round_form.html", form=form), 422 if request.method == "POST" else 200
 
 
@@ -153,7 +140,7 @@ def edit_round(round_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return render_template("microgrant/round_form.html", form=form, rnd=rnd), 422 if request.method == "POST" else 200
 
 
@@ -164,7 +151,7 @@ def set_experts(round_id):
     form = ExpertsForm()
     if form.validate_on_submit():
         names = [n.strip() for n in (form.experts.data or "").replace("\uff0c", ",").split(",") if n.strip()]
-        _attempt(lambda: services.set_experts(rnd, names, user=current_user), _("已更新评审专家"))
+        attempt(lambda: services.set_experts(rnd, names, user=current_user), _("已更新评审专家"))
     return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
 
 
@@ -199,7 +186,7 @@ def apply(round_id):
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return render_template("microgrant/apply.html", rnd=rnd, form=form, today=date.today()), \
         422 if request.method == "POST" else 200
 
@@ -226,9 +213,9 @@ def score(application_id):
     form = ScoreForm()
     if form.validate_on_submit():
         marks = {c["name"]: request.form.get(f"mark_{i}") for i, c in enumerate(application.round.criteria)}
-        _attempt(lambda: services.score(application, current_user, marks, form.comment.data), _("已保存评分"))
+        attempt(lambda: services.score(application, current_user, marks, form.comment.data), _("已保存评分"))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 
@@ -240,10 +227,10 @@ def decision(application_id):
     if form.validate_on_submit():
         approve = form.approve.data == "1"
         amount = services.to_fen(form.amount.data) if (approve and form.amount.data) else None
-        _attempt(lambda: services.decide(application, approve, amount, form.note.data, user=current_user),
+        attempt(lambda: services.decide(application, approve, amount, form.note.data, user=current_user),
                  _("已立项") if approve else _("已记录不予立项"))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 
@@ -252,7 +239,7 @@ def decision(application_id):
 def pay(application_id, seq):
     application = _application(application_id, "microgrant.manage")
     if ScoreForm().validate_on_submit():  # CSRF only
-        _attempt(lambda: services.pay(application, seq, user=current_user), _("已拨付第%(seq)s期", seq=seq))
+        attempt(lambda: services.pay(application, seq, user=current_user), _("已拨付第%(seq)s期", seq=seq))
     else:
         flash(_("页面已过期，请刷新后重试"), "danger")
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
@@ -264,10 +251,10 @@ def review(application_id):
     application = _application(application_id, "microgrant.manage")
     form = ReviewForm()
     if form.validate_on_submit():
-        _attempt(lambda: services.review(application, form.passed.data, form.note.data, user=current_user),
+        attempt(lambda: services.review(application, form.passed.data, form.note.data, user=current_user),
                  _("已记录中期评估"))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 

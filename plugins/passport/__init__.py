@@ -3,10 +3,10 @@
 A street/community plugin: enabled for 方兴社区 only until the administrator decides otherwise.
 Each hook hands on to the modules beside it.
 """
-from flask_babel import gettext as _
 from pathlib import Path
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from incubator import hookimpl
@@ -56,6 +56,7 @@ def incubator_nav_items(user):
 def incubator_dashboard_widgets(parks, user):
     from incubator.permissions import can
     from incubator.plugins import is_enabled
+
     from . import services
     shown = [p for p in parks if is_enabled(PLUGIN, p) and can("passport.manage", p, user=user)]
     if not shown:

@@ -70,6 +70,7 @@ def own_organization_park(user):
 def own_volunteers(user):
     """The volunteer records linked to `user`, in parks where the passport is enabled."""
     from incubator.plugins import is_enabled
+
     from .models import Volunteer
     if not getattr(user, "is_authenticated", False):
         return []
@@ -79,6 +80,7 @@ def own_volunteers(user):
 
 def organizer_activities_exist(user) -> bool:
     from incubator.plugins import is_enabled
+
     from .models import Activity
     if not getattr(user, "is_authenticated", False) or not user.organization_id:
         return False

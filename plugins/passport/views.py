@@ -12,6 +12,7 @@ from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
+from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import all_parks
@@ -21,8 +22,18 @@ from incubator.users.models import User
 
 from . import services
 from .exports import rows_for
-from .forms import (ActivityForm, CorrectionForm, GenerateWindowsForm, GiftForm, RedeemForm, ServiceForm,
-                    SettingsForm, VolunteerEditForm, VolunteerForm, WindowForm)
+from .forms import (
+    ActivityForm,
+    CorrectionForm,
+    GenerateWindowsForm,
+    GiftForm,
+    RedeemForm,
+    ServiceForm,
+    SettingsForm,
+    VolunteerEditForm,
+    VolunteerForm,
+    WindowForm,
+)
 from .models import Activity, Gift, RedemptionWindow, Volunteer
 from .permissions import own_organization_park, own_volunteers
 
@@ -38,21 +49,6 @@ def _load(model, record_id, action):
     return record_for(PLUGIN, model, record_id, action)
 
 
-def _flash_errors(form):
-    for errors in form.errors.values():
-        for error in errors:
-            flash(error, "danger")
-
-
-def _attempt(fn, success):
-    """Run a service call; flash its success or the refusal. Returns the result or None."""
-    try:
-        result = fn()
-        flash(success, "success")
-        return result
-    except DomainError as exc:
-        flash(exc.message, "danger")
-        return None
 
 
 @bp.route("/")
@@ -92,11 +88,11 @@ def organize(code):
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "held_on", "place", "points_cap", "description")}
         data["organization_id"] = current_user.organization_id
-        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
+        activity = attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
         if activity:
             return redirect(url_for("passport.activity", activity_id=activity.id))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("passport.index"))
 
 
@@ -136,7 +132,7 @@ def register(code):
             return render_template("passport/volunteer_form.html", park=park, form=form), exc.status
         flash(_("已登记志愿者 %(name)s,护照编号 %(id)s", name=volunteer.name, id=volunteer.id), "success")
         return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
-    _flash_errors(form)
+    flash_errors(form)
     return render_template("passport/volunteer_form.html", park=park, form=form), 422 if form.errors else 200
 
 
@@ -174,10 +170,10 @@ def edit_volunteer(volunteer_id):
                 return render_template("passport/volunteer_form.html", park=volunteer.park, form=form), 422
             user_id = linked.id
         data = {"name": form.name.data, "phone": form.phone.data, "user_id": user_id}
-        if _attempt(lambda: services.update_volunteer(volunteer, data, user=current_user), _("已保存")):
+        if attempt(lambda: services.update_volunteer(volunteer, data, user=current_user), _("已保存")):
             return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return render_template("passport/volunteer_form.html", park=volunteer.park, form=form, volunteer=volunteer)
 
 
@@ -189,10 +185,10 @@ def redeem(volunteer_id):
     form.gift_id.choices = [(g.id, g.name) for g in db.session.scalars(select(Gift).where(Gift.park_id == volunteer.park_id))]
     if form.validate_on_submit():
         gift = db.session.get(Gift, form.gift_id.data)
-        _attempt(lambda: services.redeem(volunteer, gift, form.quantity.data, user=current_user),
+        attempt(lambda: services.redeem(volunteer, gift, form.quantity.data, user=current_user),
                  _("已兑换：%(name)s × %(data)s", name=gift.name, data=form.quantity.data))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
 
 
@@ -202,11 +198,11 @@ def correct(volunteer_id):
     volunteer = _load(Volunteer, volunteer_id, "passport.manage")
     form = CorrectionForm()
     if form.validate_on_submit():
-        _attempt(lambda: services.correct(volunteer, form.entry_id.data, form.points.data or 0,
+        attempt(lambda: services.correct(volunteer, form.entry_id.data, form.points.data or 0,
                                           form.minutes.data or 0, form.note.data, user=current_user),
                  _("已记录更正"))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
 
 
@@ -226,11 +222,11 @@ def activities(code):
     form = _activity_form(park)
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "organization_id", "held_on", "place", "points_cap", "description")}
-        activity = _attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
+        activity = attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
         if activity:
             return redirect(url_for("passport.activity", activity_id=activity.id))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     page = db.paginate(select(Activity).where(Activity.park_id == park.id).options(joinedload(Activity.organization))
                        .order_by(Activity.held_on.desc(), Activity.id.desc()), per_page=20, error_out=False)
     return render_template("passport/activities.html", park=park, page=page, form=form,
@@ -245,11 +241,11 @@ def activity(activity_id):
     form = ServiceForm()
     if form.validate_on_submit():
         volunteer = services.find_volunteer(activity.park_id, form.volunteer.data)
-        if _attempt(lambda: services.record_service(activity, volunteer, form.minutes.data, user=current_user),
+        if attempt(lambda: services.record_service(activity, volunteer, form.minutes.data, user=current_user),
                     _("已记录服务时长")):
             return redirect(url_for("passport.activity", activity_id=activity.id))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return render_template("passport/activity.html", activity=activity, form=form,
                            services=services.services_of(activity.id))
 
@@ -267,19 +263,19 @@ def redemption_setup(code):
         form = forms.get(which) or abort(400)
         if form.validate_on_submit():
             if which == "window":
-                _attempt(lambda: services.create_window(park, form.name.data, form.opens_on.data, form.closes_on.data,
+                attempt(lambda: services.create_window(park, form.name.data, form.opens_on.data, form.closes_on.data,
                                                         user=current_user), _("已新建兑换窗口"))
             elif which == "generate":
                 created = services.generate_windows(park, form.year.data, user=current_user)
                 flash(_("按规则新建了 %(count)s 个兑换窗口", count=len(created)), "success")
             elif which == "gift":
                 data = {k: getattr(form, k).data for k in ("name", "points_cost", "stock", "active")}
-                _attempt(lambda: services.save_gift(park, data, user=current_user), _("已保存礼品"))
+                attempt(lambda: services.save_gift(park, data, user=current_user), _("已保存礼品"))
             else:
                 data = {k: getattr(form, k).data for k in ("points_per_half_hour", "default_points_cap", "window_months", "window_days")}
-                _attempt(lambda: services.save_settings(park, data, user=current_user), _("已保存积分规则"))
+                attempt(lambda: services.save_settings(park, data, user=current_user), _("已保存积分规则"))
             return redirect(url_for("passport.redemption_setup", code=park.code))
-        _flash_errors(form)
+        flash_errors(form)
     windows = db.session.scalars(select(RedemptionWindow).where(RedemptionWindow.park_id == park.id)
                                  .order_by(RedemptionWindow.opens_on.desc())).all()
     gifts = db.session.scalars(select(Gift).where(Gift.park_id == park.id).order_by(Gift.points_cost)).all()
@@ -296,9 +292,9 @@ def edit_gift(gift_id):
     form = GiftForm(prefix="gift")
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("name", "points_cost", "stock", "active")}
-        _attempt(lambda: services.save_gift(park, data, user=current_user, gift=gift), _("已更新礼品"))
+        attempt(lambda: services.save_gift(park, data, user=current_user, gift=gift), _("已更新礼品"))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("passport.redemption_setup", code=park.code))
 
 

@@ -4,9 +4,8 @@ Revision ID: 0001_assessment
 Revises: 
 Create Date: 2026-11-26 15:52:51.395895
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_assessment'
 down_revision = None

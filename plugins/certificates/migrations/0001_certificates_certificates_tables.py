@@ -4,9 +4,8 @@ Revision ID: 0001_certificates
 Revises: 
 Create Date: 2026-11-26 15:50:57.919173
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_certificates'
 down_revision = None

@@ -95,6 +95,7 @@ def run_python(code: str, tmpdir: str, **env) -> str:
     """Run `code` in a fresh interpreter (its own app and plugin set), on the suite's database."""
     import subprocess
     import sys
+
     from incubator.testing import database_url
     environ = dict(os.environ, INCUBATOR_DATABASE_URL=database_url(tmpdir), INCUBATOR_INSTANCE_PATH=tmpdir, **env)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120)

@@ -4,9 +4,8 @@ Revision ID: 0001_checklist
 Revises: 
 Create Date: 2026-11-26 15:42:32.681902
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_checklist'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 0001_enrolment
 Revises: 
 Create Date: 2026-11-26 15:46:28.208455
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_enrolment'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 0001_mentoring
 Revises: 
 Create Date: 2026-11-26 15:48:52.967465
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_mentoring'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 0001_passport
 Revises: 
 Create Date: 2026-11-26 15:48:12.835415
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_passport'
 down_revision = None

@@ -12,8 +12,6 @@ from incubator.plugins import set_enablement
 from plugins.passport import idcard, services
 from plugins.passport.models import Gift, LedgerEntry, Volunteer
 
-
-
 # -- ID numbers ----------------------------------------------------------------------------------
 
 def test_id_check_digit_follows_gb_11643():
