@@ -1,8 +1,8 @@
 """Rendering certificates: Jinja (sandboxed, strict) → HTML → WeasyPrint PDF, one page per certificate.
 
 Speed matters (a class of 500): WeasyPrint's fixed cost is per *document* (font subsetting), so a
-batch is laid out as the pages of a few documents, one per worker process, then split into
-single-page files with pypdf. Each split file embeds its document's font subset, so documents are
+batch is laid out as the pages of a few documents, one per worker process, each document cut into
+single-page files as it is written. Each file embeds its document's font subset, so documents are
 kept to `CHUNK` pages: the subset (and the file) stays small, and progress can advance per chunk.
 This module knows nothing of the database: its functions take strings and return bytes, so they
 can run in worker processes.
@@ -32,14 +32,19 @@ class TemplateProblem(Exception):
 
 
 def seal(text: str, star: str = "★", footer: str = "证书专用章", size_mm: int = 40) -> Markup:
-    """A red round seal (公章 style): `text` along the upper arc, a star in the middle.
+    """A red round seal (公章 style): `text` along the upper arc, a star in the middle, as an <img>."""
+    return Markup(f'<img class="seal" src="{seal_url(text, star, footer)}" alt="" '
+                  f'style="position:absolute;width:{size_mm}mm;height:{size_mm}mm">')
+
+
+def seal_url(text: str, star: str = "★", footer: str = "证书专用章") -> str:
+    """The seal's image as a URL for CSS (`background-image: url(...)`): no box to lay out.
 
     A PNG drawn once per text with Pillow and cached: every page of a document shows the same
     image, which WeasyPrint embeds once. (Drawn as SVG or rotated CSS letters, the seal cost
     15–30 ms per page, a third of a batch's time.) 600 px for 40 mm is print quality (380 dpi).
     """
-    return Markup(f'<img class="seal" src="{_image_url(_seal_png(text, star, footer))}" alt="" '
-                  f'style="position:absolute;width:{size_mm}mm;height:{size_mm}mm">')
+    return _image_url(_seal_png(text, star, footer))
 
 
 @lru_cache(maxsize=64)
@@ -77,7 +82,7 @@ def _seal_png(text: str, star: str, footer: str, px: int = 600) -> str:
               fill=255, anchor="mm")
     mask = mask.point(lambda v: 255 if v > 223 else (v // 64) * 64)
     image = Image.new("RGBA", (px, px), (200, 16, 46, 0))
-    image.putalpha(mask.point(lambda v: v * 235 // 255))
+    image.putalpha(mask.point(lambda v: v * 200 // 255))  # ink, not paint: the text beneath shows through
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
@@ -93,11 +98,12 @@ def _font_file() -> tuple[str, int]:
     return path, int(index or 0)
 
 
-def qr_image(url: str) -> Markup:
-    """The verification link as a QR code: a one-pixel-per-module PNG (under 1 KB), drawn crisp.
+def qr_url(url: str) -> str:
+    """The verification link as a QR code: a one-pixel-per-module PNG (under 1 KB), by URL.
 
     (An SVG QR code is a path WeasyPrint parses on every page, ~30 ms each; segno's own PNG
-    writer is pure Python, ~13 ms: Pillow encodes it in well under a millisecond.)
+    writer is pure Python, ~13 ms: Pillow encodes it in well under a millisecond.) Drawn crisp
+    with `image-rendering: pixelated`.
     """
     from PIL import Image
     matrix = segno.make(url, error="m", mask=4).matrix  # a fixed mask: 0.6 ms instead of 3 (any mask scans)
@@ -105,13 +111,26 @@ def qr_image(url: str) -> Markup:
     image = Image.frombytes("L", (size, size), bytes(0 if dark else 255 for row in matrix for dark in row))
     buffer = io.BytesIO()
     image.convert("1").save(buffer, "PNG")
-    return Markup(f'<img class="qr" src="{_image_url(buffer.getvalue())}" alt="">')
+    return _image_url(buffer.getvalue())
+
+
+def with_qr(variables: dict) -> dict:
+    """The variables with the QR code of `verify_url`: `qr_url` (for CSS) and `qr` (an <img>)."""
+    if not variables.get("verify_url") or "qr_url" in variables:
+        return variables
+    url = qr_url(variables["verify_url"])
+    return {**variables, "qr_url": url, "qr": qr_image(url)}
+
+
+def qr_image(image_url: str) -> Markup:
+    """The QR code as an <img> (for park templates): `qr_url`'s image."""
+    return Markup(f'<img class="qr" src="{image_url}" alt="">')
 
 
 # Templates come from parks' IT contractors too: sandboxed, and a missing variable raises.
 _env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(PDF_TEMPLATES)), undefined=StrictUndefined,
                                      autoescape=True, auto_reload=False)
-_env.globals["seal"] = seal
+_env.globals.update(seal=seal, seal_url=seal_url)
 
 
 def template(kind: str, source: str | None = None):
@@ -164,12 +183,37 @@ def document_html(style: str, pages: list[str]) -> str:
 
 
 def write_document(style: str, pages: list[str]) -> bytes:
-    """One PDF with one page per certificate."""
+    """One PDF with one page per certificate: WeasyPrint's own `write_pdf`."""
+    return _html(style, pages).write_pdf()
+
+
+def write_pages(style: str, pages: list[str]) -> list[bytes]:
+    """One single-page PDF per certificate, from ONE WeasyPrint document.
+
+    WeasyPrint's `finisher` hands over the finished PDF as objects (pydyf) before it is
+    serialized: each file is assembled from them (see `_split`), and the whole document is never
+    written out or parsed back.
+    """
+    captured = []
+
+    def finish(_document, pdf):
+        captured.append(_split(pdf))
+        raise _Done
+
+    try:
+        _html(style, pages).write_pdf(finisher=finish)
+    except _Done:
+        return captured[0]
+    raise RuntimeError("WeasyPrint did not call the finisher")  # pragma: no cover - another WeasyPrint
+
+
+class _Done(Exception):
+    """Stops `write_pdf` once the finisher has the pages: the full document is not needed."""
+
+
+def _html(style: str, pages: list[str]):
     from weasyprint import HTML
-    # PDF 1.4: no compressed object streams, which pypdf would re-parse object by object when
-    # split_pages reads the shared font (halves the split time; the files also come out smaller).
-    return HTML(string=document_html(style, pages), base_url=str(PDF_TEMPLATES),
-                url_fetcher=_fetcher()).write_pdf(pdf_version="1.4")
+    return HTML(string=document_html(style, pages), base_url=str(PDF_TEMPLATES), url_fetcher=_fetcher())
 
 
 # Images (seal, QR codes) are referenced as "cert-image:<sha1>" rather than inlined as data: URIs:
@@ -213,80 +257,68 @@ def _fetcher():
 _FETCHER = None
 
 
-def split_pages(pdf: bytes) -> list[bytes]:
-    """Single-page PDFs from a multi-page one, assembled at the byte level.
+def _split(pdf) -> list[bytes]:
+    """Single-page PDF files from a multi-page pydyf PDF (WeasyPrint's, before serialization).
 
     The objects pages share (the font subset, the seal image) are serialized once and copied
-    into each file with their original object numbers; each file gets its page, a page tree, a
-    catalog and a cross-reference table. (pypdf's PdfWriter per page took ~5 ms a page, mostly
-    cloning the font; this takes a fraction of a millisecond.) WeasyPrint gives all pages one
-    shared resource dictionary, so each page keeps only the resources its content names — or
-    every file would carry every page's QR code.
+    into each file with their object numbers; each file gets its page, a page tree, a catalog
+    and a cross-reference table. WeasyPrint gives all pages one resource dictionary: each page
+    keeps only the resources its content names, or every file would carry every page's QR code.
     """
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+    import pydyf
 
-    reader = PdfReader(io.BytesIO(pdf))
-    cache: dict[int, tuple[bytes, tuple[int, ...]]] = {}  # object number → (bytes, referenced numbers)
+    objects = pdf.objects
+    cache: dict[int, tuple[bytes, tuple[int, ...]]] = {}  # number → (body, numbers it refers to)
 
-    def serialize(obj) -> tuple[bytes, tuple[int, ...]]:
-        out = io.BytesIO()
-        obj.write_to_stream(out)
-        refs = []
-        _collect_refs(obj, refs, IndirectObject, DictionaryObject, ArrayObject)
-        return out.getvalue(), tuple(refs)
+    def body(number: int) -> tuple[bytes, tuple[int, ...]]:
+        if number not in cache:
+            obj = objects[number]
+            data = obj.data  # a stream is compressed here, once
+            # A stream's references are in its dictionary, never in its (compressed) data.
+            head = pydyf.Dictionary(obj.extra).data if isinstance(obj, pydyf.Stream) else data
+            cache[number] = data, tuple(int(n) for n in _REF.findall(head) if int(n) < len(objects))
+        return cache[number]
 
-    def closure(numbers, found: dict[int, bytes]):
-        stack = list(numbers)
+    resources = objects[_ref_number(objects[pdf.pages["Kids"][0]]["Resources"])]
+    top = len(objects)
+    pages_number, catalog_number, info_number = top, top + 1, top + 2
+    files = []
+    for page_number in pdf.pages["Kids"][::3]:
+        page = objects[page_number]
+        contents = objects[_ref_number(page["Contents"])]
+        used = set(_NAME.findall(b"\n".join(pydyf._to_bytes(item) for item in contents.stream)))
+        pruned = pydyf.Dictionary({
+            key: pydyf.Dictionary({k: v for k, v in value.items() if k.encode() in used})
+            if isinstance(value, dict) else value
+            for key, value in resources.items()})
+        own = pydyf.Dictionary(page)
+        own["Parent"] = f"{pages_number} 0 R"
+        own["Resources"] = pruned
+        page_bytes = own.data
+        found = {page_number: page_bytes,
+                 pages_number: b"<</Type /Pages /Kids [%d 0 R] /Count 1>>" % page_number,
+                 catalog_number: b"<</Type /Catalog /Pages %d 0 R>>" % pages_number,
+                 info_number: b"<</Producer (incubator certificates, WeasyPrint)>>"}
+        stack = [int(n) for n in _REF.findall(page_bytes)]
         while stack:
             number = stack.pop()
-            if number in found:
-                continue
-            if number not in cache:
-                cache[number] = serialize(reader.get_object(number))
-            data, refs = cache[number]
-            found[number] = data
-            stack.extend(refs)
-
-    top = max(reader.xref_objStm.keys() | {n for g in reader.xref.values() for n in g} | {0})
-    files = []
-    for page in reader.pages:
-        used = set(_NAME.findall(page.get_contents().get_data()))
-        resources = page["/Resources"].get_object()
-        pruned = DictionaryObject()
-        for category, entries in resources.items():
-            entries = entries.get_object()
-            if isinstance(entries, DictionaryObject):
-                entries = DictionaryObject({k: v for k, v in entries.items() if k[1:].encode() in used})
-            pruned[NameObject(category)] = entries
-        page_number = page.indirect_reference.idnum
-        pages_number, catalog_number, info_number = top + 1, top + 2, top + 3
-        page_dict = DictionaryObject({k: v for k, v in page.items() if k not in ("/Parent", "/Resources")})
-        page_dict[NameObject("/Resources")] = pruned
-        page_bytes, refs = serialize(page_dict)
-        page_bytes = page_bytes[:-2] + f"/Parent {pages_number} 0 R\n>>".encode() \
-            if page_bytes.endswith(b">>") else page_bytes
-        objects: dict[int, bytes] = {page_number: page_bytes}
-        closure(refs, objects)
-        objects[pages_number] = f"<<\n/Type /Pages\n/Kids [{page_number} 0 R]\n/Count 1\n>>".encode()
-        objects[catalog_number] = f"<<\n/Type /Catalog\n/Pages {pages_number} 0 R\n>>".encode()
-        objects[info_number] = b"<<\n/Producer (incubator certificates, WeasyPrint)\n>>"
-        files.append(_assemble(objects, catalog_number, info_number))
+            if number not in found:
+                found[number], refs = body(number)
+                stack.extend(refs)
+        # The file's ID: a digest of what is this certificate's own (its page and content).
+        file_id = hashlib.md5(page_bytes + found[_ref_number(page["Contents"])]).hexdigest().encode()
+        files.append(_assemble(found, catalog_number, info_number, file_id))
     return files
 
 
-def _collect_refs(obj, refs, IndirectObject, DictionaryObject, ArrayObject):
-    if isinstance(obj, IndirectObject):
-        refs.append(obj.idnum)
-    elif isinstance(obj, DictionaryObject):  # also a stream's dictionary
-        for value in obj.values():
-            _collect_refs(value, refs, IndirectObject, DictionaryObject, ArrayObject)
-    elif isinstance(obj, ArrayObject):
-        for value in obj:
-            _collect_refs(value, refs, IndirectObject, DictionaryObject, ArrayObject)
+def _ref_number(reference) -> int:
+    return int(reference.split()[0]) if isinstance(reference, (bytes, str)) else reference.number
 
 
-def _assemble(objects: dict[int, bytes], root: int, info: int) -> bytes:
+_REF = re.compile(rb"(\d+) 0 R")
+
+
+def _assemble(objects: dict[int, bytes], root: int, info: int, file_id: bytes) -> bytes:
     """A PDF file from numbered object bodies: header, objects, xref table, trailer."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
@@ -296,9 +328,8 @@ def _assemble(objects: dict[int, bytes], root: int, info: int) -> bytes:
     size = max(objects) + 1
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for number in range(1, size):
-        out += (b"%010d 00000 n \n" % offsets[number]) if number in offsets else b"0000000000 00000 f \n"
-    file_id = hashlib.md5(bytes(out)).hexdigest().encode()
+    out += b"".join((b"%010d 00000 n \n" % offsets[number]) if number in offsets else b"0000000000 00000 f \n"
+                    for number in range(1, size))
     out += (b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
             % (size, root, info, file_id, file_id, xref))
     return bytes(out)
@@ -307,25 +338,18 @@ def _assemble(objects: dict[int, bytes], root: int, info: int) -> bytes:
 _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
 
 
-def render_chunk(kind: str, source: str | None, variables: list[dict]) -> list[bytes]:
-    """The PDFs of certificates sharing a template (runs in a worker process).
-
-    Templating and QR codes happen here too, so the parent only records and stores. The pages
-    are laid out as one document, split into one file per certificate.
-    """
+def render_pdfs(kind: str, source: str | None, variables: list[dict]) -> list[bytes]:
+    """The PDFs of certificates sharing a template: templating, QR codes, the pages laid out as
+    one document and cut into one file per certificate."""
     tmpl = template(kind, source)
-    parts = []
-    for values in variables:
-        values = dict(values)
-        values.setdefault("qr", qr_image(values["verify_url"]) if values.get("verify_url") else None)
-        parts.append(render_parts(tmpl, values))
+    parts = [render_parts(tmpl, with_qr(values)) for values in variables]
     files: list[bytes | None] = [None] * len(parts)
     by_style: dict[str, list[int]] = {}  # a template whose <style> uses variables: one document per style
     for index, (style, _page) in enumerate(parts):
         by_style.setdefault(style, []).append(index)
     for style, indexes in by_style.items():
         pages = [parts[i][1] for i in indexes]
-        pdfs = [write_document(style, pages)] if len(pages) == 1 else split_pages(write_document(style, pages))
+        pdfs = write_pages(style, pages)
         if len(pdfs) != len(pages):  # a template that overflows a page would shift every later file
             raise TemplateProblem(f"证书模板排版超出一页({len(pdfs)} 页 / {len(pages)} 张证书)")
         for index, data in zip(indexes, pdfs):
@@ -333,14 +357,35 @@ def render_chunk(kind: str, source: str | None, variables: list[dict]) -> list[b
     return files
 
 
-def render_many(jobs: list[tuple[str, str | None, dict]], *, executor=None, chunk: int = CHUNK) -> list[bytes]:
-    """PDF bytes for each (kind, template source or None, variables), in order.
+def render_chunk(kind: str, source: str | None, variables: list[dict], paths: list[str]) -> list[tuple[str, int]]:
+    """Render certificates sharing a template and store each at its path (runs in a worker
+    process): the SHA-256 and size of each file.
+
+    The worker stores the files itself: the parent then only records them, instead of receiving
+    ~200 KB per certificate through a pipe, hashing and writing it while the workers wait.
+    """
+    return [store(path, data) for path, data in zip(paths, render_pdfs(kind, source, variables))]
+
+
+def store(path: str, data: bytes) -> tuple[str, int]:
+    """Write a file whole or not at all (a temporary file renamed over it)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def render_many(jobs: list[tuple[str, str | None, dict, str]], *, executor=None,
+                chunk: int = CHUNK) -> list[tuple[str, int]]:
+    """Render and store each (kind, template source or None, variables, path), in order: the
+    SHA-256 and size of each stored file.
 
     Certificates of the same template are laid out as documents of up to `chunk` pages; with an
     `executor` (a process pool) the documents are rendered in parallel, otherwise here.
     """
     by_template: dict[tuple, list[int]] = {}
-    for index, (kind, source, _values) in enumerate(jobs):
+    for index, (kind, source, _values, _path) in enumerate(jobs):
         by_template.setdefault((kind, source), []).append(index)
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
     chunks: list[tuple[tuple, list[int]]] = []
@@ -348,15 +393,16 @@ def render_many(jobs: list[tuple[str, str | None, dict]], *, executor=None, chun
         # A small batch is split evenly over the workers rather than leave one idle.
         size = max(1, min(chunk, math.ceil(len(indexes) / workers)))
         chunks += [(key, indexes[i:i + size]) for i in range(0, len(indexes), size)]
-    args = [(kind, source, [jobs[i][2] for i in indexes]) for (kind, source), indexes in chunks]
+    args = [(kind, source, [jobs[i][2] for i in indexes], [jobs[i][3] for i in indexes])
+            for (kind, source), indexes in chunks]
     if executor is None or len(chunks) == 1:
         outputs = [render_chunk(*a) for a in args]
     else:
         outputs = list(executor.map(render_chunk, *zip(*args)))
-    results: list[bytes | None] = [None] * len(jobs)
-    for (_key, indexes), files in zip(chunks, outputs):
-        for index, data in zip(indexes, files):
-            results[index] = data
+    results: list[tuple[str, int] | None] = [None] * len(jobs)
+    for (_key, indexes), stored in zip(chunks, outputs):
+        for index, item in zip(indexes, stored):
+            results[index] = item
     return results
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import secrets
 import zipfile
 from collections import namedtuple
@@ -240,12 +239,6 @@ def pdf_path(cert: Certificate) -> Path:
     return storage_dir() / cert.filename
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 # -- issuing --------------------------------------------------------------------------------
 
 def _check_issuable(specs: list[Spec]) -> None:
@@ -274,7 +267,7 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
     if not specs:
         return []
     _check_issuable(specs)
-    written: list[Path] = []
+    paths: list[Path] = []
     try:
         with (transaction() if commit else nullcontext()):
             certs, jobs = [], []
@@ -297,25 +290,24 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
                 db.session.add(cert)
                 certs.append(cert)
             db.session.flush()  # ids → serials
+            directory = storage_dir()
             for spec, cert in zip(specs, certs):
                 cert.serial = f"BH{SERIAL_PREFIX[spec.kind]}{today.year}{cert.id:07d}"
                 variables = _variables(spec, cert.serial, cert.code, today)
-                jobs.append((spec.kind, templates[(spec.kind, spec.park.id)][1], variables))
-            files = _render_many(jobs, executor)
-            for spec, cert, pdf in zip(specs, certs, files):
-                cert.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-                cert.pdf_size = len(pdf)
-                path = storage_dir() / cert.filename
-                _write(path, pdf)
-                written.append(path)
+                paths.append(directory / cert.filename)
+                jobs.append((spec.kind, templates[(spec.kind, spec.park.id)][1], variables, str(paths[-1])))
+            stored = _render_many(jobs, executor)  # rendered and written by the workers
+            for spec, cert, (sha256, size) in zip(specs, certs, stored):
+                cert.pdf_sha256, cert.pdf_size = sha256, size
                 if spec.supersedes is not None:
                     spec.supersedes.superseded_by_id = cert.id
                 audit.record("certificate.reissue" if spec.supersedes is not None else "certificate.issue", cert,
                              user=user, summary=f"{KINDS[cert.kind]} {cert.serial} {cert.holder_name}",
                              serial=cert.serial, subject=cert.subject, version=cert.version, sha256=cert.pdf_sha256)
     except BaseException:
-        for path in written:  # nothing was recorded: leave no orphan files behind
+        for path in paths:  # nothing was recorded: leave no orphan files behind
             path.unlink(missing_ok=True)
+            Path(f"{path}.tmp").unlink(missing_ok=True)
         raise
     return certs
 
