@@ -157,7 +157,7 @@ def main():
     for label, each, cpu, total in rows:
         print(f"{label:42} {each:>16} {cpu:>16} {total:>16}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work on the machine inflates wall times)")
-    print(f"\nspeed-up of the batch over the naive way: {naive_each / batch_each:.0f}× measured (wall), "
+    print(f"\nspeed-up of the batch over the naive way: {naive_each / batch_each:.1f}× measured (wall), "
           f"{naive_cpu_each / (batch_cpu / len(batch_ids)):.1f}× in CPU time per certificate")
     idle = batch_cpu / len(batch_ids) / rendering.worker_count()
     print(f"on an otherwise idle machine ({rendering.worker_count()} workers busy): ≈ {idle * 1000:.0f} ms per "

@@ -365,6 +365,25 @@ def test_cli_issues_an_offering_with_a_progress_bar(app, academy, users):
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 3
 
 
+def test_a_batch_that_fails_after_rendering_records_nothing_and_leaves_no_files(app, academy, users, monkeypatch):
+    """The workers have written the group's files when recording fails: they are removed again."""
+    offering = academy.offering()
+    for name in ["韩梅", "冯涛", "邓颖"]:
+        academy.complete(academy.trainee(name), offering)
+    calls = []
+
+    def failing_record(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services.audit, "record", failing_record)
+    job = services.start_batch(offering.id, user=users["fangxing-mgr"])
+    assert job.status == "failed" and "disk full" in job.error
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
+    assert list(Path(app.config["CERTIFICATES_DIR"]).iterdir()) == []
+
+
 @pytest.mark.skipif(not os.environ.get("INCUBATOR_TEST_REDIS_URL"), reason="set INCUBATOR_TEST_REDIS_URL")
 def test_batch_job_travels_through_redis_to_a_worker(app, academy, users):
     from plugins.certificates import tasks

@@ -78,3 +78,11 @@ def test_a_template_that_overflows_a_page_is_refused():
               '<div class="certificate">{{ serial }}</div>{% endblock %}')
     with pytest.raises(rendering.TemplateProblem, match="超出一页"):
         rendering.render_pdfs("completion", source, [variables("王芳", 1), variables("李四", 2)])
+
+
+def test_a_park_sets_its_own_seal_through_the_seal_block():
+    default = rendering.render_pdfs("completion", None, [variables("王芳", 1)])[0]
+    own = rendering.render_pdfs("completion", '{% extends "completion.html" %}{% block seal %}'
+                                '{{ seal_url("万年埠街道办事处") }}{% endblock %}', [variables("王芳", 1)])[0]
+    default_images, own_images = (images(PdfReader(io.BytesIO(d)).pages[0]) for d in (default, own))
+    assert len(default_images) == len(own_images) == 2 and len(default_images & own_images) == 1  # the same QR code
