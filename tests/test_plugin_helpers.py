@@ -35,3 +35,16 @@ def test_record_for_refuses_missing_records_disabled_plugins_and_missing_permiss
         db.session.commit()
         with pytest.raises(NotFound):
             record_for("checklist", Organization, own, "org.view")
+
+
+def test_enabled_parks_and_visible_parks_follow_enablement_and_the_users_parks(app, users, parks):
+    from incubator.plugins import enabled_parks, visible_parks
+    with app.test_request_context():
+        set_enablement("checklist", "parks", [db.session.merge(parks["changqing"]), db.session.merge(parks["fangxing"])])
+        db.session.commit()
+        assert [p.code for p in enabled_parks("checklist")] == sorted(
+            ["changqing", "fangxing"], key=lambda code: parks[code].id)
+        manager, admin = db.session.merge(users["fangxing-mgr"]), db.session.merge(users["admin"])
+        assert [p.code for p in visible_parks(manager, "checklist")] == ["fangxing"]
+        assert {p.code for p in visible_parks(admin, "checklist")} == {"changqing", "fangxing"}
+        assert len(visible_parks(admin)) == len(parks)

@@ -330,3 +330,9 @@ def visible_parks(user, plugin_name: str | None = None) -> list:
         stmt = stmt.where(Park.id.in_(allowed or [-1]))
     parks = list(db.session.scalars(stmt))
     return [p for p in parks if is_enabled(plugin_name, p)] if plugin_name else parks
+
+
+def enabled_parks(plugin_name: str) -> list:
+    """Every park where `plugin_name` is enabled, in id order (whoever asks)."""
+    from ..parks.models import Park
+    return [p for p in db.session.scalars(select(Park).order_by(Park.id)) if is_enabled(plugin_name, p)]

@@ -6,14 +6,12 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.core_hooks import scope_parks
 from incubator.errors import ValidationError
-from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import is_enabled, park_for, record_for
+from incubator.plugins import park_for, record_for, visible_parks
 
 from . import rubrics, services
 from .models import KINDS, STATUSES, Assessment
@@ -230,9 +228,7 @@ def results_report(args):
             abort(403, description="无权查看该园区")
         park_ids = [park.id]
     else:
-        allowed = scope_parks(current_user)
-        park_ids = [p.id for p in db.session.scalars(db.select(Park))
-                    if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+        park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
     return services.report(park_ids=park_ids, cohort=args["cohort"])
 
 

@@ -3,13 +3,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.extensions import db, limiter
 from incubator.forms import flash_errors
-from incubator.parks.services import all_parks
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import is_enabled, require_enabled, visible_parks
 
 from . import services
 from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
@@ -25,8 +23,7 @@ def _verify_limit():
 
 def visible_park_ids(user) -> list[int]:
     """Parks whose certificates `user` may list: managed (all for admins) and with the plugin enabled."""
-    allowed = scope_parks(user)
-    return [p.id for p in all_parks() if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+    return [p.id for p in visible_parks(user, PLUGIN)]
 
 
 def load(cert_id: int, action: str) -> Certificate:

@@ -3,14 +3,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.extensions import db
 from incubator.forms import flash_errors
 from incubator.organizations.models import Organization
-from incubator.parks.services import all_parks
 from incubator.permissions import require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import require_enabled, visible_parks
 
 from . import services
 from .forms import RecordForm
@@ -41,8 +39,7 @@ def record(org_id):
 @login_required
 def overview():
     require("checklist.view")
-    allowed = scope_parks(current_user)
-    park_ids = [p.id for p in all_parks() if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+    park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
     page = db.paginate(services.missing_query(park_ids).order_by(Organization.incubation_due, Organization.id),
                        per_page=50, error_out=False)
     return render_template("checklist/overview.html", page=page, documents=services.DOCUMENTS,

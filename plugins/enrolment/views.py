@@ -5,16 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from incubator.core_hooks import scope_parks
 from incubator.db_types import utcnow
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db, limiter
 from incubator.forms import show_domain_error
 from incubator.parks.models import Park
-from incubator.parks.services import all_parks
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import enabled_parks, is_enabled, require_enabled, visible_parks
 from incubator.users.models import User
 
 from . import services
@@ -43,13 +41,12 @@ def percent(value):
 
 
 def enabled_park_ids() -> list[int]:
-    return [p.id for p in all_parks() if is_enabled(PLUGIN, p)]
+    return [p.id for p in enabled_parks(PLUGIN)]
 
 
 def managed_park_ids() -> list[int]:
     """Parks whose offerings the current user manages (and where the academy is enabled)."""
-    allowed = scope_parks(current_user)
-    return [pid for pid in enabled_park_ids() if allowed is None or pid in allowed]
+    return [p.id for p in visible_parks(current_user, PLUGIN)]
 
 
 def load_offering(offering_id: int, action: str | None = None) -> Offering:

@@ -9,14 +9,13 @@ from flask_smorest import Blueprint
 from incubator.api import BEARER
 from incubator.api.auth import token_required
 from incubator.api.schemas import PageQuerySchema, page_schema, paginated
-from incubator.core_hooks import scope_parks
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import is_enabled, park_for, record_for
+from incubator.plugins import enabled_parks, park_for, record_for, visible_parks
 
 from . import services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
@@ -144,13 +143,12 @@ def my_assignments(args):
     """Experts: their own assignments; managers: those in their parks; admin: all."""
     if not can("mentoring.view"):
         abort(403, description="无权查看督导指派")
-    enabled = [p.id for p in db.session.scalars(db.select(Park)) if is_enabled(PLUGIN, p)]
     active_on = date.today() if args["active"] else None
     if current_user.role == "expert":
-        stmt = services.assignments_query(expert_id=current_user.id, park_ids=enabled, active_on=active_on)
+        stmt = services.assignments_query(expert_id=current_user.id,
+                                          park_ids=[p.id for p in enabled_parks(PLUGIN)], active_on=active_on)
     elif current_user.role in ("admin", "manager"):
-        allowed = scope_parks(current_user)
-        stmt = services.assignments_query(park_ids=[p for p in enabled if allowed is None or p in allowed],
+        stmt = services.assignments_query(park_ids=[p.id for p in visible_parks(current_user, PLUGIN)],
                                           active_on=active_on)
     else:
         abort(403, description="无权查看督导指派")
@@ -274,7 +272,6 @@ def hours_report(args):
     """Supervision hours per expert per month, per organization and per park (managers: own parks)."""
     if not can("mentoring.report"):
         abort(403, description="无权查看督导报表")
-    allowed = scope_parks(current_user)
     if args["park"]:
         park = by_code(args["park"])
         if park is None:
@@ -283,8 +280,7 @@ def hours_report(args):
             abort(403, description="无权查看该园区")
         park_ids = [park.id]
     else:
-        park_ids = [p.id for p in db.session.scalars(db.select(Park))
-                    if (allowed is None or p.id in allowed) and is_enabled(PLUGIN, p)]
+        park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
     return services.hours_report(park_ids=park_ids, year=args["year"], month=args["month"])
 
 

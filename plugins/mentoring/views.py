@@ -12,9 +12,8 @@ from incubator.exports import xlsx_response
 from incubator.extensions import db
 from incubator.forms import flash_errors, show_domain_error
 from incubator.organizations.models import Organization
-from incubator.parks.models import Park
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, park_for, record_for, require_enabled, visible_parks
+from incubator.plugins import enabled_parks, park_for, record_for, require_enabled, visible_parks
 from incubator.users.models import User
 
 from . import services
@@ -51,7 +50,7 @@ def index():
                                overdue=services.open_actions(park_ids=park_ids, overdue_only=True, limit=20),
                                overdue_total=services.count_overdue(park_ids), today=date.today())
     if user.role == "expert":
-        enabled = [p.id for p in db.session.scalars(select(Park)) if is_enabled(PLUGIN, p)]
+        enabled = [p.id for p in enabled_parks(PLUGIN)]
         mine = db.session.scalars(select(MentorAssignment).where(MentorAssignment.expert_id == user.id)
                                   .join(Organization).where(Organization.park_id.in_(enabled or [-1]))
                                   .options(joinedload(MentorAssignment.organization))

@@ -14,9 +14,9 @@ from incubator.api.schemas import PageQuerySchema, page_schema, paginated
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
-from incubator.parks.services import all_parks, by_code
+from incubator.parks.services import by_code
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import enabled_parks, require_enabled
 
 from . import services
 from .models import Application, Round
@@ -149,7 +149,7 @@ def _application(application_id, action="microgrant.view"):
 @blp.response(200, page_schema(RoundSchema, "MicrograntRoundPage"))
 def list_rounds(args):
     """Rounds the user may see, in parks where the plugin is enabled."""
-    enabled = [p.id for p in all_parks() if is_enabled(PLUGIN, p)]
+    enabled = [p.id for p in enabled_parks(PLUGIN)]
     stmt = services.visible_rounds_query(current_user, enabled)
     return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 

@@ -61,13 +61,12 @@ def decide(user, action, resource):
 
 def has_anything(user) -> bool:
     """Is there a micro-grant page for `user`? (the menu entry)"""
-    from incubator.plugins import is_enabled
+    from incubator.plugins import enabled_parks
 
     from .services import visible_rounds_query
     if not getattr(user, "is_authenticated", False):
         return False
     if user.role in ("admin", "manager"):
         return True
-    from incubator.parks.services import all_parks
-    enabled = [p.id for p in all_parks() if is_enabled("microgrant", p)]
+    enabled = [p.id for p in enabled_parks("microgrant")]
     return db.session.scalar(visible_rounds_query(user, enabled).limit(1)) is not None

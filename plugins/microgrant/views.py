@@ -7,15 +7,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
 from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
-from incubator.parks.services import all_parks
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import enabled_parks, is_enabled, require_enabled, visible_parks
 
 from . import services
 from .forms import ApplicationForm, DecisionForm, ExpertsForm, ReviewForm, RoundForm, ScoreForm
@@ -40,15 +38,13 @@ def _application(application_id, action="microgrant.view"):
 
 
 def _enabled_park_ids():
-    return [p.id for p in all_parks() if is_enabled(PLUGIN, p)]
+    return [p.id for p in enabled_parks(PLUGIN)]
 
 
 
 
 def _manageable_parks():
-    allowed = scope_parks(current_user)
-    return [p for p in all_parks() if is_enabled(PLUGIN, p) and (allowed is None or p.id in allowed)
-            and can("microgrant.manage", p)]
+    return [p for p in visible_parks(current_user, PLUGIN) if can("microgrant.manage", p)]
 
 
 @bp.route("/")

@@ -8,16 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from incubator.core_hooks import scope_parks
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
 from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
-from incubator.parks.services import all_parks
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, park_for, record_for
+from incubator.plugins import is_enabled, park_for, record_for, visible_parks
 from incubator.users.models import User
 
 from . import services
@@ -55,9 +53,7 @@ def _load(model, record_id, action):
 @login_required
 def index():
     """Parks the user manages, activities their organization organizes, their own passports."""
-    allowed = scope_parks(current_user)
-    parks = [p for p in all_parks() if is_enabled(PLUGIN, p) and (allowed is None or p.id in allowed)
-             and can("passport.manage", p)]
+    parks = [p for p in visible_parks(current_user, PLUGIN) if can("passport.manage", p)]
     activities = []
     if current_user.organization_id:
         activities = db.session.scalars(select(Activity).where(
