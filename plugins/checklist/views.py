@@ -1,14 +1,13 @@
 """Pages: record a document (from the organization page) and the overview of what is missing."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from incubator.errors import DomainError
 from incubator.extensions import db
-from incubator.forms import flash_errors
+from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.permissions import require
-from incubator.plugins import require_enabled, visible_parks
+from incubator.plugins import record_for, visible_parks
 
 from . import services
 from .forms import RecordForm
@@ -20,16 +19,11 @@ bp = Blueprint("checklist", __name__, url_prefix="/checklist", template_folder="
 @bp.route("/orgs/<int:org_id>", methods=["POST"])
 @login_required
 def record(org_id):
-    org = db.session.get(Organization, org_id) or abort(404)
-    require_enabled(PLUGIN, org.park_id)
-    require("checklist.record", org)
+    org = record_for(PLUGIN, Organization, org_id, "checklist.record")
     form = RecordForm()
     if form.validate_on_submit():
-        try:
-            services.record(org, form.kind.data, form.received_on.data, form.note.data, user=current_user)
-            flash(_("已登记：%(document)s", document=services.DOCUMENTS[form.kind.data]), "success")
-        except DomainError as exc:
-            flash(exc.message, "danger")
+        attempt(lambda: services.record(org, form.kind.data, form.received_on.data, form.note.data, user=current_user),
+                _("已登记：%(document)s", document=services.DOCUMENTS[form.kind.data]))
     else:
         flash_errors(form)
     return redirect(url_for("organizations.detail", org_id=org.id))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
-from incubator.forms import flash_errors, show_domain_error
+from incubator.forms import attempt, flash_errors, show_domain_error
 from incubator.organizations.models import Organization
 from incubator.permissions import can, require
 from incubator.plugins import enabled_parks, park_for, record_for, require_enabled, visible_parks
@@ -119,11 +119,7 @@ def end_assignment(assignment_id):
     org = _org(assignment.organization_id, "mentoring.assign")
     form = EndAssignmentForm()
     if form.validate_on_submit():
-        try:
-            services.end_assignment(assignment, form.ends_on.data, user=current_user)
-            flash(_("已结束指派"), "success")
-        except DomainError as exc:
-            flash(exc.message, "danger")
+        attempt(lambda: services.end_assignment(assignment, form.ends_on.data, user=current_user), _("已结束指派"))
     else:
         flash_errors(form)
     return redirect(url_for(".org_page", org_id=org.id))
@@ -150,11 +146,8 @@ def link_contact(org_id):
 def unlink_contact(org_id, user_id):
     org = _org(org_id, "mentoring.assign")
     person = db.session.get(User, user_id) or abort(404)
-    try:  # CSRF is checked app-wide by CSRFProtect
-        services.unlink_contact(org, person, user=current_user)
-        flash(_("已解除 %(name)s 的联系人关联", name=person.display_name), "success")
-    except DomainError as exc:
-        flash(exc.message, "danger")
+    attempt(lambda: services.unlink_contact(org, person, user=current_user),  # CSRF: checked app-wide
+            _("已解除 %(name)s 的联系人关联", name=person.display_name))
     return redirect(url_for(".org_page", org_id=org.id))
 
 
@@ -249,11 +242,7 @@ def withdraw(log_id):
 @login_required
 def confirm(log_id):
     log = _log(log_id, "mentoring.confirm")
-    try:  # CSRF is checked app-wide by CSRFProtect
-        services.confirm(log, user=current_user)
-        flash(_("已签字确认"), "success")
-    except DomainError as exc:
-        flash(exc.message, "danger")
+    attempt(lambda: services.confirm(log, user=current_user), _("已签字确认"))  # CSRF: checked app-wide
     return redirect(url_for(".log_page", log_id=log.id))
 
 
@@ -263,11 +252,8 @@ def dispute(log_id):
     log = _log(log_id, "mentoring.confirm")
     form = DisputeForm()
     if form.validate_on_submit():
-        try:
-            services.dispute(log, form.comment.data, user=current_user)
-            flash(_("已提出异议，专家修改后会再请您确认"), "success")
-        except DomainError as exc:
-            flash(exc.message, "danger")
+        attempt(lambda: services.dispute(log, form.comment.data, user=current_user),
+                _("已提出异议，专家修改后会再请您确认"))
     else:
         flash_errors(form)
     return redirect(url_for(".log_page", log_id=log.id))
@@ -278,11 +264,7 @@ def dispute(log_id):
 def action_done(action_id):
     action = db.session.get(FollowUpAction, action_id) or abort(404)
     _log(action.log_id, "mentoring.act")
-    try:
-        services.mark_done(action, user=current_user)
-        flash(_("已标记完成"), "success")
-    except DomainError as exc:
-        flash(exc.message, "danger")
+    attempt(lambda: services.mark_done(action, user=current_user), _("已标记完成"))
     return redirect(request.form.get("next") if _safe_next(request.form.get("next"))
                     else url_for(".log_page", log_id=action.log_id))
 
