@@ -15,7 +15,7 @@ def transaction():
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict("与已有记录冲突（可能是重复或数量超限）,未保存任何更改") from exc
+        raise Conflict("与已有记录冲突（可能是重复或数量超限），未保存任何更改") from exc
     except BaseException:
         db.session.rollback()
         raise

@@ -164,7 +164,7 @@ def update_organization(data, org_id):
     """Change an organization's fields (its park changes by transfer, its stage by transition)."""
     org = _load_org(org_id, "org.edit")
     if "park" in data:
-        raise ValidationError("园区请通过转园(transfers)变更", field="park")
+        raise ValidationError("园区请通过转园（transfers）变更", field="park")
     return orgs.edit(org, data, user=current_user)
 
 

@@ -36,7 +36,7 @@ def check_command(path):
         rubric = rubrics.load_file(Path(path))
     except rubrics.RubricError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"OK: {rubric.code} — {rubric.name}, {len(rubric.dimensions)} 个维度, "
+    click.echo(f"OK: {rubric.code} — {rubric.name}, {len(rubric.dimensions)} 个维度，"
                f"{len(rubric.indicators)} 项指标, 满分 {rubric.total:g}")
 
 

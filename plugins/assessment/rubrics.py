@@ -90,14 +90,14 @@ def _number(value, where: str) -> float:
 def _text(mapping: dict, key: str, where: str) -> str:
     value = mapping.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise RubricError(f"{where} 缺少 {key}(文字)")
+        raise RubricError(f"{where} 缺少 {key}（文字）")
     return value.strip()
 
 
 def parse(data, source: str = "") -> Rubric:
     """Check a rubric's structure and arithmetic; raise RubricError with a clear message."""
     if not isinstance(data, dict):
-        raise RubricError("文件内容应为一个映射(code、name、total、grades、dimensions)")
+        raise RubricError("文件内容应为一个映射（code、name、total、grades、dimensions）")
     code = _text(data, "code", "评估体系")
     if not CODE_RE.match(code):
         raise RubricError(f"code {code!r} 只能使用小写字母、数字、点、横线和下划线")
@@ -122,7 +122,7 @@ def parse(data, source: str = "") -> Rubric:
         seen_dims.add(dcode)
         inds_raw = dim.get("indicators")
         if not isinstance(inds_raw, list) or not inds_raw:
-            raise RubricError(f"维度“{dname}”没有指标(indicators)")
+            raise RubricError(f"维度“{dname}”没有指标（indicators）")
         indicators = []
         for m, ind in enumerate(inds_raw, start=1):
             iwhere = f"维度“{dname}”的第{m}个指标"
@@ -139,7 +139,7 @@ def parse(data, source: str = "") -> Rubric:
         dimensions.append(Dimension(dcode, dname, tuple(indicators)))
     points_sum = sum(i.points for d in dimensions for i in d.indicators)
     if abs(points_sum - total) > 1e-6:
-        raise RubricError(f"各指标分值合计 {points_sum:g},与 total {total:g} 不符")
+        raise RubricError(f"各指标分值合计 {points_sum:g}，与 total {total:g} 不符")
     grades_raw = data.get("grades")
     if not isinstance(grades_raw, list) or not grades_raw:
         raise RubricError("grades 应为非空列表，如 - {grade: 5A, min: 900}")

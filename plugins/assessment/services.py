@@ -55,7 +55,7 @@ def rubric_for_park(park: Park) -> rubrics.Rubric:
     chosen = loaded.get(settings_for(park.id).rubric_code)
     rubric = chosen if chosen is not None and chosen.available_to(park.code) else loaded.get(rubrics.DEFAULT_CODE)
     if rubric is None:
-        raise Conflict(_("没有可用的评估指标体系（默认指标文件缺失或格式错误）,请联系管理员"))
+        raise Conflict(_("没有可用的评估指标体系（默认指标文件缺失或格式错误），请联系管理员"))
     return rubric
 
 
@@ -102,7 +102,7 @@ def is_assessor_of(user, org_id: int) -> bool:
 def start(org: Organization, kind: str, assessor: User, assessed_on: date | None, *, user) -> Assessment:
     """Open a draft assessment of `kind` with the park's rubric (a snapshot is stored with it)."""
     if kind not in KINDS:
-        raise ValidationError(_("评估类型应为 entry(入园)、midterm(中期)或 exit(出壳)"), field="kind")
+        raise ValidationError(_("评估类型应为 entry（入园）、midterm（中期）或 exit（出壳）"), field="kind")
     if not may_assess(assessor, org):
         raise ValidationError(_("评估人须为专家或本园区管理员"), field="assessor")
     assessed_on = assessed_on or date.today()
@@ -119,7 +119,7 @@ def start(org: Organization, kind: str, assessor: User, assessed_on: date | None
         if kind == "entry" and existing:
             raise Conflict(_("该组织已有入园评估"), field="kind")
         if any(a.status == "draft" for a in existing):
-            raise Conflict(_("该组织已有一份未完成的%(kind)s,请继续填写", kind=KIND_LABELS[kind]), field="kind")
+            raise Conflict(_("该组织已有一份未完成的%(kind)s，请继续填写", kind=KIND_LABELS[kind]), field="kind")
         if kind != "entry" and not _has_finished(org.id, "entry"):
             raise Conflict(_("请先完成入园评估"), field="kind")
         assessment = Assessment(organization_id=org.id, kind=kind, status="draft", rubric_code=rubric.code,
@@ -127,7 +127,7 @@ def start(org: Organization, kind: str, assessor: User, assessed_on: date | None
                                 created_by_id=user.id)
         db.session.add(assessment)
         audit.record("assessment.start", assessment, user=user,
-                     summary=f"{org.name}: {KINDS[kind]}(评估人 {assessor.display_name})",
+                     summary=f"{org.name}: {KINDS[kind]}（评估人 {assessor.display_name}）",
                      organization_id=org.id, kind=kind, rubric=rubric.code)
     return assessment
 
@@ -198,7 +198,7 @@ def save_scores(assessment: Assessment, scores: dict, *, summary: str | None = N
             assessment.summary = summary.strip()[:20000]
         if assessed_on is not None:
             assessment.assessed_on = assessed_on
-        audit.record("assessment.save", assessment, user=user, summary=f"保存评估草稿({len(clean)} 项)",
+        audit.record("assessment.save", assessment, user=user, summary=f"保存评估草稿（{len(clean)} 项）",
                      organization_id=assessment.organization_id)
     return assessment
 

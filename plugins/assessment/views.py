@@ -103,7 +103,7 @@ def start(org_id):
         except DomainError as exc:
             flash(exc.message, "danger")
         else:
-            flash(_("已发起%(kind)s,评估人：%(name)s", kind=assessment.kind_label, name=assessor.display_name), "success")
+            flash(_("已发起%(kind)s，评估人：%(name)s", kind=assessment.kind_label, name=assessor.display_name), "success")
             return redirect(url_for(".detail", assessment_id=assessment.id))
     else:
         for errors in form.errors.values():

@@ -36,7 +36,7 @@ def has_harfbuzz_subset() -> bool:
 def problem() -> str | None:
     """None when certificates can be rendered, else what to install."""
     if not cjk_families():
-        return "未找到中文(CJK)字体，证书会显示为空白方框。" + INSTALL_HINT
+        return "未找到中文（CJK）字体，证书会显示为空白方框。" + INSTALL_HINT
     return None
 
 

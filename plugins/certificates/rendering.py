@@ -351,7 +351,7 @@ def render_pdfs(kind: str, source: str | None, variables: list[dict]) -> list[by
         pages = [parts[i][1] for i in indexes]
         pdfs = write_pages(style, pages)
         if len(pdfs) != len(pages):  # a template that overflows a page would shift every later file
-            raise TemplateProblem(f"证书模板排版超出一页({len(pdfs)} 页 / {len(pages)} 张证书)")
+            raise TemplateProblem(f"证书模板排版超出一页（{len(pdfs)} 页 / {len(pages)} 张证书）")
         for index, data in zip(indexes, pdfs):
             files[index] = data
     return files

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from incubator.errors import DomainError
 from incubator.extensions import db, limiter
-from incubator.forms import flash_errors
+from incubator.forms import attempt, flash_errors
 from incubator.permissions import can, require
 from incubator.plugins import is_enabled, require_enabled, visible_parks
 
@@ -74,11 +74,8 @@ def revoke(cert_id):
     cert = load(cert_id, "certificate.revoke")
     form = RevokeForm()
     if form.validate_on_submit():
-        try:
-            services.revoke(cert, form.reason.data, user=current_user)
-            flash(_("已撤销证书 %(serial)s", serial=cert.serial), "success")
-        except DomainError as exc:
-            flash(exc.message, "danger")
+        attempt(lambda: services.revoke(cert, form.reason.data, user=current_user),
+                _("已撤销证书 %(serial)s", serial=cert.serial))
     else:
         flash_errors(form)
     return redirect(url_for(".detail", cert_id=cert.id))
@@ -92,7 +89,7 @@ def reissue(cert_id):
     if form.validate_on_submit():
         try:
             new = services.reissue(cert, user=current_user, holder_name=form.holder_name.data)
-            flash(_("已重新颁发：%(serial)s(第 %(version)s 版),原证书已标记为被取代", serial=new.serial, version=new.version), "success")
+            flash(_("已重新颁发：%(serial)s（第 %(version)s 版），原证书已标记为被取代", serial=new.serial, version=new.version), "success")
             return redirect(url_for(".detail", cert_id=new.id))
         except DomainError as exc:
             flash(exc.message, "danger")

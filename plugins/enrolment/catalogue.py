@@ -88,7 +88,7 @@ def parse_file(path: Path) -> dict:
         fail(1, "文件不是 UTF-8 编码")
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
-        fail(1, "文件应以 --- 开头的前置元数据(front matter)开始")
+        fail(1, "文件应以 --- 开头的前置元数据（front matter）开始")
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
         fail(1, "前置元数据没有以 --- 结束")
@@ -108,7 +108,7 @@ def parse_file(path: Path) -> dict:
 
     for key in data:
         if key not in KNOWN:
-            fail(at(key), f"未知字段 {key}(可用字段：{'、'.join(sorted(KNOWN))})")
+            fail(at(key), f"未知字段 {key}（可用字段：{'、'.join(sorted(KNOWN))}）")
     for key in REQUIRED:
         if data.get(key) in (None, ""):
             fail(at(key) if key in key_line else 2, f"缺少必填字段 {key}")
@@ -182,7 +182,7 @@ def load_directory(directory: Path) -> list[dict]:
     if errors:
         raise CatalogueInvalid(errors)
     if not courses:
-        raise CatalogueInvalid([FileError(str(directory), 0, "课程目录中没有课程文件(*.md)")])
+        raise CatalogueInvalid([FileError(str(directory), 0, "课程目录中没有课程文件（*.md）")])
     return courses
 
 
@@ -219,6 +219,6 @@ def sync(directory: Path | None = None, *, user=None) -> SyncReport:
                 report.retired.append(code)
         if report.added or report.changed or report.retired:
             audit.record("academy.courses.sync", user=user, object_type="Course",
-                         summary=f"课程目录同步：新增 {len(report.added)},更新 {len(report.changed)},下架 {len(report.retired)}",
+                         summary=f"课程目录同步：新增 {len(report.added)}，更新 {len(report.changed)}，下架 {len(report.retired)}",
                          added=report.added, changed=report.changed, retired=report.retired)
     return report

@@ -91,7 +91,7 @@ class DecisionForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(min=3, max=80)],
-                           description=_l("3–80位字母、数字或 _.@-,登录时使用"))
+                           description=_l("3–80位字母、数字或 _.@-，登录时使用"))
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=80)])
     phone = StringField(_l("手机号"), validators=[DataRequired(), phone_validator])
     organization = StringField(_l("所在单位/社会组织（可不填）"), validators=[Optional(), Length(max=120)])

@@ -73,7 +73,7 @@ class Course(db.Model):
 
     @property
     def completion_rule(self) -> str:
-        return self.completion_note or _("出勤率不低于 %(n)s%%(出勤或迟到计为到课)", n=self.min_attendance)
+        return self.completion_note or _("出勤率不低于 %(n)s%%（出勤或迟到计为到课）", n=self.min_attendance)
 
     def __repr__(self) -> str:
         return f"<Course {self.code}>"

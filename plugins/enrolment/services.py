@@ -144,7 +144,7 @@ def create_offering(data: dict, *, user) -> Offering:
         _set_sessions(offering, data["sessions"])
         db.session.add(offering)
         audit.record("academy.offering.create", offering, user=user,
-                     summary=f"{offering.park.name}:{offering.display_title}(容量 {offering.capacity})")
+                     summary=f"{offering.park.name}:{offering.display_title}（容量 {offering.capacity}）")
     return offering
 
 
@@ -155,7 +155,7 @@ def update_offering(offering: Offering, data: dict, *, user) -> tuple[Offering, 
         offering = _lock(offering.id)
         seated = _seated(offering.id)
         if "capacity" in data and data["capacity"] < seated:
-            raise Conflict(_("容量不能小于已报名人数(%(n)s)", n=seated), field="capacity")
+            raise Conflict(_("容量不能小于已报名人数（%(n)s）", n=seated), field="capacity")
         changed = sorted(k for k in OFFERING_FIELDS if k in data and getattr(offering, k) != data[k])
         for key in OFFERING_FIELDS:
             if key in data and data[key] is not None:
@@ -280,9 +280,9 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     existing = db.session.scalar(select(Enrolment).where(Enrolment.offering_id == offering.id,
                                                          Enrolment.user_id == person.id))
     if existing is not None and existing.status in ACTIVE:
-        raise Conflict(_("%(name)s 已报名该班次(%(status)s),不能重复报名", name=person.display_name, status=_(existing.status_label)))
+        raise Conflict(_("%(name)s 已报名该班次（%(status)s），不能重复报名", name=person.display_name, status=_(existing.status_label)))
     if existing is not None and existing.status in ("rejected", "removed") and not as_manager:
-        raise Conflict(_("您的报名已被管理员处理（未通过或移出）,如需重新报名请联系园区管理员"))
+        raise Conflict(_("您的报名已被管理员处理（未通过或移出），如需重新报名请联系园区管理员"))
     enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id)
     enrolment.offering, enrolment.user = offering, person
     enrolment.note = (note or "")[:300]
@@ -617,7 +617,7 @@ def organization_report(park_ids, year: int | None = None) -> list[dict]:
         stmt = stmt.where(func.extract("year", Offering.starts_at) == year)
     rows = []
     for name, trainees, enrolments, completed, hours in db.session.execute(stmt):
-        rows.append({"organization": name or _("(未填写单位)"), "trainees": trainees, "enrolments": enrolments,
+        rows.append({"organization": name or _("（未填写单位）"), "trainees": trainees, "enrolments": enrolments,
                      "completed": int(completed or 0), "hours": Decimal(hours or 0),
                      "completion": (completed or 0) / enrolments if enrolments else 0})
     return rows
@@ -750,7 +750,7 @@ def import_roster(offering: Offering, filename: str, content: bytes, *, by: User
                 continue
             person = find_person(cells.get("username", "")) or find_person(cells.get("phone", ""))
             if person is None:
-                errors.append(_("第%(row)s行：找不到账号 %(account)s(请学员先注册)", row=number, account=identifier))
+                errors.append(_("第%(row)s行：找不到账号 %(account)s（请学员先注册）", row=number, account=identifier))
                 continue
             if cells.get("name") and cells["name"] != person.name:
                 errors.append(_("第%(row)s行：姓名“%(given)s”与账号 %(username)s 的姓名“%(name)s”不符", row=number, given=cells['name'], username=person.username, name=person.name))
@@ -759,7 +759,7 @@ def import_roster(offering: Offering, filename: str, content: bytes, *, by: User
                 errors.append(_("第%(row)s行：%(name)s 与第%(other)s行重复", row=number, name=person.display_name, other=seen[person.id]))
                 continue
             if taken.get(person.id) in ACTIVE:
-                errors.append(_("第%(row)s行：%(name)s 已报名该班次(%(status)s)", row=number, name=person.display_name, status=_(STATUSES[taken[person.id]])))
+                errors.append(_("第%(row)s行：%(name)s 已报名该班次（%(status)s）", row=number, name=person.display_name, status=_(STATUSES[taken[person.id]])))
                 continue
             seen[person.id] = number
             people.append(person)

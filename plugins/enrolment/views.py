@@ -127,7 +127,7 @@ def signup():
             show_domain_error(form, exc)
         else:
             login_user(user)
-            flash(_("注册成功，欢迎加入社区治理学院!"), "success")
+            flash(_("注册成功，欢迎加入社区治理学院！"), "success")
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/academy/") else url_for(".catalogue"))
     return render_template("enrolment/signup.html", form=form)
@@ -152,7 +152,7 @@ def enrol(offering_id):
         elif enrolment.status == "pending":
             flash(_("报名已提交，等待园区管理员审核。"), "info")
         else:
-            flash(_("报名成功!"), "success")
+            flash(_("报名成功！"), "success")
     return redirect(url_for(".offering", offering_id=offering.id))
 
 
@@ -208,11 +208,11 @@ def manage():
 
 
 def _offering_form(form: OfferingForm, park_ids):
-    form.course.choices = [(c.id, _("%(code)s %(title)s(%(hours)s学时)", code=c.code, title=c.title, hours=services.format_hours(c.hours))) for c in db.session.scalars(
+    form.course.choices = [(c.id, _("%(code)s %(title)s（%(hours)s学时）", code=c.code, title=c.title, hours=services.format_hours(c.hours))) for c in db.session.scalars(
         select(Course).where(Course.active.is_(True)).order_by(Course.code))]
     form.park.choices = [(p.id, p.name) for p in db.session.scalars(
         select(Park).where(Park.id.in_(park_ids or [-1])).order_by(Park.id))]
-    form.instructor.choices = [(0, _("(待定)"))] + [(u.id, u.display_name) for u in db.session.scalars(
+    form.instructor.choices = [(0, _("（待定）"))] + [(u.id, u.display_name) for u in db.session.scalars(
         select(User).where(User.role == "expert", User.active.is_(True)).order_by(User.name))]
 
 
@@ -302,7 +302,7 @@ def enrol_one(offering_id):
     if form.validate_on_submit():
         person = services.find_person(form.person.data)
         if person is None:
-            flash(_("找不到账号：%(account)s(请学员先注册)", account=form.person.data), "danger")
+            flash(_("找不到账号：%(account)s（请学员先注册）", account=form.person.data), "danger")
         else:
             try:
                 enrolment = services.enrol(offering, person, by=current_user, as_manager=True)
@@ -330,7 +330,7 @@ def import_roster(offering_id):
     except DomainError as exc:
         return render_template("enrolment/import_errors.html", offering=offering, error=exc), exc.status
     waiting = sum(1 for e in enrolments if e.status == "waitlisted")
-    flash(_("已导入 %(n)s 人,其中 %(waiting)s 人进入候补名单。", n=len(enrolments), waiting=waiting) if waiting
+    flash(_("已导入 %(n)s 人，其中 %(waiting)s 人进入候补名单。", n=len(enrolments), waiting=waiting) if waiting
           else _("已导入 %(n)s 人。", n=len(enrolments)), "success")
     return redirect(url_for(".roster", offering_id=offering.id))
 
@@ -350,7 +350,7 @@ def _decide(enrolment_id, action):
             flash(_("已拒绝 %(name)s 的报名", name=enrolment.user.display_name), "info")
         else:
             _e, promoted = services.remove(enrolment, by=current_user, note=form.note.data or "")
-            flash(_("已将 %(name)s 移出班次;%(names)s 由候补转为正式学员", name=enrolment.user.display_name, names=_('、').join(p.user.display_name for p in promoted)) if promoted
+            flash(_("已将 %(name)s 移出班次；%(names)s 由候补转为正式学员", name=enrolment.user.display_name, names=_('、').join(p.user.display_name for p in promoted)) if promoted
                   else _("已将 %(name)s 移出班次", name=enrolment.user.display_name), "info")
     except DomainError as exc:
         flash(exc.message, "danger")

@@ -25,7 +25,7 @@ class RoundForm(FlaskForm):
     categories = TextAreaField(_l("项目类别（每行一个）"), default="\n".join(DEFAULT_CATEGORIES), validators=[DataRequired()])
     criteria = TextAreaField(_l("评分标准（每行：名称 满分）"), default="\n".join(f"{c['name']} {c['max']}" for c in DEFAULT_CRITERIA),
                              validators=[DataRequired()])
-    tranche_percents = StringField(_l("分期拨付比例（%,以逗号分隔）"), default="60,40", validators=[DataRequired()])
+    tranche_percents = StringField(_l("分期拨付比例（%，以逗号分隔）"), default="60,40", validators=[DataRequired()])
     apply_from = DateField(_l("申报开始"), validators=[DataRequired()])
     apply_until = DateField(_l("申报截止"), validators=[DataRequired()])
     review_from = DateField(_l("评审开始"), validators=[DataRequired()])

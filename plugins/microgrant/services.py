@@ -94,7 +94,7 @@ def validate_round(data: dict) -> dict:
         raise ValidationError(_("评分标准须有名称且满分大于零，名称不重复"), field="criteria")
     percents = data.get("tranche_percents") or [60, 40]
     if any(int(p) <= 0 for p in percents) or sum(int(p) for p in percents) != 100 or len(percents) > 6:
-        raise ValidationError(_("分期拨付比例须为正数且合计100%(最多6期)"), field="tranche_percents")
+        raise ValidationError(_("分期拨付比例须为正数且合计100%（最多6期）"), field="tranche_percents")
     year = data.get("year") or data["apply_from"].year
     return {"title": title, "year": year, "description": data.get("description") or "", "budget_fen": budget,
             "max_grant_fen": max_grant, "categories": categories, "criteria": criteria,
@@ -107,7 +107,7 @@ def create_round(park, data: dict, *, user) -> Round:
         rnd = Round(park_id=park.id, created_by_id=user.id, committed_fen=0, **values)
         db.session.add(rnd)
         audit.record("microgrant.round", rnd, user=user,
-                     summary=f"{park.name} 开设 {rnd.title},预算 {yuan(rnd.budget_fen)}")
+                     summary=f"{park.name} 开设 {rnd.title}，预算 {yuan(rnd.budget_fen)}")
     return rnd
 
 
@@ -197,7 +197,7 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
             lines=[BudgetLine(position=i, item=item[:120], amount_fen=amount) for i, (item, amount) in enumerate(lines)])
         db.session.add(application)
         audit.record("microgrant.apply", application, user=user,
-                     summary=f"{org.name} 申报 {title},申请 {yuan(requested)}")
+                     summary=f"{org.name} 申报 {title}，申请 {yuan(requested)}")
     return application
 
 
@@ -272,7 +272,7 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
     day = day or today()
     rnd = application.round
     if day < rnd.review_from:
-        raise Conflict(_("评审期(%(review_from)s)开始后才能决定立项", review_from=rnd.review_from))
+        raise Conflict(_("评审期（%(review_from)s）开始后才能决定立项", review_from=rnd.review_from))
     if approve:
         if not amount_fen or amount_fen <= 0:
             raise ValidationError(_("请填写资助金额"), field="amount")
@@ -284,10 +284,10 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
         locked_round = _lock_round(rnd.id)
         locked = _lock_application(application.id)
         if locked.status != "submitted":
-            raise Conflict(_("该项目已%(status_label)s,不能重复决定", status_label=locked.status_label))
+            raise Conflict(_("该项目已%(status_label)s，不能重复决定", status_label=locked.status_label))
         if approve:
             if locked_round.committed_fen + amount_fen > locked_round.budget_fen:
-                raise Conflict(_("超出本轮预算：总预算 %(budget)s,已立项 %(committed)s,剩余 %(remaining)s,本项目 %(amount)s",
+                raise Conflict(_("超出本轮预算：总预算 %(budget)s，已立项 %(committed)s，剩余 %(remaining)s，本项目 %(amount)s",
                                  budget=yuan(locked_round.budget_fen), committed=yuan(locked_round.committed_fen),
                                  remaining=yuan(locked_round.remaining_fen), amount=yuan(amount_fen)))
             locked_round.committed_fen += amount_fen
@@ -308,7 +308,7 @@ def pay(application: Application, seq: int, *, user, day: date | None = None) ->
     with transaction():
         locked = _lock_application(application.id)
         if locked.status != "approved":
-            raise Conflict(_("项目%(status_label)s,不能拨付", status_label=locked.status_label))
+            raise Conflict(_("项目%(status_label)s，不能拨付", status_label=locked.status_label))
         tranche = next((t for t in locked.tranches if t.seq == seq), None)
         if tranche is None:
             raise ValidationError(_("没有这一期拨付"), field="seq")
@@ -338,7 +338,7 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
         locked_round = _lock_round(application.round_id)
         locked = _lock_application(application.id)
         if locked.status != "approved":
-            raise Conflict(_("项目%(status_label)s,无需中期评估", status_label=locked.status_label))
+            raise Conflict(_("项目%(status_label)s，无需中期评估", status_label=locked.status_label))
         upcoming = next((t for t in locked.tranches if t.status == "pending"), None)
         if upcoming is None or upcoming.seq == 1:
             raise Conflict(_("首期拨付后、下一期拨付前才进行中期评估") if upcoming else _("已无待拨付的款项"))

@@ -126,7 +126,7 @@ def register(code):
         except DomainError as exc:
             flash(exc.message, "danger")
             return render_template("passport/volunteer_form.html", park=park, form=form), exc.status
-        flash(_("已登记志愿者 %(name)s,护照编号 %(id)s", name=volunteer.name, id=volunteer.id), "success")
+        flash(_("已登记志愿者 %(name)s，护照编号 %(id)s", name=volunteer.name, id=volunteer.id), "success")
         return redirect(url_for("passport.passport", volunteer_id=volunteer.id))
     flash_errors(form)
     return render_template("passport/volunteer_form.html", park=park, form=form), 422 if form.errors else 200
@@ -143,7 +143,7 @@ def passport(volunteer_id):
         redeem_form = RedeemForm()
         gifts = db.session.scalars(select(Gift).where(Gift.park_id == volunteer.park_id, Gift.active.is_(True))
                                    .order_by(Gift.points_cost)).all()
-        redeem_form.gift_id.choices = [(g.id, _("%(name)s(%(points_cost)s 分，库存 %(stock)s)", name=g.name, points_cost=g.points_cost, stock=g.stock)) for g in gifts]
+        redeem_form.gift_id.choices = [(g.id, _("%(name)s（%(points_cost)s 分，库存 %(stock)s）", name=g.name, points_cost=g.points_cost, stock=g.stock)) for g in gifts]
         correction_form = CorrectionForm()
     return render_template("passport/passport.html", volunteer=volunteer, entries=services.ledger(volunteer.id),
                            manage=manage, redeem_form=redeem_form, correction_form=correction_form,
@@ -206,7 +206,7 @@ def _activity_form(park):
     form = ActivityForm()
     orgs = db.session.execute(select(Organization.id, Organization.name).where(Organization.park_id == park.id)
                               .order_by(Organization.name)).all()
-    form.organization_id.choices = [(0, _("%(name)s(社区自办)", name=park.name))] + [(i, n) for i, n in orgs]
+    form.organization_id.choices = [(0, _("%(name)s（社区自办）", name=park.name))] + [(i, n) for i, n in orgs]
     return form
 
 

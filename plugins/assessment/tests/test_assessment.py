@@ -76,7 +76,7 @@ def test_bad_files_are_left_out_at_load_and_reported(rubric_dir, login_as, clien
     loaded = rubric_dir.reload()
     assert set(loaded.rubrics) == {"default", "fangxing-lite"}
     assert any(e.startswith("broken.yaml: 无法读取或不是合法的 YAML") for e in loaded.errors)
-    assert "sum.yaml: 各指标分值合计 90,与 total 100 不符" in loaded.errors
+    assert "sum.yaml: 各指标分值合计 90，与 total 100 不符" in loaded.errors
     assert any(e.startswith("zz-copy.yaml: code 'fangxing-lite' 已由 good.yaml 使用") for e in loaded.errors)
     login_as("fangxing-mgr")
     page = client.get("/assessment/rubrics").get_data(as_text=True)

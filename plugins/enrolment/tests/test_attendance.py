@@ -269,7 +269,7 @@ def test_reports_per_offering_park_and_organization(client, held, users, make_of
     assert (park["offerings"], park["seated"], park["completed"], park["hours"]) == (1, 3, 2, Decimal(24))
     orgs = {r["organization"]: r for r in services.organization_report([offering.park_id])}
     assert orgs["方兴邻里互助会"]["completed"] == 1 and orgs["常青街道社工站"]["hours"] == Decimal(12)
-    assert orgs["(未填写单位)"]["completed"] == 0
+    assert orgs["（未填写单位）"]["completed"] == 0
 
     response = client.get("/academy/reports/export.xlsx")
     book = load_workbook(io.BytesIO(response.data))

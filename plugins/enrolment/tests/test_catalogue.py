@@ -98,7 +98,7 @@ def test_every_bad_file_is_reported_at_once(app, network, course_dir):
     with pytest.raises(catalogue.CatalogueInvalid) as caught:
         catalogue.sync(course_dir)
     assert sorted(str(e) for e in caught.value.errors) == [
-        "zz-empty.md:1: 文件应以 --- 开头的前置元数据(front matter)开始",
+        "zz-empty.md:1: 文件应以 --- 开头的前置元数据（front matter）开始",
         "zz-open.md:1: 前置元数据没有以 --- 结束"]
     assert db.session.scalar(db.select(db.func.count()).select_from(Course)) == 0
 
