@@ -286,6 +286,8 @@ def _split(pdf) -> list[bytes]:
     for page_number in pdf.pages["Kids"][::3]:
         page = objects[page_number]
         contents = objects[_ref_number(page["Contents"])]
+        # The names the page's content uses, read from its operators before compression (joined
+        # as pydyf joins them; pydyf is pinned, and test_rendering fails if this goes wrong).
         used = set(_NAME.findall(b"\n".join(pydyf._to_bytes(item) for item in contents.stream)))
         pruned = pydyf.Dictionary({
             key: pydyf.Dictionary({k: v for k, v in value.items() if k.encode() in used})
