@@ -77,6 +77,7 @@ def _reset_request_caches() -> None:
     refresh()
     g.pop("plugin_enablement", None)
     g.pop("nav_items", None)
+    g.pop("todos", None)
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -145,15 +146,19 @@ def _register_template_helpers(app: Flask) -> None:
             g.nav_items = sorted(items, key=lambda item: item.order)
         return g.nav_items
 
+    from .dates import today
+    from .home import home_url, todo_count, todos
     app.jinja_env.globals.update(
+        todos=lambda: todos(current_user), todo_count=lambda: todo_count(current_user),
+        home_url=lambda: home_url(current_user), today=today,
         can=can, nav_items=nav_items, stage_label=stages.label, STAGES=stages.STAGES,
         format_decimal=format_decimal, languages=lambda: app.config["LANGUAGES"],
     )
     from .markdown import register as register_markdown
     register_markdown(app)
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = (
-        lambda value, fmt="short": format_datetime(value.replace(tzinfo=None), fmt) if value else "")
+    from .dates import show_date, show_datetime
+    app.jinja_env.filters["date"] = show_date
+    app.jinja_env.filters["datetime"] = show_datetime
 
 
 def wants_json() -> bool:

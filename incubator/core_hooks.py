@@ -43,3 +43,43 @@ def scope_parks(user):
         return user.park_ids
     return set()
 
+
+
+@hookimpl
+def incubator_todos(user):
+    """A manager's (and the administrator's) work on organizations: applications to review,
+    incubations past their due date or due within 30 days."""
+    if user.role not in ("admin", "manager"):
+        return None
+    from datetime import timedelta
+
+    from flask import url_for
+    from flask_babel import gettext as _
+    from sqlalchemy import case, func, select
+
+    from .dates import today
+    from .extensions import db
+    from .organizations.models import Organization
+    from .organizations.stages import ACTIVE_STAGES
+    from .ui import Todo
+    day, soon = today(), today() + timedelta(days=30)
+    active = Organization.stage.in_(ACTIVE_STAGES)
+    stmt = select(
+        func.count(case((Organization.stage == "applied", 1))),
+        func.count(case((Organization.stage == "reviewing", 1))),
+        func.count(case((active & (Organization.incubation_due < day), 1))),
+        func.count(case((active & (Organization.incubation_due >= day) & (Organization.incubation_due <= soon), 1))))
+    allowed = scope_parks(user)
+    if allowed is not None:
+        stmt = stmt.where(Organization.park_id.in_(allowed or [-1]))
+    applied, reviewing, overdue, due_soon = db.session.execute(stmt).one()
+    items = []
+    if applied:
+        items.append(Todo(_("新的入园申请待受理"), url_for("organizations.index", stage="applied"), count=applied, order=10))
+    if reviewing:
+        items.append(Todo(_("评审中的申请待决定"), url_for("organizations.index", stage="reviewing"), count=reviewing, order=11))
+    if overdue:
+        items.append(Todo(_("孵化已到期，请续驻、出壳或退出"), url_for("organizations.index", overdue=1), count=overdue, order=12))
+    if due_soon:
+        items.append(Todo(_("30 天内孵化到期"), url_for("organizations.index", stage="incubating"), count=due_soon, order=13))
+    return items

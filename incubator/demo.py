@@ -42,7 +42,12 @@ ACCOUNTS = [
     ("expert-zhou", "expert", "周督导", []),
     ("trainee-wang", "trainee", "王学员", []),
     ("trainee-chen", "trainee", "陈学员", []),
+    ("contact-zhang", "trainee", "张芳", []),  # 包河社工服务中心's contact (DEMO_CONTACTS)
+    ("contact-wu", "trainee", "吴敏", []),  # contact of an organization in 万年埠街道
 ]
+# Organizations whose contact (组织联系人) the demo accounts are: (username, park code). The first
+# organizations of the demo are made to incubate in these parks, so every journey has one.
+DEMO_CONTACTS = [("contact-zhang", "district"), ("contact-wu", "wannianbu")]
 
 PLACES = ["包河", "滨湖", "常青", "方兴", "云华", "万慈", "明珠", "包公", "万年埠", "惠民", "徽州", "巢湖", "芜湖路", "望湖"]
 THEMES = ["社工", "公益", "志愿者", "邻里", "为老", "青少年", "亲子", "文化", "环保", "助残", "睦邻", "健康", "法律援助", "书香", "乐龄"]
@@ -62,6 +67,7 @@ def seed(size: int = 60, transitions: int | None = None, password: str | None = 
     accounts = ensure_accounts(parks, password)
     if db.session.scalar(select(func.count()).select_from(Organization)) == 0:
         seed_organizations(parks, size, transitions or size * 10)
+        link_demo_contacts(parks)
     db.session.commit()
     hook().incubator_seed_demo(session=db.session, size=size)
     db.session.commit()
@@ -117,6 +123,9 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
     for i in range(size):
         name = _name(rng, i)
         created = datetime.combine(today - timedelta(days=rng.randint(30, 1400)), datetime.min.time())
+        if i < len(DEMO_CONTACTS):  # the contacts' organizations: incubating for about a year
+            paths[i] = ["applied", "reviewing", "incubating"]
+            created = datetime.combine(today - timedelta(days=400 + 30 * i), datetime.min.time())
         path = paths[i]
         registered = rng.random() < 0.6
         start = due = None
@@ -133,6 +142,7 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
             "contact_phone": f"13{rng.randint(0, 9)}{rng.randint(10**7, 10**8 - 1)}",
             "service_area": rng.choice(park_list).name.replace("社会组织孵化基地", ""),
             "description": "", "park_id": rng.choice(park_list).id, "stage": path[-1],
+            **({"park_id": parks[DEMO_CONTACTS[i][1]].id} if i < len(DEMO_CONTACTS) else {}),
             "incubation_start": start, "incubation_due": due, "created_at": created, "updated_at": created,
         })
         histories.append((path, created))
@@ -153,6 +163,18 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
             rows = []
     if rows:
         db.session.execute(insert(Transition), rows)
+
+
+def link_demo_contacts(parks) -> None:
+    """The demo contacts belong to the first organizations, as their park would have granted."""
+    first = db.session.scalars(select(Organization).order_by(Organization.id).limit(len(DEMO_CONTACTS))).all()
+    for (username, _park), org in zip(DEMO_CONTACTS, first):
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None and user.organization_id is None:
+            user.organization_id = org.id
+            user.phone = org.contact_phone
+            user.name = org.contact_name = user.name
+    db.session.flush()
 
 
 def _insert_unique_uscc(rows) -> None:

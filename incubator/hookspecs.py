@@ -70,6 +70,27 @@ def incubator_profile_panels(user):
 
 
 @hookspec
+def incubator_todos(user):
+    """Return the open to-dos (待办) of `user`: what waits for them, where to do it, when it is due.
+
+    Each is an `incubator.ui.Todo(label, url, due=None, count=1, order=100)`. They are listed on the
+    user's landing page and counted in the menu. Called on every plugin for experts, trainees and
+    organization contacts, and on plugins enabled for a manager's parks for a manager; keep it to a
+    few bounded queries (it runs on every page the user opens).
+    """
+
+
+@hookspec(firstresult=True)
+def incubator_home_url(user):
+    """Return the address of `user`'s landing page after login, or None to leave it to others.
+
+    The core sends managers and administrators to the dashboard and organization contacts to
+    their organization's portal before asking plugins; a plugin answers for the roles it serves
+    (the academy for trainees: 我的学习; mentoring for experts: 我的督导). The first answer wins.
+    """
+
+
+@hookspec
 def incubator_transition_check(org, from_stage, to_stage, user):
     """Before `org` moves from `from_stage` to `to_stage` on behalf of `user`.
 

@@ -1,5 +1,6 @@
 """Small value types plugins return from UI hooks."""
 from dataclasses import dataclass
+from datetime import date
 
 from markupsafe import Markup
 
@@ -21,3 +22,14 @@ class Panel:
 
 
 Widget = Panel  # dashboard widgets have the same shape
+
+
+@dataclass
+class Todo:
+    """An open to-do (待办) on a user's landing page: `count` things wait at `url`, perhaps by `due`."""
+
+    label: str
+    url: str
+    due: date | None = None
+    count: int = 1
+    order: int = 100

@@ -208,10 +208,10 @@ def test_times_are_shown_in_beijing_time_and_follow_the_language(make_org, clien
     db.session.commit()
     login_as("fangxing-mgr")
     html = page_text(client.get(f"/orgs/{org.id}"))
-    assert "2026/1/1 02:30" in html and "2021年3月15日" in html
+    assert "2026年1月1日 02:30" in html and "2021年3月15日" in html
     client.get("/lang/en")
     html = page_text(client.get(f"/orgs/{org.id}"))
-    assert "Mar 15, 2021" in html and "1/1/26" in html
+    assert "Mar 15, 2021" in html and "Jan 1, 2026 02:30" in html
 
 
 ODD_QUERIES = ["?page=abc", "?page=0", "?page=-5", "?page=99999999999999999999", "?park=abc",

@@ -140,7 +140,7 @@ class PluginRegistry:
 
 # Hooks that only add to a page: a plugin failing in one loses its fragment, not the whole page.
 DISPLAY_HOOKS = ("incubator_nav_items", "incubator_org_panels", "incubator_dashboard_widgets",
-                 "incubator_profile_panels")
+                 "incubator_profile_panels", "incubator_todos")
 
 
 def _guarded_display_hook(function, plugin: str, hook_name: str):

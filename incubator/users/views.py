@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
+from ..home import home_url
 from ..extensions import db, limiter
 from ..plugins import collect, hooks_for
 from . import services
@@ -30,7 +31,7 @@ def login():
             login_user(user, remember=form.remember.data)
             audit.record("user.login", user, user=user, summary=user.username)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
+            return redirect(_safe_next(request.args.get("next")) or home_url(user))
     return render_template("users/login.html", form=form)
 
 
