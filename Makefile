@@ -9,23 +9,26 @@ PORT ?= 5000
 # "Today" (overdue incubations, enrolment windows) is the server's local date: the district's.
 export TZ ?= Asia/Shanghai
 
-.PHONY: run test setup system-deps translations demo bench clean
+.PHONY: run test setup system-deps translations demo bench clean guide
 
 run: setup
 	$(BIN)/incubator db upgrade
 	@if [ ! -f instance/.demo-loaded ]; then \
 	  $(BIN)/incubator demo && touch instance/.demo-loaded; \
 	else echo "Demo data already loaded (accounts: admin, district-mgr, fangxing-mgr, … password demo12345)."; fi
-	@echo "Serving on http://$(HOST):$(PORT) (and a certificate batch worker in the background)"
-	@$(BIN)/incubator certificates worker > instance/worker.log 2>&1 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/incubator run --host $(HOST) --port $(PORT)
+	@HOST=$(HOST) PORT=$(PORT) scripts/serve-demo.sh
+
+# The suite (browser journeys included) in two processes (pytest-xdist); PYTEST_ARGS narrows it,
+# e.g. make test PYTEST_ARGS=tests/browser (the browser journeys alone).
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
+PYTEST_ARGS ?=
 
 test: setup
-	$(BIN)/pytest -q -p no:cacheprovider
+	@scripts/system-deps.sh --browser
+	$(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$INCUBATOR_TEST_POSTGRES_URL" ]; then \
 	  echo "== the same suite on PostgreSQL =="; \
-	  INCUBATOR_TEST_DATABASE_URL="$$INCUBATOR_TEST_POSTGRES_URL" $(BIN)/pytest -q -p no:cacheprovider; \
+	  INCUBATOR_TEST_DATABASE_URL="$$INCUBATOR_TEST_POSTGRES_URL" $(PYTEST) $(PYTEST_ARGS); \
 	fi
 
 setup: system-deps $(VENV)/.installed translations
@@ -51,3 +54,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# The user guides' pictures (docs/guide/images/) taken anew by the browser journeys.
+guide: setup
+	@scripts/system-deps.sh --browser
+	INCUBATOR_GUIDE_IMAGES=$(CURDIR)/docs/guide/images $(PYTEST) tests/browser -k "journey"

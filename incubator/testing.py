@@ -19,7 +19,25 @@ PASSWORD = "demo12345"
 
 
 def database_url(tmpdir: str) -> str:
-    return os.environ.get("INCUBATOR_TEST_DATABASE_URL") or f"sqlite:///{tmpdir}/test.db"
+    """SQLite in the run's temporary folder, or INCUBATOR_TEST_DATABASE_URL; under pytest-xdist each
+    worker gets a PostgreSQL database of its own (`test_gw0`, `test_gw1`, …), created when missing."""
+    url = os.environ.get("INCUBATOR_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmpdir}/test.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'test'}_{worker}"
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 def test_config(tmpdir: str, **overrides) -> dict:

@@ -5,6 +5,7 @@ phone no sideways scrolling. Every response of 500 or more is collected and fail
 """
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,14 +118,22 @@ class Person:
         return path
 
     # -- proof -------------------------------------------------------------------------------
-    def shot(self, step: str) -> Path:
-        """A screenshot of the whole page for this step, after checking the page is sound."""
+    def shot(self, step: str, guide: str | None = None) -> Path:
+        """A screenshot of the whole page for this step, after checking the page is sound.
+
+        `guide="manager-dashboard"` names a picture of the user guides (docs/guide/): `make guide`
+        runs the journeys with INCUBATOR_GUIDE_IMAGES set, and such steps are saved there too.
+        """
         self.page.wait_for_load_state()
         self.check_page()
         self.steps += 1
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.name}-{self.steps:02d}-{step}.png"
         self.page.screenshot(path=path, full_page=True)
+        if guide and os.environ.get("INCUBATOR_GUIDE_IMAGES"):
+            folder = Path(os.environ["INCUBATOR_GUIDE_IMAGES"])
+            folder.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=folder / f"{guide}.png", full_page=False)
         return path
 
     def check_page(self) -> None:

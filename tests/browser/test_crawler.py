@@ -4,7 +4,8 @@ import pytest
 from .crawler import crawl
 from .people import Person, SCREENSHOT_DIR
 
-ROLES = ["anonymous", "admin", "district-mgr", "fangxing-mgr", "wannianbu-mgr", "expert-li", "trainee-wang"]
+ROLES = ["anonymous", "admin", "district-mgr", "fangxing-mgr", "wannianbu-mgr", "expert-li", "trainee-wang",
+         "contact-zhang", "contact-wu"]
 START = ["/", "/no-such-page", "/orgs/999999"]
 
 
