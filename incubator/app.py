@@ -1,13 +1,16 @@
 """The application factory: config, extensions, plugins, blueprints, API, error pages."""
 import logging
 import os
+import re
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, g, jsonify, make_response, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import DataError
-from werkzeug.exceptions import BadRequest, HTTPException
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from .config import load_config
@@ -127,9 +130,10 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .dashboard.views import bp as dashboard_bp
     from .organizations.views import bp as org_bp
+    from .portal.views import bp as portal_bp
     from .public.views import bp as public_bp
     from .users.views import bp as auth_bp
-    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, admin_bp):
+    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp):
         app.register_blueprint(bp)
 
 
@@ -171,7 +175,95 @@ def json_error(status: int, errors: list[dict]):
     return response
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached now (refused, down, connection lost, pool
+    exhausted, locked), as opposed to a statement the database refused (a bug: 500)."""
+    if isinstance(exc, (DisconnectionError, PoolTimeout)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return not any(sign in text for sign in ("no such table", "no such column", "syntax error"))
+    return False
+
+
+# A sentence with Chinese in it: the only kind of custom error description shown in Chinese mode
+# (Werkzeug's and the libraries' own descriptions are English).
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _shown_description(exc: HTTPException) -> str | None:
+    """A description given with abort(…, description=…), never Werkzeug's default English one."""
+    from flask_babel import get_locale
+    from flask_wtf.csrf import CSRFError
+    description = exc.description
+    if not description or description == type(exc).description or exc.code == 429 or isinstance(exc, CSRFError):
+        return None
+    locale = get_locale()
+    if _HAN.search(str(description)) or (locale is not None and locale.language == "en"):
+        return str(description)
+    return None
+
+
+def _back_url() -> str | None:
+    """The page the visitor came from, when it is on this site and is not this page."""
+    target = request.referrer
+    if not target or not target.startswith(request.host_url) or target == request.url:
+        return None
+    return target
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back, the session is reset anyway
+        log.debug("rollback failed", exc_info=True)
+
+
+def _anonymous() -> bool:
+    try:
+        return not current_user.is_authenticated
+    except Exception:  # loading the user needs the database
+        return True
+
+
 def _register_error_handlers(app: Flask) -> None:
+    """Errors as Chinese (or English) pages in the site's layout, and as JSON under /api/.
+
+    errors/error.html uses the full layout (menu, to-dos); errors/plain.html the same look without
+    anything read from the database, for the database-down page (503) and for the case where the
+    full layout itself fails while showing an error.
+    """
+    def error_page(status: int, **context):
+        from flask_wtf.csrf import CSRFError
+        error = context.get("error")
+        context.update(code=status, back_url=_back_url(), login_url=None,
+                       csrf=isinstance(error, CSRFError))
+        if status in (401, 403) and _anonymous():
+            context["login_url"] = url_for("auth.login", next=request.full_path.rstrip("?"))
+        body = None
+        if status != 503:
+            try:
+                body = render_template("errors/error.html", **context)
+            except Exception as exc:  # the layout itself failed (e.g. the database went away)
+                _rollback()
+                if database_unreachable(exc):
+                    status = context["code"] = 503
+                    log.error("database unreachable on %s: %s", request.path, exc)
+                else:
+                    log.exception("the error page failed on %s", request.path)
+        if body is None:
+            body = render_template("errors/plain.html", **context)
+        response = make_response(body, status)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        if status == 503:
+            response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():
@@ -179,30 +271,47 @@ def _register_error_handlers(app: Flask) -> None:
             response = json_error(exc.code or 500, http_exception_errors(exc))
             if exc.code == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="incubator"'
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response
-        return render_template("errors/error.html", error=exc), exc.code
+        return error_page(exc.code or 500, error=exc, detail=_shown_description(exc))
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
     def out_of_range(exc):
         """Input the database cannot hold (a number too large, a NUL character) is bad input: 400."""
-        db.session.rollback()
-        return http_error(BadRequest("请求中的数值或字符超出允许范围"))
+        _rollback()
+        return http_error(BadRequest(_("请求中的数值或字符超出允许范围")))
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(exc):
+        """The database is down or the connection was lost: 503, the session rolled back."""
+        if not database_unreachable(exc):
+            return unexpected(exc)
+        _rollback()
+        log.error("database unreachable on %s: %s", request.path, exc)
+        if wants_json():
+            response = json_error(503, [{"message": "系统暂时无法访问数据库，请稍后再试", "code": "DatabaseUnavailable"}])
+            response.headers["Retry-After"] = "30"
+            return response
+        return error_page(503)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        db.session.rollback()
+        _rollback()
         if wants_json():
             return json_error(exc.status, exc.to_errors())
-        return render_template("errors/error.html", error=exc, message=exc.message,
-                               reasons=exc.reasons), exc.status
+        return error_page(exc.status, error=exc, message=exc.message, reasons=exc.reasons)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        db.session.rollback()
+        _rollback()
         log.exception("unhandled error on %s", request.path)
         if wants_json():
             return json_error(500, [{"message": "Internal server error", "code": "InternalError"}])
-        return render_template("errors/error.html", error=None), 500
+        return error_page(500)
+

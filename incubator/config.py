@@ -50,6 +50,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_RATE_LIMIT="10 per minute",
         APPLY_RATE_LIMIT="5 per hour",
+        STATUS_RATE_LIMIT="10 per hour",  # 申请进度查询, per address
         API_TOKEN_DAYS=30,
         BOOTSTRAP_SERVE_LOCAL=True,  # government networks: no CDN
         WTF_CSRF_TIME_LIMIT=None,

@@ -1,4 +1,4 @@
-"""What the public sees: the park directory, the application form, health, language."""
+"""What the public sees: the park directory, the application form and its status, health, language."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +13,8 @@ from ..organizations.models import Organization
 from ..organizations.stages import ACTIVE_STAGES
 from ..parks import services as parks
 from ..parks.models import Park
+from . import services
+from .forms import StatusLookupForm
 
 bp = Blueprint("public", __name__)
 
@@ -48,6 +50,10 @@ def _apply_limit():
     return current_app.config["APPLY_RATE_LIMIT"]
 
 
+def _status_limit():
+    return current_app.config["STATUS_RATE_LIMIT"]
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 @limiter.limit(_apply_limit, methods=["POST"])
 def apply():
@@ -64,9 +70,24 @@ def apply():
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            return render_template("public/applied.html", org=org)
+            return render_template("public/applied.html", org=org, number=services.application_number(org))
     status = 422 if request.method == "POST" else 200
     return render_template("public/apply.html", form=form), status
+
+
+@bp.route("/apply/status", methods=["GET", "POST"])
+@limiter.limit(_status_limit, methods=["POST"])
+def application_status():
+    """申请进度查询: number + contact phone → the organization, its stage and the decision date."""
+    form = StatusLookupForm()
+    if request.method == "GET" and request.args.get("number"):
+        form.number.data = request.args["number"][:20]
+    found, not_found = None, False
+    if form.validate_on_submit():
+        found = services.find_application(form.number.data, form.phone.data)
+        not_found = found is None
+    status = 422 if request.method == "POST" and form.errors else 200
+    return render_template("public/status.html", form=form, found=found, not_found=not_found), status
 
 
 @bp.route("/healthz")
