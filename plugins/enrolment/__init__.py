@@ -14,6 +14,24 @@ from incubator.ui import NavItem, Panel, Widget
 
 from . import hookspecs  # noqa: F401  (the loader adds the hooks this plugin offers)
 
+INCUBATOR_TITLE = "社区治理学院"
+INCUBATOR_DESCRIPTION = "课程目录、开班、报名与候补、考勤、结业：社区治理学院的培训。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "academy.courses.sync": "同步课程目录",
+    "academy.offering.create": "新建班次",
+    "academy.offering.edit": "修改班次",
+    "academy.signup": "学员注册",
+    "academy.enrol": "报名",
+    "academy.approve": "通过报名",
+    "academy.reject": "不通过报名",
+    "academy.cancel": "取消报名",
+    "academy.remove": "移出班次",
+    "academy.promote": "候补转正",
+    "academy.attendance": "登记考勤",
+    "academy.complete": "结业",
+    "academy.close": "结业评定",
+    "academy.import": "批量导入学员",
+}
 PLUGIN = "enrolment"
 
 
@@ -73,6 +91,23 @@ def incubator_profile_panels(user):
     html = render_template("enrolment/profile_panel.html", enrolments=enrolments[:5], total=total, per_year=per_year,
                            positions=services.waitlist_positions(enrolments), more=len(enrolments) > 5)
     return [Panel(_("我的学习"), Markup(html), order=20)]
+
+
+@hookimpl
+def incubator_home_url(user):
+    """Trainees land on 我的学习 (the core sends organization contacts to their portal first)."""
+    from incubator.plugins import is_enabled
+    if getattr(user, "role", None) == "trainee" and is_enabled(PLUGIN):
+        return url_for("enrolment.my")
+    return None
+
+
+@hookimpl
+def incubator_todos(user):
+    """A trainee's classes today or tomorrow, approvals awaited, promotions; an instructor's attendance
+    to record; a manager's enrolments to approve."""
+    from .todos import for_user
+    return for_user(user)
 
 
 @hookimpl

@@ -92,7 +92,8 @@ def seed(session, size: int = 60) -> None:
 
 
 def _generated_trainees(session, count: int) -> list[User]:
-    """`trainee-001`… with names, phones and organizations; one password hash shared (fast)."""
+    """`trainee-001`… with names, phones and the organizations they named (free text: naming an
+    organization never makes anyone its contact); one password hash shared (fast)."""
     existing = session.scalars(select(User).where(User.username.like("trainee-0%")).order_by(User.username)).all()
     if existing:
         return list(existing)
@@ -100,17 +101,16 @@ def _generated_trainees(session, count: int) -> list[User]:
     probe = User(username="probe", role="trainee")
     from incubator.demo import DEMO_PASSWORD
     probe.set_password(DEMO_PASSWORD)
-    org_ids = session.scalars(select(Organization.id).order_by(Organization.id).limit(12)).all()
-    rows = []
+    org_names = session.scalars(select(Organization.name).order_by(Organization.id).limit(12)).all()
+    rows, named = [], []
     for n in range(1, count + 1):
-        org_id = rng.choice(org_ids) if org_ids and rng.random() < 0.6 else None
+        named.append(rng.choice(org_names) if org_names and rng.random() < 0.6 else rng.choice(FREE_ORGS))
         rows.append({"username": f"trainee-{n:03d}", "role": "trainee", "password_hash": probe.password_hash,
                      "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "phone": f"1380000{n:04d}",
-                     "organization_id": org_id, "active": True, "created_at": utcnow()})
+                     "active": True, "created_at": utcnow()})
     session.execute(insert(User), rows)
     created = session.scalars(select(User).where(User.username.like("trainee-0%")).order_by(User.username)).all()
     session.execute(insert(TraineeProfile), [
-        {"user_id": u.id, "organization_name": "" if u.organization_id else rng.choice(FREE_ORGS), "created_at": utcnow()}
-        for u in created])
+        {"user_id": u.id, "organization_name": name, "created_at": utcnow()} for u, name in zip(created, named)])
     session.flush()
     return list(created)

@@ -94,7 +94,8 @@ class SignupForm(FlaskForm):
                            description=_l("3–80位字母、数字或 _.@-，登录时使用"))
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=80)])
     phone = StringField(_l("手机号"), validators=[DataRequired(), phone_validator])
-    organization = StringField(_l("所在单位/社会组织（可不填）"), validators=[Optional(), Length(max=120)])
+    organization = StringField(_l("所在单位/社会组织（可不填）"), validators=[Optional(), Length(max=120)],
+                               description=_l("仅用于学院统计，不会使您成为该组织的联系人；组织联系人由组织所在园区的管理员添加。"))
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(min=8, max=128)])
     confirm = PasswordField(_l("确认密码"), validators=[DataRequired(), EqualTo("password", _l("两次输入的密码不一致"))])
     submit = SubmitField(_l("注册"))

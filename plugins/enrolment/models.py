@@ -154,6 +154,7 @@ class Enrolment(db.Model):
     waitlist_seq: Mapped[int | None]
     waitlisted_at: Mapped[datetime | None]
     promoted_at: Mapped[datetime | None]  # moved from the waitlist to a seat
+    promotion_seen_at: Mapped[datetime | None]  # the trainee has seen that promotion (it leaves their to-dos)
     decided_at: Mapped[datetime | None]  # approved / rejected / removed / cancelled
     completed_at: Mapped[datetime | None]
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), default=0)  # 学时 earned on completion

@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import show_datetime
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
@@ -190,7 +192,7 @@ def _replace_sessions(offering: Offering, sessions) -> None:
             kept.append(session)
         elif db.session.scalar(select(func.count()).select_from(Attendance)
                                .where(Attendance.session_id == session.id)):
-            raise Conflict(_("%(time)s 的课已有考勤记录，不能删除", time=f"{to_local(session.starts_at):%Y-%m-%d %H:%M}"), field="sessions")
+            raise Conflict(_("%(time)s 的课已有考勤记录，不能删除", time=show_datetime(session.starts_at)), field="sessions")
     offering.sessions = kept + [Session(starts_at=s, ends_at=e, topic=t) for s, (e, t) in wanted.items()]
     offering.starts_at = min(s for s, _e, _t in sessions)
 
@@ -286,7 +288,7 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id)
     enrolment.offering, enrolment.user = offering, person
     enrolment.note = (note or "")[:300]
-    enrolment.decided_at = enrolment.promoted_at = None
+    enrolment.decided_at = enrolment.promoted_at = enrolment.promotion_seen_at = None
     if offering.requires_approval and not as_manager:
         enrolment.status = "pending"
     else:
@@ -368,7 +370,7 @@ def _promote(offering: Offering, *, user) -> list[Enrolment]:
         .order_by(Enrolment.waitlist_seq).limit(free)).all()
     now = utcnow()
     for enrolment in waiting:
-        enrolment.status, enrolment.promoted_at = "enrolled", now
+        enrolment.status, enrolment.promoted_at, enrolment.promotion_seen_at = "enrolled", now, None
         audit.record("academy.promote", enrolment, user=user,
                      summary=f"{enrolment.user.display_name} 由候补转为正式学员：{offering.display_title}")
     db.session.flush()
@@ -424,6 +426,13 @@ def required_sessions(course: Course, n_sessions: int) -> int:
     return max(1, math.ceil(course.min_attendance * n_sessions / 100 - 1e-9))
 
 
+ATTENDANCE_EARLY = timedelta(hours=12)  # a class's attendance may be taken from the morning of the class
+
+
+def attendance_open(session: Session, now: datetime | None = None) -> bool:
+    return session.starts_at <= (now or utcnow()) + ATTENDANCE_EARLY
+
+
 def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> list[Enrolment]:
     """Record attendance at `session` ({enrolment id: status}); returns enrolments that completed by it.
 
@@ -435,7 +444,7 @@ def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> l
             raise ValidationError(_("考勤状态应为 %(statuses)s", statuses='、'.join(ATTENDANCE)), field="status")
     with transaction():
         offering = _lock(session.offering_id)
-        if session.starts_at > utcnow() + timedelta(hours=12):
+        if not attendance_open(session):
             raise Conflict(_("这次课尚未开始，不能提前记录考勤"))
         seated = {e.id: e for e in seated_roster(offering)}
         unknown = [eid for eid in marks if eid not in seated]
@@ -550,6 +559,26 @@ def my_enrolments(user: User) -> list[Enrolment]:
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())))
 
 
+def unseen_promotions(enrolments) -> list[Enrolment]:
+    return [e for e in enrolments if e.status == "enrolled" and e.promoted_at and e.promotion_seen_at is None]
+
+
+def mark_promotions_seen(enrolments) -> None:
+    """The trainee has now seen these promotions from the waitlist: they leave the to-do list.
+
+    A read receipt, not a decision: not audited.
+    """
+    unseen = unseen_promotions(enrolments)
+    if not unseen:
+        return
+    try:
+        with transaction():
+            for enrolment in unseen:
+                enrolment.promotion_seen_at = utcnow()
+    except SQLAlchemyError:  # a busy database must not fail the page: the to-do simply stays a while longer
+        log.warning("promotions %s not marked as seen", [e.id for e in unseen], exc_info=True)
+
+
 def hours_by_year(user: User) -> tuple[Decimal, list[tuple[int, Decimal]]]:
     """(total hours, [(year, hours)] newest year first) from completed enrolments."""
     year = func.extract("year", Enrolment.completed_at)
@@ -660,8 +689,10 @@ def find_person(identifier: str) -> User | None:
 def signup(data: dict) -> User:
     """A trainee registers: username, name, phone, password, organization (free text, optional).
 
-    The organization is linked when its name matches a registered one exactly; otherwise the name is
-    kept on the trainee's profile for the reports.
+    The organization's name is kept only as free text on the trainee's profile (for the reports):
+    it never links the account to an organization, even when the name matches a registered one.
+    Becoming an organization's contact (组织联系人: its portal, its supervision logs to confirm, grant
+    applications in its name) is granted by the organization's park, never claimed at sign-up.
     """
     from incubator.users import services as users
     clean = users.validate({"username": data.get("username"), "password": data.get("password"), "role": "trainee",
@@ -674,10 +705,8 @@ def signup(data: dict) -> User:
     if db.session.scalar(select(User.id).where(User.phone == clean["phone"])):
         raise Conflict(_("该手机号已注册，请直接登录"), field="phone")
     org_name = (data.get("organization") or "").strip()[:120]
-    org_id = db.session.scalar(select(Organization.id).where(Organization.name == org_name)) if org_name else None
     with transaction():
-        user = User(username=clean["username"], role="trainee", name=name[:80], phone=clean["phone"],
-                    organization_id=org_id)
+        user = User(username=clean["username"], role="trainee", name=name[:80], phone=clean["phone"])
         user.set_password(clean["password"])
         db.session.add(user)
         db.session.flush()

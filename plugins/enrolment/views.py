@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
+from incubator.dates import show_datetime
 from incubator.db_types import utcnow
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
@@ -102,11 +103,15 @@ def offering(offering_id):
                                                          Enrolment.user_id == current_user.id))
         if mine is not None:
             position = services.waitlist_positions([mine]).get(mine.id)
-    return render_template("enrolment/offering.html", offering=offering, counts=counts, mine=mine, position=position,
+    html = render_template("enrolment/offering.html", offering=offering, counts=counts, mine=mine, position=position,
                            seats_taken=services.seats_taken(counts), window_open=services.window_open(offering),
                            started=services.has_started(offering), form=DecisionForm(),
                            may_manage=current_user.is_authenticated and can("academy.manage", offering),
-                           may_teach=current_user.is_authenticated and can("academy.teach", offering))
+                           may_teach=current_user.is_authenticated and can("academy.teach", offering),
+                           certificates_at=certificates_at)
+    if mine is not None:
+        services.mark_promotions_seen([mine])  # after rendering: the page still lists it once
+    return html
 
 
 def _signup_limit():
@@ -178,9 +183,22 @@ def my():
     enrolments = [e for e in services.my_enrolments(current_user) if is_enabled(PLUGIN, e.offering.park_id)]
     positions = services.waitlist_positions(enrolments)
     total, per_year = services.hours_by_year(current_user)
-    return render_template("enrolment/my.html", enrolments=enrolments, positions=positions, total=total,
+    html = render_template("enrolment/my.html", enrolments=enrolments, positions=positions, total=total,
                            per_year=per_year, attended=ATTENDED, attendance_labels=ATTENDANCE,
-                           form=DecisionForm(), now=utcnow())
+                           form=DecisionForm(), now=utcnow(), certificates_at=certificates_at,
+                           with_certificates=any(e.status == "completed" and certificates_at(e.offering.park_id)
+                                                 for e in enrolments))
+    services.mark_promotions_seen(enrolments)  # after rendering: this page's to-dos still name them once
+    return html
+
+
+def certificates_at(park_id) -> bool:
+    """Does a completion in this park come with a certificate on /me (the certificates plugin's panel)?
+
+    Only the plugin's name is known here, never its code: its 我的证书 panel on /me is the documented
+    place where a trainee's certificates are listed and downloaded.
+    """
+    return is_enabled("certificates", park_id)
 
 
 # -- managers: offerings ---------------------------------------------------------------------
@@ -290,7 +308,7 @@ def roster(offering_id):
         counts=services.counts([offering.id]).get(offering.id, {}), seats_taken=services.seats_taken,
         needed=services.required_sessions(offering.course, len(offering.sessions)) if offering.sessions else 0,
         may_manage=can("academy.manage", offering), form=DecisionForm(), enrol_form=EnrolOneForm(),
-        import_form=ImportForm(), attended=ATTENDED, seated=SEATED, now=utcnow(),
+        import_form=ImportForm(), attended=ATTENDED, seated=SEATED, now=utcnow(), attendance_open=services.attendance_open,
         organization=lambda user: services.trainee_organization(user, profiles))
 
 
@@ -455,9 +473,9 @@ def export_roster(offering_id):
     for n, e in enumerate(enrolments, 1):
         marks = {a.session_id: ATTENDANCE[a.status] for a in e.attendance}
         rows.append([n, e.user.name, e.user.username, e.user.phone, services.trainee_organization(e.user, profiles),
-                     e.status_label, positions.get(e.id, ""), local_time(e.created_at)] +
+                     e.status_label, positions.get(e.id, ""), show_datetime(e.created_at)] +
                     [marks.get(s.id, "") for s in sessions] +
-                    [sum(tally[e.id].get(s, 0) for s in ATTENDED), local_time(e.completed_at), float(e.hours or 0)])
+                    [sum(tally[e.id].get(s, 0) for s in ATTENDED), show_datetime(e.completed_at), float(e.hours or 0)])
     return xlsx_response(f"{offering.display_title}-名单与结业.xlsx", header, rows, sheet="名单与结业")
 
 
@@ -482,7 +500,7 @@ def export_reports():
     park_ids = _report_scope()
     year = request.args.get("year", type=int)
     offering_rows = [[r["offering"].course.code, r["offering"].display_title, r["offering"].park.name,
-                      local_time(r["offering"].starts_at), r["capacity"], r["seated"], r["waitlisted"], r["pending"],
+                      show_datetime(r["offering"].starts_at), r["capacity"], r["seated"], r["waitlisted"], r["pending"],
                       r["completed"], round(r["fill"], 3), round(r["completion"], 3)]
                      for r in services.offering_report(park_ids, year)]
     park_rows = [[r["park"].name, r["offerings"], r["capacity"], r["seated"], r["waitlisted"], r["completed"],

@@ -237,7 +237,7 @@ def test_manager_schedules_an_offering_with_sessions_in_beijing_time(client, cou
         ("2027-01-15T01:00:00", "为什么要协商"), ("2027-01-22T06:00:00", "模拟协商")]  # stored in UTC
     assert offering.starts_at == offering.sessions[0].starts_at
     page = client.get(f"/academy/offerings/{offering.id}").get_data(as_text=True)
-    assert "2027-01-15 09:00" in page and "需审核" in page
+    assert "2027年1月15日 09:00" in page and "需审核" in page
 
 
 def test_offering_form_reports_a_bad_session_line(client, courses, parks, users):
@@ -369,17 +369,35 @@ def test_every_enrolment_write_is_audited(make_offering, users):
 
 # -- self sign-up ----------------------------------------------------------------------------
 
-def test_a_trainee_signs_up_and_can_enrol_right_away(client, make_offering, make_org):
-    org = make_org(name="方兴邻里互助会")
+def test_a_trainee_signs_up_and_can_enrol_right_away(client, make_offering):
     offering = make_offering()
     response = client.post(f"/academy/signup?next=/academy/offerings/{offering.id}", data={
         "username": "xiaoli", "name": "李小丽", "phone": "13955556666", "organization": "方兴邻里互助会",
         "password": "secret123", "confirm": "secret123"})
     assert response.status_code == 302 and response.location.endswith(f"/academy/offerings/{offering.id}")
     user = db.session.scalar(db.select(User).where(User.username == "xiaoli"))
-    assert user.role == "trainee" and user.organization_id == org.id and user.check_password("secret123")
+    assert user.role == "trainee" and user.check_password("secret123")
     assert client.post(f"/academy/offerings/{offering.id}/enrol").status_code == 302
     assert statuses(offering) == [("xiaoli", "enrolled")]
+
+
+def test_naming_an_organization_at_sign_up_does_not_make_the_account_its_contact(client, make_offering, make_org):
+    """Membership is granted by the organization's park, never claimed by typing its name."""
+    org = make_org(name="方兴邻里互助会", park="fangxing")
+    form = client.get("/academy/signup").get_data(as_text=True)
+    assert "不会使您成为该组织的联系人" in form and "组织所在园区的管理员添加" in form
+    response = client.post("/academy/signup", data={
+        "username": "stranger", "name": "冒名者", "phone": "13955558888", "organization": "方兴邻里互助会",
+        "password": "secret123", "confirm": "secret123"})
+    assert response.status_code == 302
+    user = db.session.scalar(db.select(User).where(User.username == "stranger"))
+    assert user.organization_id is None
+    assert db.session.get(TraineeProfile, user.id).organization_name == "方兴邻里互助会"  # kept for the reports
+    assert client.get(f"/orgs/{org.id}").status_code == 403  # the organization's page stays closed to them
+    assert "我的组织" not in client.get("/academy/my").get_data(as_text=True)
+    offering = make_offering(park="fangxing")
+    services.enrol(offering, user, by=user)
+    assert [r["organization"] for r in services.organization_report([offering.park_id])] == ["方兴邻里互助会"]
 
 
 def test_sign_up_keeps_an_unregistered_organization_name_and_refuses_a_taken_phone(client, network):
