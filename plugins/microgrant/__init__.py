@@ -13,6 +13,18 @@ from incubator import hookimpl
 from incubator.ui import NavItem, Panel, Widget
 
 INCUBATOR_DEFAULT_PARKS = ["wannianbu"]
+INCUBATOR_TITLE = "公益微创投"
+INCUBATOR_DESCRIPTION = "街道的公益微创投：组织申报项目，专家评分，立项后分期拨付资金。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "microgrant.round": "开设微创投",
+    "microgrant.round_edit": "修改微创投",
+    "microgrant.experts": "指定评审专家",
+    "microgrant.apply": "申报项目",
+    "microgrant.score": "专家评分",
+    "microgrant.decide": "立项决定",
+    "microgrant.pay": "拨付资金",
+    "microgrant.review": "中期评估",
+}
 PLUGIN = "microgrant"
 
 
@@ -64,11 +76,19 @@ def incubator_dashboard_widgets(parks, user):
 
 @hookimpl
 def incubator_org_panels(org, user):
-    """The organization's micro-grant projects, for those who may see them."""
+    """The organization's micro-grant projects, for its managers and its own contact (the portal)."""
     from .views import org_panel
     html = org_panel(org, user)
     if html:
         return [Panel(_("公益微创投项目"), Markup(html), order=65)]
+
+
+@hookimpl
+def incubator_todos(user):
+    """Experts: projects to score; the round's managers: decisions and tranches to pay;
+    an organization's contact: a round open for applications."""
+    from .views import todos
+    return todos(user)
 
 
 @hookimpl

@@ -2,10 +2,11 @@
 
 Idempotent: does nothing once the park has a round.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from incubator.dates import today as district_today
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import descendant_ids
@@ -29,7 +30,7 @@ def seed(session):
         return
     manager = session.scalar(select(User).where(User.username == "wannianbu-mgr")) or \
         session.scalar(select(User).where(User.role == "admin"))
-    today = date.today()
+    today = district_today()
     # Application has closed; review is on, so the demo shows scores, a decision and a payment.
     rnd = services.create_round(park, {
         "title": f"{today.year}年万年埠街道公益微创投", "year": today.year, "budget_fen": 150_000_000,

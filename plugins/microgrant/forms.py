@@ -8,10 +8,12 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .services import DEFAULT_CATEGORIES, DEFAULT_CRITERIA
 
@@ -33,10 +35,14 @@ class RoundForm(FlaskForm):
     execute_from = DateField(_l("执行开始"), validators=[DataRequired()])
     execute_until = DateField(_l("执行结束"), validators=[DataRequired()])
     description = TextAreaField(_l("说明（支持 Markdown）"), validators=[Optional(), Length(max=5000)])
+    experts = SelectMultipleField(_l("评审专家"), choices=[], widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput(), description=_l("勾选本轮的评审专家，开设后也可在本轮页面调整"))
 
 
 class ExpertsForm(FlaskForm):
-    experts = StringField(_l("评审专家账号（以逗号分隔）"), validators=[Optional(), Length(max=500)])
+    """The round's reviewing experts: a checkbox per expert account (values are usernames)."""
+    experts = SelectMultipleField(_l("评审专家"), choices=[], widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput())
 
 
 class BudgetLineForm(FlaskForm):
@@ -57,7 +63,8 @@ class ApplicationForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    approve = SelectField(_l("决定"), choices=[("1", _l("立项资助")), ("0", _l("不予立项"))])
+    # No decision is preselected: each option asks its own confirmation (the template's data-confirm).
+    approve = SelectField(_l("决定"), choices=[("", _l("请选择")), ("1", _l("立项资助")), ("0", _l("不予立项"))])
     amount = DecimalField(_l("资助金额（元）"), places=2, validators=[Optional(), NumberRange(min=0.01)])
     note = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
 

@@ -12,10 +12,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import show_date
+from incubator.dates import today as district_today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
@@ -52,7 +54,8 @@ def yuan(fen: int | None) -> str:
 
 
 def today() -> date:
-    return date.today()
+    """The district's today (rounds' periods are the district's dates)."""
+    return district_today()
 
 
 def now() -> datetime:
@@ -165,7 +168,7 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
     """An organization of the park applies with a project; budget lines sum to the amount asked."""
     day = day or today()
     if not rnd.apply_from <= day <= rnd.apply_until:
-        raise Conflict(_("不在申报期内（申报期 %(apply_from)s 至 %(apply_until)s）", apply_from=rnd.apply_from, apply_until=rnd.apply_until))
+        raise Conflict(_("不在申报期内（申报期 %(apply_from)s 至 %(apply_until)s）", apply_from=show_date(rnd.apply_from), apply_until=show_date(rnd.apply_until)))
     if org is None or org.park_id not in covered_park_ids(rnd):
         raise ValidationError(_("申报组织须是本园区（含下辖社区）的组织"), field="organization_id")
     title = (data.get("title") or "").strip()
@@ -222,7 +225,7 @@ def score(application: Application, expert, marks: dict, comment: str = "", *, d
     if not is_expert(rnd.id, expert):
         raise Conflict(_("您不是本轮的评审专家"))
     if not rnd.review_from <= day <= rnd.review_until:
-        raise Conflict(_("不在评审期内（评审期 %(review_from)s 至 %(review_until)s）", review_from=rnd.review_from, review_until=rnd.review_until))
+        raise Conflict(_("不在评审期内（评审期 %(review_from)s 至 %(review_until)s）", review_from=show_date(rnd.review_from), review_until=show_date(rnd.review_until)))
     if application.status != "submitted":
         raise Conflict(_("该项目已有决定，不能再评分"))
     clean = {}
@@ -272,7 +275,7 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
     day = day or today()
     rnd = application.round
     if day < rnd.review_from:
-        raise Conflict(_("评审期（%(review_from)s）开始后才能决定立项", review_from=rnd.review_from))
+        raise Conflict(_("评审期（%(review_from)s）开始后才能决定立项", review_from=show_date(rnd.review_from)))
     if approve:
         if not amount_fen or amount_fen <= 0:
             raise ValidationError(_("请填写资助金额"), field="amount")
@@ -394,6 +397,81 @@ def report(rnd: Round) -> dict:
             "remaining_fen": rnd.remaining_fen}
 
 
+# -- to-dos (待办): one query each, a few rows at most ------------------------------------------------
+
+_NO_EXPERTS = lazyload(Round.experts)  # a to-do needs the round's name and dates, not its experts
+
+
+def _ancestor_ids(park_id: int) -> set[int]:
+    """The park and the parks above it (a community's organizations may apply to its street's round)."""
+    from incubator.parks.models import Park
+    ids, park = set(), db.session.get(Park, park_id)
+    while park is not None and park.id not in ids:
+        ids.add(park.id)
+        park = park.parent
+    return ids
+
+
+def scoring_waiting(expert, day: date | None = None, limit: int = 10) -> list[tuple[Round, int, int]]:
+    """Rounds in their review period with applications `expert` has still to score:
+    (round, how many, the first such application's id), soonest review end first."""
+    day = day or today()
+    scored = select(Score.id).where(Score.application_id == Application.id, Score.expert_id == expert.id).exists()
+    return [tuple(row) for row in db.session.execute(
+        select(Round, func.count(Application.id), func.min(Application.id))
+        .join(Application, Application.round_id == Round.id)
+        .join(round_experts, round_experts.c.round_id == Round.id)
+        .where(round_experts.c.user_id == expert.id, Round.review_from <= day, Round.review_until >= day,
+               Application.status == "submitted", ~scored)
+        .group_by(Round.id).order_by(Round.review_until, Round.id).options(_NO_EXPERTS).limit(limit))]
+
+
+def decisions_waiting(park_ids, day: date | None = None, limit: int = 10) -> list[tuple[Round, int, int]]:
+    """Rounds whose review has begun with applications not yet decided (立项 or not):
+    (round, how many, the first one's id)."""
+    day = day or today()
+    return [tuple(row) for row in db.session.execute(
+        select(Round, func.count(Application.id), func.min(Application.id))
+        .join(Application, Application.round_id == Round.id)
+        .where(Round.park_id.in_(park_ids or [-1]), Round.review_from <= day, Application.status == "submitted")
+        .group_by(Round.id).order_by(Round.review_until, Round.id).options(_NO_EXPERTS).limit(limit))]
+
+
+def tranches_payable(park_ids, limit: int = 10) -> list[tuple[Round, int, int]]:
+    """Rounds with tranches that may be paid now — a granted project's first, or one whose
+    mid-term review has passed: (round, how many, the first such application's id)."""
+    passed = select(Review.id).where(Review.application_id == Application.id, Review.before_seq == Tranche.seq,
+                                     Review.passed.is_(True)).exists()
+    return [tuple(row) for row in db.session.execute(
+        select(Round, func.count(Tranche.id), func.min(Application.id))
+        .join(Application, Application.round_id == Round.id)
+        .join(Tranche, Tranche.application_id == Application.id)
+        .where(Round.park_id.in_(park_ids or [-1]), Application.status == "approved", Tranche.status == "pending",
+               (Tranche.seq == 1) | passed)
+        .group_by(Round.id).order_by(Round.id).options(_NO_EXPERTS).limit(limit))]
+
+
+def rounds_open_to(org: Organization, park_allowed=lambda park_id: True, day: date | None = None,
+                   limit: int = 5) -> list[Round]:
+    """Rounds taking applications today that `org` may apply to and has not applied to yet
+    (in parks `park_allowed(park_id)` accepts: where the plugin is enabled)."""
+    day = day or today()
+    covering = {pid for pid in _ancestor_ids(org.park_id) if park_allowed(pid)}
+    applied = select(Application.id).where(Application.round_id == Round.id,
+                                           Application.organization_id == org.id).exists()
+    return db.session.scalars(select(Round).where(Round.park_id.in_(covering or [-1]), Round.apply_from <= day,
+                                                  Round.apply_until >= day, ~applied)
+                              .order_by(Round.apply_until, Round.id).options(_NO_EXPERTS).limit(limit)).all()
+
+
+def applications_of(org_id: int, park_ids, limit: int = 50) -> list[Application]:
+    """An organization's projects in rounds of `park_ids`, newest first, with their tranches."""
+    return db.session.scalars(select(Application).join(Round, Round.id == Application.round_id)
+                              .where(Application.organization_id == org_id, Round.park_id.in_(park_ids or [-1]))
+                              .options(selectinload(Application.round), selectinload(Application.tranches))
+                              .order_by(Application.id.desc()).limit(limit)).all()
+
+
 def visible_rounds_query(user, park_ids_enabled):
     """Rounds the user may see: managers their parks', experts their assigned, organizations' users
     those open to their organization's park; admins all (within parks where the plugin is on)."""
@@ -409,13 +487,7 @@ def visible_rounds_query(user, park_ids_enabled):
     if user.organization_id:
         org = db.session.get(Organization, user.organization_id)
         if org is not None:
-            from incubator.parks.models import Park
-            park = db.session.get(Park, org.park_id)
-            ancestors = set()
-            while park is not None:
-                ancestors.add(park.id)
-                park = park.parent
-            conditions.append(Round.park_id.in_(ancestors))
+            conditions.append(Round.park_id.in_(_ancestor_ids(org.park_id)))
     if not conditions:
         return stmt.where(Round.id == -1)
     from sqlalchemy import or_

@@ -1,12 +1,12 @@
 """Pages: rounds, applying, an application (scores, decision, tranches, mid-term review), reports."""
-from datetime import date
+from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from incubator.dates import today
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
@@ -14,6 +14,8 @@ from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.permissions import can, require
 from incubator.plugins import enabled_parks, is_enabled, require_enabled, visible_parks
+from incubator.ui import Todo
+from incubator.users.models import User
 
 from . import services
 from .forms import ApplicationForm, DecisionForm, ExpertsForm, ReviewForm, RoundForm, ScoreForm
@@ -56,7 +58,21 @@ def index():
     if not enabled or (current_user.role == "manager" and not may_open):
         abort(404)
     page = db.paginate(services.visible_rounds_query(current_user, enabled), per_page=20, error_out=False)
-    return render_template("microgrant/index.html", page=page, may_open=may_open, today=date.today())
+    org = _own_organization()
+    mine = services.applications_of(org.id, enabled) if org is not None else []
+    return render_template("microgrant/index.html", page=page, may_open=may_open, today=today(), org=org, mine=mine)
+
+
+def _own_organization():
+    """The organization the current user is the contact of (组织联系人), if any."""
+    if not current_user.organization_id:
+        return None
+    return db.session.get(Organization, current_user.organization_id)
+
+
+def _expert_choices():
+    experts = db.session.scalars(select(User).where(User.role == "expert").order_by(User.username)).all()
+    return [(u.username, _("%(name)s（%(username)s）", name=u.display_name, username=u.username)) for u in experts]
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
@@ -67,13 +83,16 @@ def new_round():
         abort(403)
     form = RoundForm()
     form.park.choices = [(p.code, p.name) for p in parks]
+    form.experts.choices = _expert_choices()
     if request.method == "GET":
-        form.year.data = date.today().year
+        form.year.data = today().year
     if form.validate_on_submit():
         park = next(p for p in parks if p.code == form.park.data)
         try:
             data = _round_data(form)
             rnd = services.create_round(park, data, user=current_user)
+            if form.experts.data:
+                services.set_experts(rnd, form.experts.data, user=current_user)
             flash(_("已开设 %(title)s", title=rnd.title), "success")
             return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
         except DomainError as exc:
@@ -111,9 +130,18 @@ def round_detail(round_id):
     if not manage and not services.is_expert(rnd.id, current_user):
         stmt = stmt.where(Application.organization_id == (current_user.organization_id or -1))
     page = db.paginate(stmt, per_page=20, error_out=False)
-    experts_form = ExpertsForm(experts=", ".join(u.username for u in rnd.experts)) if manage else None
+    experts_form = None
+    if manage:
+        experts_form = ExpertsForm(experts=[u.username for u in rnd.experts])
+        experts_form.experts.choices = _expert_choices()
+    org = _own_organization()
+    own_application = None
+    if org is not None:
+        own_application = db.session.scalar(select(Application).where(Application.round_id == rnd.id,
+                                                                       Application.organization_id == org.id))
     return render_template("microgrant/round.html", rnd=rnd, page=page, manage=manage, experts_form=experts_form,
-                           may_apply=can("microgrant.apply", rnd), today=date.today(), status=status, category=category)
+                           may_apply=can("microgrant.apply", rnd), own_application=own_application,
+                           today=today(), status=status, category=category)
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -122,7 +150,9 @@ def edit_round(round_id):
     rnd = _round(round_id, "microgrant.manage")
     form = RoundForm(obj=rnd)
     form.park.choices = [(rnd.park.code, rnd.park.name)]
+    form.experts.choices = _expert_choices()
     if request.method == "GET":
+        form.experts.data = [u.username for u in rnd.experts]
         form.park.data = rnd.park.code
         form.budget.data, form.max_grant.data = rnd.budget_fen / 100, rnd.max_grant_fen / 100
         form.categories.data = "\n".join(rnd.categories)
@@ -131,6 +161,8 @@ def edit_round(round_id):
     if form.validate_on_submit():
         try:
             services.edit_round(rnd, _round_data(form), user=current_user)
+            if set(form.experts.data or []) != {u.username for u in rnd.experts}:
+                services.set_experts(rnd, form.experts.data or [], user=current_user)
             flash(_("已保存"), "success")
             return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
         except DomainError as exc:
@@ -145,9 +177,11 @@ def edit_round(round_id):
 def set_experts(round_id):
     rnd = _round(round_id, "microgrant.manage")
     form = ExpertsForm()
+    form.experts.choices = _expert_choices()
     if form.validate_on_submit():
-        names = [n.strip() for n in (form.experts.data or "").replace("\uff0c", ",").split(",") if n.strip()]
-        attempt(lambda: services.set_experts(rnd, names, user=current_user), _("已更新评审专家"))
+        attempt(lambda: services.set_experts(rnd, form.experts.data or [], user=current_user), _("已更新评审专家"))
+    else:
+        flash_errors(form)
     return redirect(url_for("microgrant.round_detail", round_id=rnd.id))
 
 
@@ -167,10 +201,23 @@ def apply(round_id):
     rnd = _round(round_id, "microgrant.apply")
     orgs = _applicant_orgs(rnd)
     form = ApplicationForm()
-    form.organization_id.choices = [(o.id, o.name) for o in orgs]
+    on_behalf = can("microgrant.manage", rnd)
+    if on_behalf:
+        form.organization_id.choices = [(o.id, o.name) for o in orgs]
+    else:
+        # An organization's contact applies for their own organization, never another.
+        del form.organization_id
+        if not orgs:
+            abort(403)
+        applied = db.session.scalar(select(Application).where(Application.round_id == rnd.id,
+                                                              Application.organization_id == orgs[0].id))
+        if applied is not None:
+            flash(_("%(name)s 已在本轮申报过项目：%(title)s", name=orgs[0].name, title=applied.title), "info")
+            return redirect(url_for("microgrant.application_detail", application_id=applied.id))
     form.category.choices = [(c, c) for c in rnd.categories]
     if form.validate_on_submit():
-        org = next((o for o in orgs if o.id == form.organization_id.data), None) or abort(403)
+        chosen = form.organization_id.data if on_behalf else orgs[0].id
+        org = next((o for o in orgs if o.id == chosen), None) or abort(403)
         data = {"title": form.title.data, "category": form.category.data, "goals": form.goals.data,
                 "beneficiaries": form.beneficiaries.data, "beneficiary_count": form.beneficiary_count.data,
                 "lines": [(entry.item.data or "", services.to_fen(entry.amount.data) if entry.amount.data else 0)
@@ -183,7 +230,8 @@ def apply(round_id):
             flash(exc.message, "danger")
     else:
         flash_errors(form)
-    return render_template("microgrant/apply.html", rnd=rnd, form=form, today=date.today()), \
+    return render_template("microgrant/apply.html", rnd=rnd, form=form, today=today(),
+                           applicant=None if on_behalf else orgs[0]), \
         422 if request.method == "POST" else 200
 
 
@@ -198,8 +246,8 @@ def application_detail(application_id):
     scores = application.scores if manage else ([mine] if mine else [])
     return render_template("microgrant/application.html", application=application, rnd=rnd, manage=manage,
                            may_score=may_score, mine=mine, scores=scores, score_form=ScoreForm(),
-                           decision_form=DecisionForm(amount=(application.requested_fen / 100)),
-                           review_form=ReviewForm(), today=date.today())
+                           decision_form=DecisionForm(amount=Decimal(application.requested_fen) / 100),
+                           review_form=ReviewForm(), today=today())
 
 
 @bp.route("/applications/<int:application_id>/score", methods=["POST"])
@@ -220,13 +268,15 @@ def score(application_id):
 def decision(application_id):
     application = _application(application_id, "microgrant.manage")
     form = DecisionForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash_errors(form)
+    elif form.approve.data not in ("0", "1"):  # nothing is preselected: the manager must choose
+        flash(_("请选择立项资助或不予立项"), "danger")
+    else:
         approve = form.approve.data == "1"
         amount = services.to_fen(form.amount.data) if (approve and form.amount.data) else None
         attempt(lambda: services.decide(application, approve, amount, form.note.data, user=current_user),
-                 _("已立项") if approve else _("已记录不予立项"))
-    else:
-        flash_errors(form)
+                _("已立项") if approve else _("已记录不予立项"))
     return redirect(url_for("microgrant.application_detail", application_id=application.id))
 
 
@@ -286,16 +336,49 @@ def dashboard_widget(parks, user):
         return None
     rounds = db.session.scalars(select(Round).where(Round.park_id.in_(park_ids))
                                 .order_by(Round.apply_from.desc()).limit(5)).all()
-    return render_template("microgrant/widget.html", rounds=rounds, today=date.today())
+    return render_template("microgrant/widget.html", rounds=rounds, today=today())
 
 
 def org_panel(org, user):
-    if not can("org.view", org, user=user):
+    """The organization's projects, for those who may see the organization — its managers, and
+    its own contact (on the organization's portal)."""
+    own = bool(getattr(user, "organization_id", None)) and user.organization_id == org.id
+    if not (own or can("org.view", org, user=user)):
         return None
-    applications = db.session.scalars(select(Application).where(Application.organization_id == org.id)
-                                      .options(selectinload(Application.round), selectinload(Application.tranches))
-                                      .order_by(Application.id.desc())).all()
-    applications = [a for a in applications if is_enabled(PLUGIN, a.round.park_id)]
+    applications = services.applications_of(org.id, _enabled_park_ids())
     if not applications:
         return None
-    return render_template("microgrant/org_panel.html", applications=applications)
+    rows = [(a, can("microgrant.view", a, user=user)) for a in applications]
+    return render_template("microgrant/org_panel.html", rows=rows)
+
+
+def todos(user):
+    """What waits for `user` in the micro-grant rounds: one bounded query per kind (the menu counts
+    these on every page), in parks where the plugin is enabled."""
+    items = []
+
+    def link(rnd, count, first_id, **filters):
+        if count == 1:
+            return url_for("microgrant.application_detail", application_id=first_id)
+        return url_for("microgrant.round_detail", round_id=rnd.id, **filters)
+
+    if user.role == "expert":
+        for rnd, count, first in services.scoring_waiting(user):
+            if not is_enabled(PLUGIN, rnd.park_id):
+                continue
+            items.append(Todo(_("%(title)s：项目待您评分", title=rnd.title), link(rnd, count, first, status="submitted"),
+                              due=rnd.review_until, count=count, order=40))
+    if user.role in ("admin", "manager"):
+        parks = _enabled_park_ids() if user.role == "admin" else [p for p in user.park_ids if is_enabled(PLUGIN, p)]
+        for rnd, count, first in services.decisions_waiting(parks):
+            items.append(Todo(_("%(title)s：申报项目待立项决定", title=rnd.title), link(rnd, count, first, status="submitted"),
+                              due=rnd.review_until, count=count, order=41))
+        for rnd, count, first in services.tranches_payable(parks):
+            items.append(Todo(_("%(title)s：资助款项待拨付", title=rnd.title), link(rnd, count, first, status="approved"),
+                              count=count, order=42))
+    org = db.session.get(Organization, user.organization_id) if user.organization_id else None
+    if org is not None:
+        for rnd in services.rounds_open_to(org, lambda park_id: is_enabled(PLUGIN, park_id)):
+            items.append(Todo(_("%(title)s 正在申报，可为%(name)s申报项目", title=rnd.title, name=org.name),
+                              url_for("microgrant.round_detail", round_id=rnd.id), due=rnd.apply_until, order=43))
+    return items

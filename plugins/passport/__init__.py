@@ -13,6 +13,19 @@ from incubator import hookimpl
 from incubator.ui import NavItem, Panel, Widget
 
 INCUBATOR_DEFAULT_PARKS = ["fangxing"]
+INCUBATOR_TITLE = "义粉护照"
+INCUBATOR_DESCRIPTION = "方兴社区的志愿者护照：服务时长记积分，按兑换周期兑换礼品。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "passport.settings": "积分规则设置",
+    "passport.register": "登记志愿者",
+    "passport.volunteer_edit": "修改志愿者资料",
+    "passport.activity": "新建志愿活动",
+    "passport.service": "登记志愿服务",
+    "passport.correction": "更正积分",
+    "passport.window": "设置兑换周期",
+    "passport.gift": "设置礼品",
+    "passport.redeem": "兑换礼品",
+}
 PLUGIN = "passport"
 
 

@@ -3,10 +3,11 @@
 Idempotent: does nothing once the park has volunteers. Goes through the services so the ledger
 and balances are consistent from the start.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from incubator.dates import today as district_today
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
@@ -33,7 +34,7 @@ def seed(session):
             "name": name, "phone": f"139{5510000 + i * 37:08d}", "id_number": id_number,
             "user_id": trainee.id if (trainee and i == 0) else None}, user=manager))
     org_id = session.scalar(select(Organization.id).where(Organization.park_id == park.id).limit(1))
-    today = date.today()
+    today = district_today()
     for n, (title, minutes) in enumerate(ACTIVITIES):
         activity = services.create_activity(park, {
             "title": title, "held_on": today - timedelta(days=40 - n * 9), "place": "方兴社区党群服务中心",

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -11,12 +11,14 @@ class VolunteerForm(FlaskForm):
                             description=_l("仅保存加密摘要与脱敏号码，任何页面和导出都不显示完整号码"))
     username = StringField(_l("关联平台账号（可选）"), validators=[Optional(), Length(max=80)],
                            description=_l("填写后该账号可在“我的”页面查看自己的护照"))
+    submit = SubmitField(_l("登记志愿者"))
 
 
 class VolunteerEditForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
     username = StringField(_l("关联平台账号（可选）"), validators=[Optional(), Length(max=80)])
+    submit = SubmitField(_l("保存"))
 
 
 class ActivityForm(FlaskForm):
@@ -26,6 +28,7 @@ class ActivityForm(FlaskForm):
     place = StringField(_l("地点"), validators=[Optional(), Length(max=120)])
     points_cap = IntegerField(_l("单次积分上限（可选）"), validators=[Optional(), NumberRange(min=1)])
     description = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("新建活动"))
 
 
 class ServiceForm(FlaskForm):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import show_date, today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
@@ -157,7 +158,7 @@ def create_activity(park, data: dict, *, user) -> Activity:
         raise ValidationError(_("请填写活动名称"), field="title")
     if not data.get("held_on"):
         raise ValidationError(_("请填写活动日期"), field="held_on")
-    if data["held_on"] > date.today():
+    if data["held_on"] > today():
         raise ValidationError(_("活动日期不能晚于今天（先办活动，后记时长）"), field="held_on")
     org_id = data.get("organization_id") or None
     if org_id:
@@ -229,7 +230,7 @@ def correct(volunteer: Volunteer, entry_id: int, points: int, minutes: int, note
 # -- windows, gifts, redemption -------------------------------------------------------------------
 
 def open_window(park_id: int, day: date | None = None) -> RedemptionWindow | None:
-    day = day or date.today()
+    day = day or today()
     return db.session.scalar(select(RedemptionWindow).where(
         RedemptionWindow.park_id == park_id, RedemptionWindow.opens_on <= day, RedemptionWindow.closes_on >= day)
         .order_by(RedemptionWindow.opens_on))
@@ -249,7 +250,7 @@ def create_window(park, name: str, opens_on: date, closes_on: date, *, user) -> 
     with transaction():
         window = RedemptionWindow(park_id=park.id, name=name, opens_on=opens_on, closes_on=closes_on)
         db.session.add(window)
-        audit.record("passport.window", window, user=user, summary=f"兑换窗口 {name} {opens_on}–{closes_on}")
+        audit.record("passport.window", window, user=user, summary=f"兑换窗口 {name} {show_date(opens_on)}–{show_date(closes_on)}")
     return window
 
 

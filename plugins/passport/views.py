@@ -1,13 +1,12 @@
 """Pages: the passport home, volunteers and their printable passport, activities and the organizer's
 recording page, windows and gifts, the ranking, and the Excel export."""
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from incubator.dates import today
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
@@ -65,6 +64,7 @@ def index():
     if org_park is not None and can("passport.organize", org_park):
         form = ActivityForm()
         form.organization_id.choices = [(current_user.organization_id, current_user.organization.name)]
+        form.held_on.data = today()
     if len(parks) == 1 and not activities and not volunteers and form is None:
         return redirect(url_for("passport.park_home", code=parks[0].code))
     if not (parks or activities or volunteers or form):
@@ -147,7 +147,7 @@ def passport(volunteer_id):
         correction_form = CorrectionForm()
     return render_template("passport/passport.html", volunteer=volunteer, entries=services.ledger(volunteer.id),
                            manage=manage, redeem_form=redeem_form, correction_form=correction_form,
-                           window=services.open_window(volunteer.park_id), today=date.today())
+                           window=services.open_window(volunteer.park_id), today=today())
 
 
 @bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
@@ -216,6 +216,8 @@ def activities(code):
     park = _park(code)
     require("passport.manage", park)
     form = _activity_form(park)
+    if request.method == "GET":
+        form.held_on.data = today()
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("title", "organization_id", "held_on", "place", "points_cap", "description")}
         activity = attempt(lambda: services.create_activity(park, data, user=current_user), _("已新建活动"))
@@ -275,9 +277,9 @@ def redemption_setup(code):
     windows = db.session.scalars(select(RedemptionWindow).where(RedemptionWindow.park_id == park.id)
                                  .order_by(RedemptionWindow.opens_on.desc())).all()
     gifts = db.session.scalars(select(Gift).where(Gift.park_id == park.id).order_by(Gift.points_cost)).all()
-    forms["generate"].year.data = forms["generate"].year.data or date.today().year
+    forms["generate"].year.data = forms["generate"].year.data or today().year
     return render_template("passport/redemption.html", park=park, forms=forms, windows=windows, gifts=gifts,
-                           today=date.today())
+                           today=today())
 
 
 @bp.route("/gifts/<int:gift_id>", methods=["POST"])
@@ -310,5 +312,5 @@ def export(code):
     park = _park(code)
     require("passport.manage", park)
     header, rows, ledger_sheet = rows_for(park)
-    return xlsx_response(f"义粉护照-{park.name}-{date.today().isoformat()}.xlsx", header, rows,
+    return xlsx_response(f"义粉护照-{park.name}-{today().isoformat()}.xlsx", header, rows,
                          sheet="志愿者", extra_sheets={"积分流水": ledger_sheet})

@@ -416,7 +416,11 @@ def test_the_round_page_issues_a_bounded_number_of_queries(app, login_as, client
     for _ in range(15):
         services.score(make_application(rnd), users["expert-li"], {"需求明确": 30, "方案可行": 50})
     assert queries(f"/microgrant/rounds/{rnd.id}") == few
-    assert queries("/microgrant/") <= 12
+    make_round(title="2027年公益微创投", year=2027)
+    index = queries("/microgrant/")
+    for year in (2028, 2029, 2030):
+        make_round(title=f"{year}年公益微创投", year=year)
+    assert queries("/microgrant/") == index  # more rounds, no more queries
 
 
 def test_manager_edits_a_round_but_not_below_what_is_granted(login_as, client, make_round, make_application, mgr,
@@ -444,16 +448,18 @@ def test_manager_edits_a_round_but_not_below_what_is_granted(login_as, client, m
     assert rnd.committed_fen == 2_000_000
 
 
-def test_manager_assigns_experts_with_either_comma(login_as, client, make_round):
+def test_manager_ticks_the_round_experts_from_the_expert_accounts(login_as, client, make_round):
     rnd = make_round(experts=())
     login_as("wannianbu-mgr")
-    response = client.post(f"/microgrant/rounds/{rnd.id}/experts", data={"experts": "expert-li\uff0cexpert-zhou"})
+    page = client.get(f"/microgrant/rounds/{rnd.id}").get_data(as_text=True)
+    assert 'type="checkbox"' in page and 'value="expert-li"' in page and 'value="trainee-wang"' not in page
+    response = client.post(f"/microgrant/rounds/{rnd.id}/experts", data={"experts": ["expert-li", "expert-zhou"]})
     assert response.status_code == 302
     db.session.refresh(rnd)
     assert [u.username for u in rnd.experts] == ["expert-li", "expert-zhou"]
-    client.post(f"/microgrant/rounds/{rnd.id}/experts", data={"experts": "trainee-wang"}, follow_redirects=True)
+    client.post(f"/microgrant/rounds/{rnd.id}/experts", data={"experts": ["trainee-wang"]}, follow_redirects=True)
     db.session.refresh(rnd)
-    assert len(rnd.experts) == 2  # a trainee is refused as an expert
+    assert len(rnd.experts) == 2  # a trainee is not offered, and refused when sent anyway
 
 
 def test_paying_needs_the_csrf_token(app, login_as, client, make_round, make_application, mgr):
