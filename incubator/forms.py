@@ -35,7 +35,8 @@ def flash_errors(form) -> None:
         field = getattr(form, name, None)
         label = field.label.text if field is not None and name != "csrf_token" else ""
         for error in errors if isinstance(errors, list) else [errors]:
-            text = error if isinstance(error, str) else _("请检查该项的内容")  # nested forms
+            # A nested form's errors are a dict or a list; a validator's message may be a lazy string.
+            text = _("请检查该项的内容") if isinstance(error, (dict, list)) else str(error)
             flash(f"{label}：{text}" if label else text, "danger")
 
 
