@@ -70,6 +70,14 @@ class Person:
             self.open_menu()
         link.click()
 
+    def click_menu(self, name: str) -> None:
+        """A link of the site's menu (unfolded first on a phone), not a link on the page."""
+        nav = self.page.locator("nav.navbar")
+        link = nav.get_by_role("link", name=name, exact=True)
+        if not link.count() or not link.first.is_visible():
+            self.open_menu()
+        nav.get_by_role("link", name=name, exact=True).first.click()
+
     def click_button(self, name: str, exact: bool = False) -> None:
         self.page.get_by_role("button", name=name, exact=exact).first.click()
 
