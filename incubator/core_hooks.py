@@ -1,27 +1,34 @@
-"""The core's own hook implementations: its permission rules and its declared actions.
+"""The core's own hook implementations: its permission rules and declared actions, the managers'
+and the organization contacts' to-dos, the contacts' menu entry.
 
 Registered first under the name "core"; it cannot be disabled.
 """
 from .hookspecs import hookimpl
+from .organizations.models import Organization
 from .parks.models import Park
 from .permissions import CORE_ACTIONS
 
 PUBLIC_ACTIONS = {"park.view"}
+# Managing who speaks for an organization (组织联系人): its park's managers and the administrator.
+CONTACT_ACTIONS = [("org.contacts", "管理组织联系人")]
 
 
 @hookimpl
 def incubator_permissions():
-    return CORE_ACTIONS
+    return [*CORE_ACTIONS, *CONTACT_ACTIONS]
 
 
 @hookimpl
 def incubator_permission(user, action, resource):
-    """Core rules: admins may do everything; managers act within their own parks."""
+    """Core rules: admins may do everything; managers act within their own parks; an organization's
+    contact may view their own organization (nothing else of it: no edits, no moves)."""
     if action in PUBLIC_ACTIONS:
         return True
     if not getattr(user, "is_authenticated", False):
         return None
     if user.role == "admin":
+        return True
+    if action == "org.view" and is_own_organization(user, resource):
         return True
     if user.role != "manager":
         return None
@@ -35,6 +42,12 @@ def incubator_permission(user, action, resource):
     return None
 
 
+def is_own_organization(user, resource) -> bool:
+    """Is `resource` the organization `user` is the contact of (granted by its park)?"""
+    return (isinstance(resource, Organization) and getattr(user, "organization_id", None) is not None
+            and user.organization_id == resource.id)
+
+
 def scope_parks(user):
     """Park ids whose organizations `user` may list; None means every park."""
     if user.role == "admin":
@@ -44,13 +57,25 @@ def scope_parks(user):
     return set()
 
 
+@hookimpl
+def incubator_nav_items(user):
+    """我的组织: the portal, for an organization's contact."""
+    if getattr(user, "is_authenticated", False) and user.organization_id and user.role not in ("admin", "manager"):
+        from flask import url_for
+        from flask_babel import gettext as _
+
+        from .ui import NavItem
+        return [NavItem(_("我的组织"), url_for("portal.index"), order=5)]
+    return None
+
 
 @hookimpl
 def incubator_todos(user):
     """A manager's (and the administrator's) work on organizations: applications to review,
-    incubations past their due date or due within 30 days."""
+    incubations past their due date or due within 30 days. A contact's: their organization's
+    incubation due within 60 days, or past due."""
     if user.role not in ("admin", "manager"):
-        return None
+        return contact_todos(user) if user.organization_id else None
     from datetime import timedelta
 
     from flask import url_for
@@ -83,3 +108,29 @@ def incubator_todos(user):
     if due_soon:
         items.append(Todo(_("30 天内孵化到期"), url_for("organizations.index", stage="incubating"), count=due_soon, order=13))
     return items
+
+
+CONTACT_DUE_DAYS = 60
+
+
+def contact_todos(user) -> list:
+    from datetime import timedelta
+
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from .dates import show_date, today
+    from .extensions import db
+    from .organizations.stages import ACTIVE_STAGES
+    from .ui import Todo
+    org = db.session.get(Organization, user.organization_id)
+    if org is None or org.stage not in ACTIVE_STAGES or org.incubation_due is None:
+        return []
+    day = today()
+    if org.incubation_due < day:
+        label = _("孵化期已于 %(due)s 到期，请与园区商定续驻或出壳", due=show_date(org.incubation_due))
+    elif org.incubation_due <= day + timedelta(days=CONTACT_DUE_DAYS):
+        label = _("孵化期将于 %(due)s 到期，请与园区商定续驻或出壳", due=show_date(org.incubation_due))
+    else:
+        return []
+    return [Todo(label, url_for("portal.index"), due=org.incubation_due, order=10)]

@@ -273,3 +273,114 @@ def test_no_core_form_answers_500_to_odd_input(app, make_org, users, client, log
             if response.status_code >= 500:
                 failures.append((url, form, response.status_code))
     assert visited >= 10 and failures == []
+
+
+# -- confirmations and landing after a transfer (issue 19) --------------------------------------------
+
+IRREVERSIBLE = {"graduated", "exited", "rejected", "withdrawn"}
+
+
+def _select(html, name):
+    import re
+    found = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert found, f"no select {name}"
+    return found.group(0), re.findall(r"<option[^>]*>", found.group(1))
+
+
+@pytest.mark.parametrize("stage", ["applied", "reviewing", "incubating", "virtual"])
+def test_the_stage_select_preselects_nothing_and_irreversible_moves_ask_first(stage, make_org, client, login_as):
+    org = make_org(park="fangxing", stage=stage, name="方兴邻里互助会")
+    login_as("fangxing-mgr")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    select, options = _select(html, "move-to_stage")
+    assert "required" in select
+    assert options[0] == '<option value="">' and "请选择……" in html
+    assert not any("selected" in option for option in options)
+    for to_stage in services.allowed_moves(org):
+        option = next(o for o in options if f'value="{to_stage}"' in o)
+        asks = "data-confirm=" in option
+        first_admission = to_stage == "incubating" and org.incubation_start is None
+        assert asks == (to_stage in IRREVERSIBLE or first_admission), to_stage
+        if asks:
+            assert "方兴邻里互助会" in option and "吗？" in option
+    if "graduated" in services.allowed_moves(org):
+        assert "出壳即孵化结束，之后不能再变更阶段、续驻或转园。" in html
+    if stage == "reviewing":
+        assert "不能恢复" in html and "孵化期从今天开始" in html
+
+
+def test_a_refused_move_shows_the_select_without_a_preselected_stage(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="incubating")
+    login_as("fangxing-mgr")
+    response = client.post(f"/orgs/{org.id}/move", data={"move-to_stage": "graduated", "move-note": ""})
+    assert response.status_code == 422
+    _select_html, options = _select(page_text(response), "move-to_stage")
+    assert not any("selected" in option for option in options)
+
+
+def test_a_move_without_a_chosen_stage_is_named(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="applied")
+    login_as("fangxing-mgr")
+    response = client.post(f"/orgs/{org.id}/move", data={"move-to_stage": "", "move-note": "评审"})
+    assert response.status_code == 422 and "请选择要变更的阶段" in page_text(response)
+    assert "Not a valid choice" not in page_text(response)
+
+
+def test_transfer_and_renewal_ask_first(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
+    login_as("fangxing-mgr")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    select, options = _select(html, "transfer-park")
+    assert "required" in select and options[0] == '<option value="">'
+    assert not any("selected" in option for option in options)
+    assert all("data-confirm=" in option for option in options[1:]) and len(options) == 9
+    assert "确定将“方兴邻里互助会”从方兴社区社会组织孵化基地转入包河区社会组织创新园吗？" in html
+    assert "你将不能再查看或管理该组织。" in html  # fangxing-mgr manages no other park
+    renew = html[html.index('class="renew-form"') - 200:html.index('class="renew-form"') + 400]
+    assert 'data-confirm="确定为“方兴邻里互助会”续驻吗？' in renew
+
+
+def test_a_transfer_without_a_chosen_park_is_named(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="incubating")
+    login_as("fangxing-mgr")
+    response = client.post(f"/orgs/{org.id}/transfer", data={"transfer-park": "", "transfer-note": ""})
+    assert response.status_code == 422 and "请选择转入的园区" in page_text(response)
+
+
+def test_after_a_transfer_away_the_manager_lands_on_their_list_with_a_message(make_org, parks, client, login_as):
+    org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
+    login_as("fangxing-mgr")
+    response = client.post(f"/orgs/{org.id}/transfer", data={"transfer-park": parks["district"].id,
+                                                             "transfer-note": "升入区级园"}, follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == "/orgs"
+    assert "已将“方兴邻里互助会”转入包河区社会组织创新园，今后由该园区管理。" in page_text(response)
+
+
+def test_a_manager_of_both_parks_and_the_administrator_stay_on_the_organization_page(make_org, parks, client,
+                                                                                     login_as):
+    org = make_org(park="wannianbu", stage="incubating", name="万年埠睦邻服务社")
+    login_as("wannianbu-mgr")
+    response = client.post(f"/orgs/{org.id}/transfer", data={"transfer-park": parks["yunhua"].id},
+                           follow_redirects=True)
+    assert response.request.path == f"/orgs/{org.id}" and "已将“万年埠睦邻服务社”转入云华社区" in page_text(response)
+    login_as("admin")
+    response = client.post(f"/orgs/{org.id}/transfer", data={"transfer-park": parks["district"].id},
+                           follow_redirects=True)
+    assert response.request.path == f"/orgs/{org.id}"
+    assert "已将“万年埠睦邻服务社”转入包河区社会组织创新园。" in page_text(response)
+
+
+def test_the_organization_page_shows_no_template_syntax(make_org, client, login_as):
+    org = make_org(park="fangxing", stage="incubating")
+    login_as("fangxing-mgr")
+    html = page_text(client.get(f"/orgs/{org.id}"))
+    assert "{{" not in html and "{%" not in html
+    assert 'placeholder="备注"' in html
+
+
+def test_the_list_becomes_cards_on_a_phone(listed, client, login_as):
+    login_as("fangxing-mgr")
+    html = page_text(client.get("/orgs"))
+    assert "table-stack" in html
+    for label in ("统一社会信用代码", "类别", "园区", "阶段", "孵化到期"):
+        assert f'data-label="{label}"' in html

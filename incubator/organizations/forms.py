@@ -1,7 +1,7 @@
-"""Forms for organizations: details, stage moves, renewals, transfers."""
+"""Forms for organizations: details, stage moves, renewals, transfers, contacts and invitations."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import phone_validator, uscc_validator
@@ -34,7 +34,8 @@ class ApplyForm(OrganizationForm):
 
 
 class MoveForm(FlaskForm):
-    to_stage = SelectField(_l("变更为"), validators=[DataRequired()])
+    # No stage is ever preselected: the page shows an empty "请选择……" first (see detail.html).
+    to_stage = SelectField(_l("变更为"), validators=[DataRequired(message=_l("请选择要变更的阶段"))])
     note = TextAreaField(_l("理由"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("变更阶段"))
 
@@ -45,7 +46,33 @@ class RenewForm(FlaskForm):
     submit = SubmitField(_l("续驻"))
 
 
+def optional_int(value):
+    """An empty choice (the "请选择……" placeholder) is None, so that DataRequired names it."""
+    return None if value in ("", None) else int(value)
+
+
 class TransferForm(FlaskForm):
-    park = SelectField(_l("转入园区"), coerce=int)
+    park = SelectField(_l("转入园区"), coerce=optional_int, validators=[DataRequired(message=_l("请选择转入的园区"))])
     note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("转园"))
+
+
+class ContactForm(FlaskForm):
+    """添加联系人: link an existing account, named by its username or phone number."""
+
+    account = StringField(_l("用户名或手机号"), validators=[DataRequired(message=_l("请填写用户名或手机号")), Length(max=80)])
+    submit = SubmitField(_l("添加联系人"))
+
+
+class RemoveContactForm(FlaskForm):
+    contact = IntegerField(validators=[DataRequired()])
+
+
+class InvitationForm(FlaskForm):
+    """生成邀请码 (nothing to fill in: the code is made by the server)."""
+
+    submit = SubmitField(_l("生成邀请码"))
+
+
+class RevokeInvitationForm(FlaskForm):
+    invitation = HiddenField(validators=[DataRequired()])

@@ -1,22 +1,24 @@
-"""Pages for organizations: list with search and filters, detail with timeline, moves."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""Pages for organizations: list with search and filters, detail with timeline, moves, and who
+speaks for the organization (组织联系人: added by the park, or by an invitation code)."""
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..core_hooks import scope_parks
+from ..dates import show_date, today
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..forms import attempt, flash_errors, show_domain_error
 from ..parks.models import Park
 from ..permissions import can, require
 from ..plugins import collect, hooks_for, visible_parks
-from . import services, stages
-from .forms import MoveForm, OrganizationForm, RenewForm, TransferForm
+from . import contacts, services, stages
+from .forms import (ContactForm, InvitationForm, MoveForm, OrganizationForm, RemoveContactForm, RenewForm,
+                    RevokeInvitationForm, TransferForm)
 from .models import CATEGORIES, Organization
 
 bp = Blueprint("organizations", __name__, url_prefix="/orgs")
-
 
 
 def load(org_id: int, action: str = "org.view") -> Organization:
@@ -66,17 +68,52 @@ def new():
 @bp.route("/<int:org_id>")
 @login_required
 def detail(org_id):
-    return _render_detail(load(org_id), status=200)
+    org = load(org_id)
+    if contacts.is_contact(current_user, org) and not can("org.edit", org):
+        return redirect(url_for("portal.index"))  # the contact's own view of their organization
+    return _render_detail(org, status=200)
+
+
+def move_confirmation(org, to_stage: str) -> str | None:
+    """What the manager is asked before a move that cannot be undone (None: nothing to ask)."""
+    name = org.name
+    if to_stage == "incubating" and org.incubation_start is None:
+        due = services.add_years(today(), services.incubation_years())
+        return _("确定让“%(name)s”入园孵化吗？孵化期从今天开始，至 %(due)s 到期；入园后不能退回评审。",
+                 name=name, due=show_date(due))
+    return {
+        "graduated": _("确定让“%(name)s”出壳吗？出壳即孵化结束，之后不能再变更阶段、续驻或转园。", name=name),
+        "exited": _("确定让“%(name)s”退出孵化吗？退出后孵化结束，不能再变更阶段、续驻或转园。", name=name),
+        "rejected": _("确定不通过“%(name)s”的入园申请吗？申请将就此结束，不能恢复。", name=name),
+        "withdrawn": _("确定撤回“%(name)s”的入园申请吗？申请将就此结束，不能恢复。", name=name),
+    }.get(to_stage)
+
+
+def transfer_confirmation(org, park: Park) -> str:
+    message = _("确定将“%(name)s”从%(old)s转入%(new)s吗？转园后由%(new)s负责管理。",
+                name=org.name, old=org.park.name, new=park.name)
+    if not can("org.view", park):
+        message += _("你将不能再查看或管理该组织。")
+    return message
 
 
 def _action_forms(org, **given):
     move_form = given.get("move_form") or MoveForm(prefix="move")
-    move_form.to_stage.choices = [(s, stages.label(s)) for s in services.allowed_moves(org)]
+    move_form.to_stage.data = None  # never preselect a stage, not even after a refused move
+    move_options = [(s, stages.label(s), move_confirmation(org, s)) for s in services.allowed_moves(org)]
     transfer_form = given.get("transfer_form") or TransferForm(prefix="transfer")
-    transfer_form.park.choices = [(p.id, p.name) for p in db.session.scalars(select(Park).order_by(Park.id))
-                                  if p.id != org.park_id]
-    return {"move_form": move_form, "renew_form": given.get("renew_form") or RenewForm(prefix="renew"),
-            "transfer_form": transfer_form}
+    transfer_form.park.data = None
+    transfer_options = [(p.id, p.name, transfer_confirmation(org, p))
+                        for p in db.session.scalars(select(Park).order_by(Park.id)) if p.id != org.park_id]
+    forms = {"move_form": move_form, "move_options": move_options,
+             "renew_form": given.get("renew_form") or RenewForm(prefix="renew"),
+             "transfer_form": transfer_form, "transfer_options": transfer_options}
+    if can("org.contacts", org):
+        forms.update(contacts=contacts.contacts(org), invitations=contacts.open_invitations(org),
+                     contact_form=given.get("contact_form") or ContactForm(prefix="contact"),
+                     invitation_form=InvitationForm(prefix="invite"), remove_form=RemoveContactForm(),
+                     revoke_form=RevokeInvitationForm(), new_code=given.get("new_code"))
+    return forms
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
@@ -112,7 +149,7 @@ def move(org_id):
     org = load(org_id, "org.transition")
     form = MoveForm(prefix="move")
     # Accept any stage key here: the service explains illegal moves better than "not a valid choice".
-    form.to_stage.choices = [(s, s) for s in stages.STAGES]
+    form.to_stage.choices = [("", "")] + [(s, s) for s in stages.STAGES]
     if not form.validate_on_submit():
         return _render_detail(org, move_form=form)
     try:
@@ -136,7 +173,7 @@ def renew(org_id):
     except DomainError as exc:
         show_domain_error(form, exc)
         return _render_detail(org, status=exc.status, renew_form=form)
-    flash(_("已续驻至 %(due)s", due=org.incubation_due), "success")
+    flash(_("已续驻至 %(due)s", due=show_date(org.incubation_due)), "success")
     return redirect(url_for(".detail", org_id=org.id))
 
 
@@ -145,7 +182,7 @@ def renew(org_id):
 def transfer(org_id):
     org = load(org_id, "org.transfer")
     form = TransferForm(prefix="transfer")
-    form.park.choices = [(p.id, p.name) for p in db.session.scalars(select(Park))]
+    form.park.choices = [("", "")] + [(p.id, p.name) for p in db.session.scalars(select(Park))]
     if not form.validate_on_submit():
         return _render_detail(org, transfer_form=form)
     try:
@@ -153,5 +190,68 @@ def transfer(org_id):
     except DomainError as exc:
         show_domain_error(form, exc)
         return _render_detail(org, status=exc.status, transfer_form=form)
-    flash(_("已转入 %(park)s", park=org.park.name), "success")
-    return redirect(url_for(".detail", org_id=org.id))
+    if can("org.view", org):
+        flash(_("已将“%(name)s”转入%(park)s。", name=org.name, park=org.park.name), "success")
+        return redirect(url_for(".detail", org_id=org.id))
+    # The organization now belongs to a park this manager does not manage: back to their own list.
+    flash(_("已将“%(name)s”转入%(park)s，今后由该园区管理。", name=org.name, park=org.park.name), "success")
+    return redirect(url_for(".index"))
+
+
+# -- contacts (组织联系人) -----------------------------------------------------------------------
+
+@bp.route("/<int:org_id>/contacts", methods=["POST"])
+@login_required
+def add_contact(org_id):
+    org = load(org_id, "org.contacts")
+    form = ContactForm(prefix="contact")
+    if not form.validate_on_submit():
+        return _render_detail(org, contact_form=form)
+    try:
+        contact = contacts.add_contact(org, form.account.data, user=current_user)
+    except DomainError as exc:
+        show_domain_error(form, exc)
+        return _render_detail(org, status=exc.status, contact_form=form)
+    flash(_("已将 %(person)s（%(username)s）添加为联系人。", person=contact.display_name, username=contact.username),
+          "success")
+    return redirect(url_for(".detail", org_id=org.id, _anchor="contacts"))
+
+
+@bp.route("/<int:org_id>/contacts/remove", methods=["POST"])
+@login_required
+def remove_contact(org_id):
+    org = load(org_id, "org.contacts")
+    form = RemoveContactForm()
+    if form.validate_on_submit():
+        attempt(lambda: contacts.remove_contact(org, form.contact.data, user=current_user), _("已移除联系人。"))
+    else:
+        flash_errors(form)
+    return redirect(url_for(".detail", org_id=org.id, _anchor="contacts"))
+
+
+@bp.route("/<int:org_id>/invitations", methods=["POST"])
+@login_required
+def invite(org_id):
+    """A new invitation code, shown on this one response only (its hash is all that is stored)."""
+    org = load(org_id, "org.contacts")
+    form = InvitationForm(prefix="invite")
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(url_for(".detail", org_id=org.id, _anchor="contacts"))
+    _invitation, code = contacts.create_invitation(org, user=current_user)
+    response = make_response(_render_detail(org, status=200, new_code=code))
+    response.headers["Cache-Control"] = "no-store"  # the code must not linger in a cache
+    return response
+
+
+@bp.route("/<int:org_id>/invitations/revoke", methods=["POST"])
+@login_required
+def revoke_invitation(org_id):
+    org = load(org_id, "org.contacts")
+    form = RevokeInvitationForm()
+    if form.validate_on_submit() and form.invitation.data.isdigit():
+        attempt(lambda: contacts.revoke_invitation(org, int(form.invitation.data), user=current_user),
+                _("邀请码已作废。"))
+    else:
+        flash(_("请选择要作废的邀请码。"), "danger")
+    return redirect(url_for(".detail", org_id=org.id, _anchor="contacts"))

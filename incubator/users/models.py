@@ -87,3 +87,32 @@ class ApiToken(db.Model):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(db.Model):
+    """An invitation code (邀请码) a park's manager hands out: whoever redeems it becomes the
+    organization's contact (组织联系人). Only the code's SHA-256 is stored; it works once, until
+    `expires_at`, unless revoked."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None]
+
+    organization = relationship("Organization")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+    @staticmethod
+    def hash(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()
+
+    def is_open(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now

@@ -12,8 +12,14 @@ from markupsafe import Markup
 
 from incubator import audit, hookimpl
 from incubator.extensions import db
-from incubator.ui import NavItem, Panel, Widget
+from incubator.ui import NavItem, Panel, Todo, Widget
 
+INCUBATOR_TITLE = "材料清单"
+INCUBATOR_DESCRIPTION = "出壳前须提交的材料：登记证书或备案证明收到后才能出壳。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "checklist.pending": "入园时待交材料",
+    "checklist.record": "登记收到的材料",
+}
 PLUGIN = "checklist"
 
 
@@ -66,10 +72,39 @@ def incubator_org_panels(org, user):
     from .forms import RecordForm
     if not can("org.view", org, user=user):
         return None
-    html = render_template("checklist/panel.html", org=org, documents=services.DOCUMENTS,
-                           on_file=services.on_file(org.id), required=services.REQUIRED_FOR_GRADUATION,
-                           form=RecordForm(), may_record=can("checklist.record", org, user=user))
+    on_file = services.on_file(org.id)
+    html = render_template("checklist/panel.html", org=org, documents=services.DOCUMENTS, on_file=on_file,
+                           required=services.REQUIRED_FOR_GRADUATION, form=RecordForm(),
+                           lacking="、".join(str(label) for kind, label in services.DOCUMENTS.items() if kind not in on_file),
+                           lacking_required="、".join(str(services.DOCUMENTS[kind]) for kind in services.REQUIRED_FOR_GRADUATION
+                                                     if kind not in on_file),
+                           may_record=can("checklist.record", org, user=user))
     return [Panel(_("材料清单"), Markup(html), order=20)]
+
+
+@hookimpl
+def incubator_todos(user):
+    """A contact: the documents their organization still owes for graduation. A manager: organizations
+    due within 60 days (or overdue) that still lack them."""
+    from . import services
+    if user.role in ("admin", "manager"):
+        from incubator.core_hooks import scope_parks
+        from incubator.plugins import is_enabled
+        count = services.count_missing_due_soon(scope_parks(user), enabled=lambda park_id: is_enabled(PLUGIN, park_id))
+        if count:
+            return [Todo(_("即将到期的在孵组织缺少出壳材料"), url_for("checklist.overview"), count=count, order=30)]
+        return None
+    if user.organization_id:
+        from incubator.organizations.models import Organization
+        from incubator.plugins import is_enabled
+        org = db.session.get(Organization, user.organization_id)
+        if org is None or not is_enabled(PLUGIN, org.park_id) or org.stage not in services.ACTIVE_STAGES:
+            return None
+        lacking = services.missing(org.id)
+        if lacking:
+            return [Todo(_("出壳前须向园区提交：%(documents)s", documents="、".join(str(services.DOCUMENTS[k]) for k in lacking)),
+                         url_for("portal.index"), due=org.incubation_due, order=20)]
+    return None
 
 
 @hookimpl
@@ -111,16 +146,15 @@ def incubator_cli(cli):
 @hookimpl
 def incubator_seed_demo(session, size):
     """Registered demo organizations have their certificate on file."""
-    from datetime import date
-
     from sqlalchemy import func, insert, select
 
+    from incubator.dates import today
     from incubator.organizations.models import Organization
 
     from .models import ChecklistDocument
     if session.scalar(select(func.count()).select_from(ChecklistDocument)):
         return
-    rows = [{"organization_id": org_id, "kind": "registration_certificate", "received_on": date.today(), "note": "演示数据"}
+    rows = [{"organization_id": org_id, "kind": "registration_certificate", "received_on": today(), "note": "演示数据"}
             for org_id in session.scalars(select(Organization.id).where(Organization.registration_status == "registered"))]
     if rows:
         session.execute(insert(ChecklistDocument), rows)

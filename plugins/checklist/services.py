@@ -7,6 +7,7 @@ from sqlalchemy import exists, func, or_, select
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import today
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
@@ -37,7 +38,7 @@ def record(org: Organization, kind: str, received_on: date | None, note: str, *,
     """Record that `kind` was received (again: the date and note are updated)."""
     if kind not in DOCUMENTS:
         raise ValidationError(_("未知的材料类型"), field="kind")
-    if received_on is None or received_on > date.today():
+    if received_on is None or received_on > today():
         raise ValidationError(_("请填写不晚于今天的收到日期"), field="received_on")
     with transaction():
         doc = on_file(org.id).get(kind) or ChecklistDocument(organization_id=org.id, kind=kind)
@@ -64,6 +65,21 @@ def missing_by_org(park_ids, limit: int | None = None) -> list[tuple[Organizatio
                                            .where(ChecklistDocument.organization_id.in_([o.id for o in orgs] or [-1]))):
         have.setdefault(org_id, set()).add(kind)
     return [(org, [k for k in REQUIRED_FOR_GRADUATION if k not in have.get(org.id, set())]) for org in orgs]
+
+
+def count_missing_due_soon(park_ids=None, days: int = 60, *, enabled=lambda park_id: True) -> int:
+    """How many of those are due within `days` (or past due): the managers' to-do. `park_ids` None
+    means every park; `enabled(park_id)` leaves out parks where the plugin is off — one query."""
+    from datetime import timedelta
+
+    lacking = [~exists().where(ChecklistDocument.organization_id == Organization.id,
+                               ChecklistDocument.kind == kind) for kind in REQUIRED_FOR_GRADUATION]
+    stmt = (select(Organization.park_id, func.count()).where(
+        Organization.stage.in_(ACTIVE_STAGES), or_(*lacking),
+        Organization.incubation_due <= today() + timedelta(days=days)).group_by(Organization.park_id))
+    if park_ids is not None:
+        stmt = stmt.where(Organization.park_id.in_(park_ids or [-1]))
+    return sum(n for park_id, n in db.session.execute(stmt) if enabled(park_id))
 
 
 def count_missing(park_ids) -> int:
