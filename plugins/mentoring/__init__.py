@@ -1,11 +1,11 @@
 """督导记录 · Mentoring logs: experts assigned to organizations log supervision sessions.
 
-A park manager assigns experts to organizations; an assigned expert logs each session; the
-organization's contact person (a trainee account linked to it) signs it off or disputes it.
-Follow-up actions, hours reports for paying experts, and a per-park graduation veto
-(at least N confirmed sessions). Each hook hands on to the modules beside it.
+A park manager assigns experts to organizations (on the organization page); an assigned expert logs
+each session; the organization's contact person (a trainee account linked to it) signs it off or
+disputes it. Follow-up actions, hours reports for paying experts, a per-park graduation veto (at
+least N confirmed sessions on distinct days), assignments that end when the organization graduates
+or exits, experts' landing page and everyone's to-dos. Each hook hands on to the modules beside it.
 """
-from datetime import date
 from pathlib import Path
 
 from flask import render_template, url_for
@@ -15,6 +15,22 @@ from markupsafe import Markup
 from incubator import hookimpl
 from incubator.ui import NavItem, Panel, Widget
 
+INCUBATOR_TITLE = "督导记录"
+INCUBATOR_DESCRIPTION = "为入园组织指派督导专家，记录每次督导，由组织签字确认；出壳前须有足够的督导。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "mentoring.settings": "督导设置",
+    "mentoring.assign": "指派督导专家",
+    "mentoring.unassign": "结束督导指派",
+    "mentoring.contact_link": "关联组织联系人",
+    "mentoring.contact_unlink": "解除组织联系人",
+    "mentoring.log": "撰写督导记录",
+    "mentoring.amend": "更正督导记录",
+    "mentoring.edit": "修改督导记录",
+    "mentoring.withdraw": "撤回督导记录",
+    "mentoring.confirm": "确认督导记录",
+    "mentoring.dispute": "对督导记录提出异议",
+    "mentoring.action_done": "完成跟进事项",
+}
 PLUGIN = "mentoring"
 
 ACTIONS = [
@@ -71,14 +87,9 @@ def incubator_nav_items(user):
 
 @hookimpl
 def incubator_org_panels(org, user):
-    from incubator.permissions import can
-
-    from . import services
-    if not can("mentoring.view", org, user=user):
-        return None
-    html = render_template("mentoring/panel.html", org=org, s=services.summary(org), today=date.today(),
-                           may_log=user.role == "expert" and can("mentoring.log", org, user=user))
-    return [Panel(_("督导记录"), Markup(html), order=30)]
+    from .views import org_panel
+    html = org_panel(org, user)
+    return [Panel(_("督导记录"), Markup(html), order=30)] if html else None
 
 
 @hookimpl
@@ -100,6 +111,26 @@ def incubator_transition_check(org, from_stage, to_stage, user):
     from . import services
     if to_stage == "graduated":
         return services.graduation_objections(org)
+
+
+@hookimpl
+def incubator_transition_done(org, transition):
+    from . import services
+    if transition.to_stage in services.FINAL_STAGES:
+        services.close_assignments(org, transition)
+
+
+@hookimpl
+def incubator_home_url(user):
+    if getattr(user, "role", None) == "expert":
+        return url_for("mentoring.index")
+    return None
+
+
+@hookimpl
+def incubator_todos(user):
+    from .views import todos_for
+    return todos_for(user)
 
 
 @hookimpl

@@ -1,6 +1,4 @@
 """/api/v1/mentoring: assignments, supervision logs, confirmations, follow-ups, hours, settings."""
-from datetime import date
-
 import marshmallow as ma
 from flask import abort, url_for
 from flask_login import current_user
@@ -9,6 +7,7 @@ from flask_smorest import Blueprint
 from incubator.api import BEARER
 from incubator.api.auth import token_required
 from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.dates import today
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
@@ -50,7 +49,8 @@ class SupervisionLogSchema(ma.Schema):
     organization_id = ma.fields.Integer(dump_only=True)
     expert = ma.fields.Function(lambda log: log.expert.username, dump_only=True)
     held_on = ma.fields.Date(required=True)
-    hours = ma.fields.Float(required=True, validate=ma.validate.Range(min=0.5, max=24))
+    # Checked by the service, so page and API say the same ("督导时长须大于 0 小时" for 0).
+    hours = ma.fields.Float(required=True, metadata={"minimum": 0.5, "maximum": 24})
     mode = ma.fields.String(required=True, validate=ma.validate.OneOf(list(MODES)))
     topics = ma.fields.List(ma.fields.String(), required=True)
     findings = ma.fields.String(required=True, metadata={"description": "Markdown"})
@@ -75,7 +75,9 @@ class LogConfirmationSchema(ma.Schema):
 
 
 class MentoringSummarySchema(ma.Schema):
-    confirmed_sessions = ma.fields.Integer()
+    confirmed_sessions = ma.fields.Integer(metadata={
+        "description": "confirmed sessions as graduation counts them: on distinct days, or the park's minimum gap"})
+    confirmed_entries = ma.fields.Integer(metadata={"description": "confirmed entries, whatever their dates"})
     required_sessions = ma.fields.Integer(allow_none=True)
     confirmed_hours = ma.fields.Float()
     unconfirmed_entries = ma.fields.Integer()
@@ -84,7 +86,7 @@ class MentoringSummarySchema(ma.Schema):
 
 class HoursReportQuerySchema(ma.Schema):
     park = ma.fields.String(load_default="")
-    year = ma.fields.Integer(load_default=lambda: date.today().year, validate=ma.validate.Range(min=2000, max=2100))
+    year = ma.fields.Integer(load_default=lambda: today().year, validate=ma.validate.Range(min=2000, max=2100))
     month = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=12))
 
 
@@ -99,6 +101,8 @@ class HoursReportSchema(ma.Schema):
 class MentoringSettingsSchema(ma.Schema):
     graduation_veto = ma.fields.Boolean(required=True)
     min_confirmed_sessions = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=200))
+    min_gap_days = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=365), metadata={
+        "description": "sessions count toward graduation at least this many days apart (1: distinct days)"})
     topics = ma.fields.List(ma.fields.String(), required=True)
 
 
@@ -122,7 +126,7 @@ def get_summary(org_id):
     """Confirmed sessions (and how many graduation needs), confirmed hours, open follow-ups."""
     org = _org(org_id)
     s = services.summary(org)
-    return {"confirmed_sessions": s["sessions"], "required_sessions": s["required"],
+    return {"confirmed_sessions": s["sessions"], "confirmed_entries": s["entries"], "required_sessions": s["required"],
             "confirmed_hours": float(s["hours"]), "unconfirmed_entries": s["pending"],
             "open_actions": s["open_actions"]}
 
@@ -143,7 +147,7 @@ def my_assignments(args):
     """Experts: their own assignments; managers: those in their parks; admin: all."""
     if not can("mentoring.view"):
         abort(403, description="无权查看督导指派")
-    active_on = date.today() if args["active"] else None
+    active_on = today() if args["active"] else None
     if current_user.role == "expert":
         stmt = services.assignments_query(expert_id=current_user.id,
                                           park_ids=[p.id for p in enabled_parks(PLUGIN)], active_on=active_on)

@@ -1,10 +1,10 @@
 """`incubator mentoring hours|overdue`: hours per expert for paying them; overdue follow-ups."""
-from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from incubator.dates import today
 from incubator.exports import workbook_bytes
 from incubator.parks.services import all_parks, by_code
 
@@ -23,7 +23,7 @@ def _park_ids(park_code):
 
 
 @mentoring_group.command("hours")
-@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year)
+@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: today().year)
 @click.option("--month", type=click.IntRange(1, 12), default=None)
 @click.option("--park", "park_code", default=None, help="only this park")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), default=None, help="also write an Excel file")

@@ -1,14 +1,16 @@
-"""Demo data: assignments for the two demo experts, a few months of logs, a linked contact person.
+"""Demo data: assignments for the two demo experts, a few months of logs, follow-up actions.
 
-Only a sample of organizations gets logs, so `incubator demo --orgs 10000` stays fast. Idempotent:
-nothing is added when assignments already exist.
+The first organization (包河社工服务中心, whose contact is the demo account contact-zhang) gets
+expert-li and two entries awaiting its contact's signature. Only a sample of organizations gets logs,
+so `incubator demo --orgs 10000` stays fast. Idempotent: nothing is added when assignments exist.
 """
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
+from incubator.dates import today as district_today
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
@@ -35,19 +37,23 @@ def seed(session, size):
     if not orgs:
         return
     rng = random.Random(7)
-    today = date.today()
+    today = district_today()
     first_org = orgs[0].id
     assignments, logs = [], []
     for n, (org_id, start, stage) in enumerate(orgs):
         expert = experts[n % len(experts)]
         # Recent sessions, so this year's hours report has figures to show.
         starts_on = min(max(start or today, today - timedelta(days=150)), today - timedelta(days=60))
+        # A graduated organization's assignment ended with its graduation.
         assignments.append({"organization_id": org_id, "expert_id": expert.id, "starts_on": starts_on,
-                            "ends_on": None, "note": "演示数据", "created_at": datetime.now()})
+                            "ends_on": today - timedelta(days=2) if stage == "graduated" else None,
+                            "note": "演示数据", "created_at": datetime.now()})
         sessions = 8 if org_id == first_org else rng.randint(1, 7)
+        pending = 2 if org_id == first_org else 1  # the first organization's contact has two to sign
+        step = max(1, (today - timedelta(days=3) - starts_on).days // sessions)  # one session a day at most
         for k in range(sessions):
-            held_on = min(today - timedelta(days=3), starts_on + timedelta(days=14 * (k + 1)))
-            confirmed = k < sessions - 1 or stage == "graduated"
+            held_on = starts_on + timedelta(days=step * (k + 1))
+            confirmed = k < sessions - pending or stage == "graduated"
             logs.append({"organization_id": org_id, "expert_id": expert.id, "held_on": held_on,
                          "hours": Decimal(rng.choice(["1.5", "2.0", "2.5", "3.0"])),
                          "mode": rng.choice(["onsite", "onsite", "online", "phone"]),
@@ -66,8 +72,4 @@ def seed(session, size):
                 "owner": rng.choice(["张芳", "李伟", "王静"]),
                 "due_on": today + timedelta(days=rng.randint(-20, 30))} for org_id, log_id in newest]
     session.execute(insert(FollowUpAction), actions)
-    # trainee-wang signs off for the first sampled organization (the demo's contact person).
-    wang = session.scalar(select(User).where(User.username == "trainee-wang"))
-    if wang is not None and wang.organization_id is None:
-        wang.organization_id = first_org
     session.flush()

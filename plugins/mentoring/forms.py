@@ -14,10 +14,23 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from incubator.dates import today
+
 from .models import MODE_LABELS
+
+
+def hours_in_range(form, field):
+    """0 hours gets a message of its own: the service says the same to the API."""
+    value = field.data
+    if value is None or not value.is_finite():
+        raise StopValidation(_l("请填写时长（小时）"))
+    if value <= 0:
+        raise StopValidation(_l("督导时长须大于 0 小时"))
+    if not 0.5 <= value <= 24:
+        raise StopValidation(_l("时长应在 0.5–24 小时之间"))
 
 
 class CheckboxesField(SelectMultipleField):
@@ -34,9 +47,8 @@ class ActionForm(Form):
 
 
 class LogForm(FlaskForm):
-    held_on = DateField(_l("督导日期"), validators=[DataRequired(message=_l("请填写督导日期"))])
-    hours = DecimalField(_l("时长（小时）"), places=1, validators=[DataRequired(message=_l("请填写时长")),
-                                                         NumberRange(min=0.5, max=24, message=_l("时长应在 0.5–24 小时之间"))])
+    held_on = DateField(_l("督导日期"), default=today, validators=[DataRequired(message=_l("请填写督导日期"))])
+    hours = DecimalField(_l("时长（小时）"), places=1, validators=[InputRequired(message=_l("请填写时长")), hours_in_range])
     mode = SelectField(_l("方式"), choices=list(MODE_LABELS.items()))
     topics = CheckboxesField(_l("督导主题"), choices=[])
     findings = TextAreaField(_l("发现的问题（支持 Markdown）"), validators=[DataRequired(message=_l("请填写发现的问题")),
@@ -53,11 +65,13 @@ class LogForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    expert = SelectField(_l("专家"), choices=[])
-    starts_on = DateField(_l("开始日期"), validators=[DataRequired(message=_l("请填写开始日期"))])
+    """Pages build it with prefix="assign": the organization page carries several forms."""
+
+    expert = SelectField(_l("专家"), choices=[], validate_choice=False)
+    starts_on = DateField(_l("开始日期"), default=today, validators=[DataRequired(message=_l("请填写开始日期"))])
     ends_on = DateField(_l("结束日期"), validators=[Optional()])
     note = StringField(_l("备注"), validators=[Optional(), Length(max=500)])
-    submit = SubmitField(_l("指派"))
+    submit = SubmitField(_l("指派专家"))
 
 
 class EndAssignmentForm(FlaskForm):
@@ -80,6 +94,9 @@ class SettingsForm(FlaskForm):
     graduation_veto = BooleanField(_l("出壳前须完成规定次数的督导"))
     min_confirmed_sessions = IntegerField(_l("最少签字确认督导次数"),
                                           validators=[Optional(), NumberRange(min=0, max=200, message=_l("应在 0–200 之间"))])
+    min_gap_days = IntegerField(_l("两次督导至少相隔（天）"), default=1,
+                                description=_l("1 表示同一天的多条记录只计一次；7 表示每周最多计一次。"),
+                                validators=[Optional(), NumberRange(min=1, max=365, message=_l("应在 1–365 之间"))])
     topics = TextAreaField(_l("督导主题（每行一个）"), validators=[DataRequired(message=_l("请至少填写一个主题"))],
                            render_kw={"rows": 8})
     submit = SubmitField(_l("保存设置"))

@@ -23,12 +23,16 @@ class MentoringSettings(db.Model):
 
     __tablename__ = "mentoring_settings"
     __table_args__ = (CheckConstraint("min_confirmed_sessions >= 0 AND min_confirmed_sessions <= 200",
-                                      name="min_sessions_range"),)
+                                      name="min_sessions_range"),
+                      CheckConstraint("min_gap_days >= 1 AND min_gap_days <= 365", name="min_gap_range"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     park_id: Mapped[int] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"), unique=True)
     graduation_veto: Mapped[bool] = mapped_column(default=True)
     min_confirmed_sessions: Mapped[int] = mapped_column(default=6)
+    # Sessions count toward graduation only this many days apart: 1 = distinct days (six entries on
+    # one day are one session), 7 = at most one a week.
+    min_gap_days: Mapped[int] = mapped_column(default=1, server_default="1")
     topics: Mapped[list] = mapped_column(JSON, default=list)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -132,4 +136,5 @@ class FollowUpAction(db.Model):
     done_by = relationship("User", foreign_keys=[done_by_id])
 
     def is_overdue(self, today: date | None = None) -> bool:
-        return self.done_at is None and self.due_on < (today or date.today())
+        from incubator.dates import today as district_today
+        return self.done_at is None and self.due_on < (today or district_today())

@@ -5,18 +5,22 @@ Plain functions over the session, used by the pages, the API, the CLI and the ho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, extract, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, case, exists, extract, false, func, or_, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import show_date, today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.organizations import stages
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
@@ -25,6 +29,9 @@ from .models import MODES, FollowUpAction, MentorAssignment, MentoringSettings, 
 
 DEFAULT_TOPICS = ["内部治理", "项目设计", "财务管理", "筹资", "志愿者管理", "党建", "品牌传播", "社区参与"]
 DEFAULT_MIN_SESSIONS = 6
+DEFAULT_MIN_GAP_DAYS = 1  # sessions on distinct days
+FINAL_STAGES = ("graduated", "exited")  # an organization's assignments end when it reaches one
+TODO_HORIZON_DAYS = 7  # follow-up actions due within a week show as to-dos
 MAX_ACTIONS = 10
 
 
@@ -36,13 +43,15 @@ class Settings:
     min_confirmed_sessions: int
     topics: list[str]
     stored: bool  # False: the defaults, nobody has saved this park's settings yet
+    min_gap_days: int = DEFAULT_MIN_GAP_DAYS
 
 
 def settings_for(park_id: int) -> Settings:
     row = db.session.scalar(select(MentoringSettings).where(MentoringSettings.park_id == park_id))
     if row is None:
         return Settings(True, DEFAULT_MIN_SESSIONS, list(DEFAULT_TOPICS), False)
-    return Settings(row.graduation_veto, row.min_confirmed_sessions, list(row.topics or DEFAULT_TOPICS), True)
+    return Settings(row.graduation_veto, row.min_confirmed_sessions, list(row.topics or DEFAULT_TOPICS), True,
+                    row.min_gap_days or DEFAULT_MIN_GAP_DAYS)
 
 
 def parse_topics(text: str) -> list[str]:
@@ -55,9 +64,12 @@ def parse_topics(text: str) -> list[str]:
     return seen
 
 
-def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, topics: list[str], user) -> Settings:
+def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, topics: list[str], user,
+                  min_gap_days=DEFAULT_MIN_GAP_DAYS) -> Settings:
     if min_confirmed_sessions is None or not 0 <= int(min_confirmed_sessions) <= 200:
         raise ValidationError(_("最少督导次数应在 0–200 之间"), field="min_confirmed_sessions")
+    if min_gap_days is None or not 1 <= int(min_gap_days) <= 365:
+        raise ValidationError(_("两次督导的间隔应在 1–365 天之间"), field="min_gap_days")
     topics = [t.strip() for t in topics or [] if t and t.strip()]
     if not topics:
         raise ValidationError(_("请至少保留一个督导主题"), field="topics")
@@ -67,11 +79,12 @@ def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, 
         row = db.session.scalar(select(MentoringSettings).where(MentoringSettings.park_id == park.id)
                                 .with_for_update()) or MentoringSettings(park_id=park.id)
         row.graduation_veto, row.min_confirmed_sessions = bool(graduation_veto), int(min_confirmed_sessions)
+        row.min_gap_days = int(min_gap_days)
         row.topics, row.updated_by_id = topics, user.id
         db.session.add(row)
         audit.record("mentoring.settings", park, user=user, summary=f"{park.name} 督导设置",
                      graduation_veto=row.graduation_veto, min_confirmed_sessions=row.min_confirmed_sessions,
-                     topics=topics)
+                     min_gap_days=row.min_gap_days, topics=topics)
     return settings_for(park.id)
 
 
@@ -115,6 +128,8 @@ def assignments(org_id: int) -> list[MentorAssignment]:
 
 
 def find_expert(username: str) -> User:
+    if not (username or "").strip():
+        raise ValidationError(_("请选择要指派的专家"), field="expert")
     expert = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if expert is None or expert.role != "expert" or not expert.active:
         raise ValidationError(_("没有这位专家：%(username)s", username=username), field="expert")
@@ -130,6 +145,8 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
         raise ValidationError(_("请填写开始日期"), field="starts_on")
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
+    if org.stage in FINAL_STAGES:
+        raise Conflict(_("该组织已出壳或退出，不能再指派督导专家"), field="expert")
     with transaction():
         # Lock the organization so two managers cannot create overlapping periods at once.
         db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
@@ -144,21 +161,75 @@ def assign(org: Organization, expert: User, starts_on: date | None, ends_on: dat
                                 note=(note or "").strip(), created_by_id=user.id)
         db.session.add(assignment)
         audit.record("mentoring.assign", assignment, user=user,
-                     summary=f"{org.name}: 指派 {expert.display_name} {starts_on}—{ends_on or '不限'}",
+                     summary=f"{org.name}：指派 {expert.display_name}，{show_date(starts_on)}—{show_date(ends_on) or '不限'}",
                      organization_id=org.id, expert=expert.username)
     return assignment
 
 
-def end_assignment(assignment: MentorAssignment, ends_on: date | None, *, user) -> MentorAssignment:
-    ends_on = ends_on or date.today()
+def end_assignment(assignment: MentorAssignment, ends_on: date | None, *, user) -> MentorAssignment | None:
+    """End an assignment on `ends_on` (today); one that has not started yet is called off (deleted,
+    returning None): no session can have been logged under it."""
+    given = ends_on is not None
+    ends_on = ends_on or today()
+    if assignment.ends_on is not None and assignment.ends_on <= ends_on:
+        raise Conflict(_("该指派已于 %(day)s 结束", day=show_date(assignment.ends_on)), field="ends_on")
     if ends_on < assignment.starts_on:
-        raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
+        if given:
+            raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
+        with transaction():
+            _call_off(assignment, user=user)
+        return None
     with transaction():
         assignment.ends_on = ends_on
         audit.record("mentoring.unassign", assignment, user=user,
-                     summary=f"结束指派 {assignment.expert.display_name} 于 {ends_on}",
+                     summary=f"{assignment.organization.name}：结束指派 {assignment.expert.display_name}，"
+                             f"于 {show_date(ends_on)}",
                      organization_id=assignment.organization_id)
     return assignment
+
+
+def _call_off(assignment: MentorAssignment, *, user) -> None:
+    audit.record("mentoring.unassign", assignment, user=user,
+                 summary=f"{assignment.organization.name}：取消尚未开始的指派 {assignment.expert.display_name}"
+                         f"（原定 {show_date(assignment.starts_on)} 起）",
+                 organization_id=assignment.organization_id, starts_on=assignment.starts_on)
+    db.session.delete(assignment)
+
+
+def transition_day(transition) -> date:
+    """The date a stage move happened: its `happened_on` when the core records one, else the
+    district's date of `created_at` (stored in UTC)."""
+    happened = getattr(transition, "happened_on", None)
+    if happened is not None:
+        return happened
+    created = transition.created_at
+    if created is None:
+        return today()
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return created.replace(tzinfo=timezone.utc).astimezone(zone).date()
+
+
+def close_assignments(org: Organization, transition) -> list[MentorAssignment]:
+    """The organization graduated or exited: its open assignments end on the day of the move, and
+    those that would only have started later are called off, so no expert logs supervision for the
+    organization after the move."""
+    day = transition_day(transition)
+    user = getattr(transition, "user", None)
+    with transaction():
+        open_ones = db.session.scalars(
+            select(MentorAssignment).where(MentorAssignment.organization_id == org.id,
+                                           or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on > day))
+            .options(joinedload(MentorAssignment.expert)).with_for_update()).all()
+        for assignment in open_ones:
+            if assignment.starts_on > day:
+                _call_off(assignment, user=user)
+                continue
+            assignment.ends_on = day
+            audit.record("mentoring.unassign", assignment, user=user,
+                         summary=f"{org.name}：{stages.label(transition.to_stage)}，结束指派 {assignment.expert.display_name}，"
+                                 f"于 {show_date(assignment.ends_on)}",
+                         organization_id=org.id, transition_id=transition.id)
+    return open_ones
 
 
 # -- contact persons --------------------------------------------------------------------------
@@ -208,7 +279,7 @@ def _clean_log(org: Organization, data: dict) -> dict:
     held_on = data.get("held_on")
     if held_on is None:
         raise ValidationError(_("请填写督导日期"), field="held_on")
-    if held_on > date.today():
+    if held_on > today():
         raise ValidationError(_("督导日期不能晚于今天"), field="held_on")
     try:
         hours = Decimal(str(data.get("hours")))
@@ -217,6 +288,8 @@ def _clean_log(org: Organization, data: dict) -> dict:
         hours = hours.quantize(Decimal("0.1"))
     except (InvalidOperation, TypeError, ValueError):
         raise ValidationError(_("请填写时长（小时）"), field="hours") from None
+    if hours <= 0:
+        raise ValidationError(_("督导时长须大于 0 小时"), field="hours")
     if not Decimal("0.5") <= hours <= Decimal("24"):
         raise ValidationError(_("时长应在 0.5–24 小时之间"), field="hours")
     if data.get("mode") not in MODES:
@@ -393,9 +466,38 @@ def _superseded():
             .where(newer.amends_id.is_not(None), newer.status == "confirmed").distinct().subquery("superseded"))
 
 
-def confirmed_sessions(org_id: int) -> int:
+def confirmed_entries(org_id: int) -> int:
+    """Confirmed entries that count (amended originals left out), whatever their dates."""
     return db.session.scalar(select(func.count()).select_from(SupervisionLog)
                              .where(SupervisionLog.organization_id == org_id, _effective()))
+
+
+def count_sessions(days, min_gap_days: int = DEFAULT_MIN_GAP_DAYS) -> int:
+    """Sessions among entries held on `days`: one a day at most, and at least `min_gap_days` apart.
+
+    Walking the days in order, a day counts when it lies `min_gap_days` or more after the last day
+    that counted: with 1, six entries on one day are one session; with 7, at most one a week.
+    """
+    gap = max(1, int(min_gap_days or 1))
+    counted, last = 0, None
+    for day in sorted(set(days)):
+        if last is None or (day - last).days >= gap:
+            counted, last = counted + 1, day
+    return counted
+
+
+def _confirmed_days(org_id: int) -> list[date]:
+    """The dates of the organization's confirmed entries that count, one per entry (one query)."""
+    return list(db.session.scalars(select(SupervisionLog.held_on)
+                                   .where(SupervisionLog.organization_id == org_id, _effective())))
+
+
+def confirmed_sessions(org_id: int, min_gap_days: int | None = None) -> int:
+    """Confirmed sessions as graduation counts them (the park's minimum gap unless given)."""
+    if min_gap_days is None:
+        org = db.session.get(Organization, org_id)
+        min_gap_days = settings_for(org.park_id).min_gap_days if org is not None else DEFAULT_MIN_GAP_DAYS
+    return count_sessions(_confirmed_days(org_id), min_gap_days)
 
 
 def logs_query(org_id: int | None = None, *, expert_id: int | None = None, status: str = ""):
@@ -411,10 +513,10 @@ def logs_query(org_id: int | None = None, *, expert_id: int | None = None, statu
 
 
 def summary(org: Organization) -> dict:
-    """What the organization page shows: counts, hours, latest entries, open actions (4 queries)."""
+    """What the organization page shows: counts, hours, latest entries, open actions (5 queries)."""
     superseded = _superseded()
     effective = and_(SupervisionLog.status == "confirmed", superseded.c.log_id.is_(None))
-    sessions, hours, pending = db.session.execute(
+    entries, hours, pending = db.session.execute(
         select(func.coalesce(func.sum(case((effective, 1), else_=0)), 0),
                func.coalesce(func.sum(case((effective, SupervisionLog.hours), else_=0)), 0),
                func.coalesce(func.sum(case((SupervisionLog.status != "confirmed", 1), else_=0)), 0))
@@ -425,13 +527,33 @@ def summary(org: Organization) -> dict:
               .options(joinedload(SupervisionLog.expert))
               .order_by(SupervisionLog.held_on.desc(), SupervisionLog.id.desc()).limit(5))
     return {
-        "sessions": int(sessions),
+        "sessions": count_sessions(_confirmed_days(org.id), settings.min_gap_days) if entries else 0,
+        "entries": int(entries),
+        "min_gap_days": settings.min_gap_days,
         "hours": Decimal(hours or 0).quantize(Decimal("0.1")),
         "pending": int(pending),
         "required": settings.min_confirmed_sessions if settings.graduation_veto else None,
         "latest": db.session.scalars(latest).all(),
         "open_actions": open_actions([org.id]),
     }
+
+
+def current_assignments(org_id: int, *, on: date | None = None) -> list[MentorAssignment]:
+    """Assignments not ended by `on` (today): the organization's current experts, and those to come."""
+    on = on or today()
+    return db.session.scalars(
+        select(MentorAssignment).where(MentorAssignment.organization_id == org_id,
+                                       or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= on))
+        .options(joinedload(MentorAssignment.expert))
+        .order_by(MentorAssignment.starts_on, MentorAssignment.id)).all()
+
+
+def pending_for_contact(org_id: int, limit: int = 20) -> list[SupervisionLog]:
+    """Entries waiting for the organization's signature, oldest session first."""
+    return db.session.scalars(
+        select(SupervisionLog).where(SupervisionLog.organization_id == org_id, SupervisionLog.status == "pending")
+        .options(joinedload(SupervisionLog.expert))
+        .order_by(SupervisionLog.held_on, SupervisionLog.id).limit(limit)).all()
 
 
 def open_actions(org_ids=None, *, park_ids=None, overdue_only=False, limit: int | None = None):
@@ -443,7 +565,7 @@ def open_actions(org_ids=None, *, park_ids=None, overdue_only=False, limit: int 
         stmt = stmt.join(Organization, Organization.id == FollowUpAction.organization_id).where(
             Organization.park_id.in_(list(park_ids) or [-1]))
     if overdue_only:
-        stmt = stmt.where(FollowUpAction.due_on < date.today())
+        stmt = stmt.where(FollowUpAction.due_on < today())
     if limit:
         stmt = stmt.limit(limit)
     return db.session.scalars(stmt).all()
@@ -453,7 +575,7 @@ def count_overdue(park_ids) -> int:
     return db.session.scalar(
         select(func.count()).select_from(FollowUpAction)
         .join(Organization, Organization.id == FollowUpAction.organization_id)
-        .where(FollowUpAction.done_at.is_(None), FollowUpAction.due_on < date.today(),
+        .where(FollowUpAction.done_at.is_(None), FollowUpAction.due_on < today(),
                Organization.park_id.in_(list(park_ids) or [-1])))
 
 
@@ -535,10 +657,76 @@ def report_sheets(report: dict) -> dict:
 # -- the graduation veto ----------------------------------------------------------------------
 
 def graduation_objections(org: Organization) -> list[str]:
+    """"Needs N confirmed sessions", counted on distinct days (or the park's minimum gap)."""
     settings = settings_for(org.park_id)
     if not settings.graduation_veto or settings.min_confirmed_sessions == 0:
         return []
-    done = confirmed_sessions(org.id)
+    days = _confirmed_days(org.id)
+    done = count_sessions(days, settings.min_gap_days)
     if done >= settings.min_confirmed_sessions:
         return []
-    return [_("出壳前须完成至少 %(n)s 次经组织签字确认的督导（目前 %(done)s 次）", n=settings.min_confirmed_sessions, done=done)]
+    if settings.min_gap_days <= 1:
+        return [_("出壳前须完成至少 %(n)s 次经组织签字确认的督导（目前计 %(done)s 次：已确认的 %(entries)s 条记录中，"
+                  "同一天的记录只计一次）", n=settings.min_confirmed_sessions, done=done, entries=len(days))]
+    return [_("出壳前须完成至少 %(n)s 次经组织签字确认的督导（目前计 %(done)s 次：已确认的 %(entries)s 条记录中，"
+              "相隔不足 %(gap)s 天的只计一次）", n=settings.min_confirmed_sessions, done=done, entries=len(days),
+              gap=settings.min_gap_days)]
+
+
+# -- to-dos (待办) ------------------------------------------------------------------------------
+
+def _enabled_condition():
+    """Organizations in parks where the plugin is enabled, as a WHERE condition (no query)."""
+    from incubator.plugins import enablement
+    state = enablement().get("mentoring")
+    if state is None or state.scope == "none":
+        return false()
+    if state.scope == "all":
+        return true()
+    return Organization.park_id.in_(list(state.park_ids) or [-1])
+
+
+def expert_todo_counts(user) -> dict:
+    """What waits for an expert: their entries pending or disputed, follow-ups of their sessions due
+    within a week or overdue (two queries)."""
+    pending, disputed, first_disputed = db.session.execute(
+        select(func.count(case((SupervisionLog.status == "pending", 1))),
+               func.count(case((SupervisionLog.status == "disputed", 1))),
+               func.min(case((SupervisionLog.status == "disputed", SupervisionLog.id))))
+        .join(Organization, Organization.id == SupervisionLog.organization_id)
+        .where(SupervisionLog.expert_id == user.id, SupervisionLog.status != "confirmed", _enabled_condition())).one()
+    due, first_due = db.session.execute(
+        select(func.count(), func.min(FollowUpAction.due_on))
+        .join(SupervisionLog, SupervisionLog.id == FollowUpAction.log_id)
+        .join(Organization, Organization.id == FollowUpAction.organization_id)
+        .where(SupervisionLog.expert_id == user.id, FollowUpAction.done_at.is_(None),
+               FollowUpAction.due_on <= today() + timedelta(days=TODO_HORIZON_DAYS), _enabled_condition())).one()
+    return {"pending": pending, "disputed": disputed, "first_disputed": first_disputed,
+            "actions_due": due, "first_due": first_due}
+
+
+def contact_todo_counts(user) -> dict:
+    """What waits for an organization's contact: entries to sign, the organization's follow-ups due
+    within a week or overdue (two queries; nothing when the plugin is off in its park)."""
+    org_id = user.organization_id
+    pending, first_pending = db.session.execute(
+        select(func.count(), func.min(SupervisionLog.id))
+        .join(Organization, Organization.id == SupervisionLog.organization_id)
+        .where(SupervisionLog.organization_id == org_id, SupervisionLog.status == "pending",
+               _enabled_condition())).one()
+    due, first_due = db.session.execute(
+        select(func.count(), func.min(FollowUpAction.due_on))
+        .join(Organization, Organization.id == FollowUpAction.organization_id)
+        .where(FollowUpAction.organization_id == org_id, FollowUpAction.done_at.is_(None),
+               FollowUpAction.due_on <= today() + timedelta(days=TODO_HORIZON_DAYS), _enabled_condition())).one()
+    return {"pending": pending, "first_pending": first_pending, "actions_due": due, "first_due": first_due}
+
+
+def disputed_in_parks(park_ids) -> int:
+    """Disputed entries in these parks (None: every park), for the managers' to-dos (one query)."""
+    stmt = (select(func.count()).select_from(SupervisionLog)
+            .join(Organization, Organization.id == SupervisionLog.organization_id)
+            .where(SupervisionLog.status == "disputed", _enabled_condition()))
+    if park_ids is not None:
+        stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
+    return db.session.scalar(stmt)

@@ -1,12 +1,11 @@
 """Pages: my supervision (per role), an organization's supervision, log entries, reports, settings."""
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from incubator.dates import show_date, today
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
@@ -18,7 +17,7 @@ from incubator.users.models import User
 
 from . import services
 from .forms import AssignForm, ContactForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
-from .models import FollowUpAction, MentorAssignment, SupervisionLog
+from .models import STATUSES, FollowUpAction, MentorAssignment, SupervisionLog
 
 PLUGIN = "mentoring"
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
@@ -32,23 +31,35 @@ def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
     return record_for(PLUGIN, SupervisionLog, log_id, action, park_id=lambda record: record.organization.park_id)
 
 
+def _safe_next(target) -> bool:
+    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+def _back(default: str) -> str:
+    """Where a form posted from another page (the organization page's panel) returns to."""
+    target = request.form.get("next")
+    return target if _safe_next(target) else default
 
 
 @bp.route("")
 @login_required
 def index():
+    """我的督导: the manager's, the expert's (their landing page) or the contact's view."""
     require("mentoring.view")
     user = current_user._get_current_object()
     page_no = request.args.get("page", 1, type=int)
+    status = request.args.get("status", "")
+    status = status if status in STATUSES else ""
     if user.role in ("admin", "manager"):
         parks = visible_parks(current_user, PLUGIN)
         park_ids = [p.id for p in parks]
-        stmt = services.logs_query().join(Organization, Organization.id == SupervisionLog.organization_id) \
-            .where(Organization.park_id.in_(park_ids or [-1]))
-        return render_template("mentoring/index_manager.html", parks=parks,
+        stmt = services.logs_query(status=status).join(
+            Organization, Organization.id == SupervisionLog.organization_id).where(
+            Organization.park_id.in_(park_ids or [-1]))
+        return render_template("mentoring/index_manager.html", parks=parks, status=status,
                                page=db.paginate(stmt, page=page_no, per_page=20, error_out=False),
                                overdue=services.open_actions(park_ids=park_ids, overdue_only=True, limit=20),
-                               overdue_total=services.count_overdue(park_ids), today=date.today())
+                               overdue_total=services.count_overdue(park_ids), today=today())
     if user.role == "expert":
         enabled = [p.id for p in enabled_parks(PLUGIN)]
         mine = db.session.scalars(select(MentorAssignment).where(MentorAssignment.expert_id == user.id)
@@ -56,11 +67,11 @@ def index():
                                   .options(joinedload(MentorAssignment.organization))
                                   .order_by(MentorAssignment.starts_on.desc())).all()
         org_ids = [a.organization_id for a in mine]
-        stmt = services.logs_query(expert_id=user.id).join(
+        stmt = services.logs_query(expert_id=user.id, status=status).join(
             Organization, Organization.id == SupervisionLog.organization_id).where(
             Organization.park_id.in_(enabled or [-1]))
-        report = services.hours_report(park_ids=None, year=date.today().year, expert_id=user.id)
-        return render_template("mentoring/index_expert.html", assignments=mine, today=date.today(),
+        report = services.hours_report(park_ids=None, year=today().year, expert_id=user.id)
+        return render_template("mentoring/index_expert.html", assignments=mine, today=today(), status=status,
                                page=db.paginate(stmt, page=page_no, per_page=20, error_out=False),
                                actions=services.open_actions(org_ids), report=report)
     # The organization's contact person.
@@ -68,9 +79,10 @@ def index():
     require_enabled(PLUGIN, org.park_id)
     require("mentoring.view", org)
     stmt = services.logs_query(org.id)
-    return render_template("mentoring/index_contact.html", org=org, today=date.today(),
+    return render_template("mentoring/index_contact.html", org=org, today=today(),
+                           pending=services.pending_for_contact(org.id),
                            page=db.paginate(stmt, page=page_no, per_page=20, error_out=False),
-                           actions=services.open_actions([org.id]), dispute_form=DisputeForm())
+                           actions=services.open_actions([org.id]))
 
 
 @bp.route("/orgs/<int:org_id>")
@@ -78,38 +90,40 @@ def index():
 def org_page(org_id):
     org = _org(org_id)
     stmt = services.logs_query(org.id)
-    assign_form = AssignForm()
-    assign_form.expert.choices = _expert_choices()
-    return render_template("mentoring/org.html", org=org, s=services.summary(org), today=date.today(),
+    assign_form = AssignForm(prefix="assign")
+    assign_form.expert.choices = expert_choices()
+    return render_template("mentoring/org.html", org=org, s=services.summary(org), today=today(),
                            page=db.paginate(stmt, per_page=20, error_out=False),
                            assignments=services.assignments(org.id), contacts=services.contacts(org.id),
                            assign_form=assign_form, contact_form=ContactForm(), end_form=EndAssignmentForm(),
                            may_assign=can("mentoring.assign", org),
+                           may_assign_new=can("mentoring.assign", org) and org.stage not in services.FINAL_STAGES,
                            may_log=current_user.role == "expert" and can("mentoring.log", org))
 
 
-def _expert_choices():
-    return [(u.username, f"{u.display_name}({u.username})") for u in db.session.scalars(
-        select(User).where(User.role == "expert", User.active.is_(True)).order_by(User.username))]
+def expert_choices():
+    """The expert accounts a manager may assign (a district has a few dozen at most); none chosen at first."""
+    return [("", _("请选择……"))] + [(u.username, f"{u.display_name}（{u.username}）") for u in db.session.scalars(
+        select(User).where(User.role == "expert", User.active.is_(True)).order_by(User.username).limit(500))]
 
 
 @bp.route("/orgs/<int:org_id>/assignments", methods=["POST"])
 @login_required
 def assign(org_id):
     org = _org(org_id, "mentoring.assign")
-    form = AssignForm()
-    form.expert.choices = _expert_choices()
+    form = AssignForm(prefix="assign")
     if form.validate_on_submit():
         try:
             expert = services.find_expert(form.expert.data)
             services.assign(org, expert, form.starts_on.data, form.ends_on.data, note=form.note.data,
                             user=current_user)
-            flash(_("已指派 %(name)s", name=expert.display_name), "success")
+            flash(_("已指派 %(name)s，自 %(day)s 起", name=expert.display_name, day=show_date(form.starts_on.data)),
+                  "success")
         except DomainError as exc:
             flash(exc.message, "danger")
     else:
         flash_errors(form)
-    return redirect(url_for(".org_page", org_id=org.id))
+    return redirect(_back(url_for(".org_page", org_id=org.id)))
 
 
 @bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
@@ -119,10 +133,11 @@ def end_assignment(assignment_id):
     org = _org(assignment.organization_id, "mentoring.assign")
     form = EndAssignmentForm()
     if form.validate_on_submit():
-        attempt(lambda: services.end_assignment(assignment, form.ends_on.data, user=current_user), _("已结束指派"))
+        attempt(lambda: services.end_assignment(assignment, form.ends_on.data, user=current_user),
+                _("已结束 %(name)s 的指派", name=assignment.expert.display_name))
     else:
         flash_errors(form)
-    return redirect(url_for(".org_page", org_id=org.id))
+    return redirect(_back(url_for(".org_page", org_id=org.id)))
 
 
 @bp.route("/orgs/<int:org_id>/contacts", methods=["POST"])
@@ -191,7 +206,7 @@ def new_log(org_id):
 @login_required
 def log_page(log_id):
     log = _log(log_id)
-    return render_template("mentoring/log.html", log=log, org=log.organization, today=date.today(),
+    return render_template("mentoring/log.html", log=log, org=log.organization, today=today(),
                            dispute_form=DisputeForm(), amendments=db.session.scalars(
                                select(SupervisionLog).where(SupervisionLog.amends_id == log.id)
                                .order_by(SupervisionLog.id)).all(),
@@ -265,12 +280,7 @@ def action_done(action_id):
     action = db.session.get(FollowUpAction, action_id) or abort(404)
     _log(action.log_id, "mentoring.act")
     attempt(lambda: services.mark_done(action, user=current_user), _("已标记完成"))
-    return redirect(request.form.get("next") if _safe_next(request.form.get("next"))
-                    else url_for(".log_page", log_id=action.log_id))
-
-
-def _safe_next(target) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//")
+    return redirect(_back(url_for(".log_page", log_id=action.log_id)))
 
 
 @bp.route("/reports")
@@ -282,7 +292,7 @@ def report():
     chosen = [p for p in parks if p.code == code] if code else parks
     if code and not chosen:
         abort(404)
-    year = request.args.get("year", date.today().year, type=int)
+    year = request.args.get("year", today().year, type=int)
     month = request.args.get("month", 0, type=int) or None
     if not 2000 <= year <= 2100 or (month is not None and not 1 <= month <= 12):
         abort(400)
@@ -306,11 +316,13 @@ def settings(code):
     if request.method == "GET":
         form.graduation_veto.data = current.graduation_veto
         form.min_confirmed_sessions.data = current.min_confirmed_sessions
+        form.min_gap_days.data = current.min_gap_days
         form.topics.data = "\n".join(current.topics)
     if form.validate_on_submit():
         try:
             services.save_settings(park, graduation_veto=form.graduation_veto.data,
                                    min_confirmed_sessions=form.min_confirmed_sessions.data,
+                                   min_gap_days=form.min_gap_days.data or services.DEFAULT_MIN_GAP_DAYS,
                                    topics=services.parse_topics(form.topics.data), user=current_user)
         except DomainError as exc:
             show_domain_error(form, exc)
@@ -318,3 +330,70 @@ def settings(code):
             flash(_("已保存督导设置"), "success")
             return redirect(url_for(".settings", code=park.code))
     return render_template("mentoring/settings.html", park=park, form=form, current=current)
+
+
+# -- fragments for the core's pages: the organization panel, the to-dos ----------------------
+
+def org_panel(org, user) -> str | None:
+    """The 督导记录 panel of the organization page (and of the organization's portal).
+
+    Everyone who may see the organization's supervision sees its figures, its experts and latest
+    entries; managers (and the administrator) also assign an expert and end an assignment there;
+    the organization's contact sees the entries waiting for their signature with a link to each.
+    """
+    if not can("mentoring.view", org, user=user):
+        return None
+    may_assign = can("mentoring.assign", org, user=user)
+    assign_form = None
+    if may_assign and org.stage not in services.FINAL_STAGES:
+        assign_form = AssignForm(prefix="assign", formdata=None)
+        assign_form.expert.choices = expert_choices()
+    is_contact = services.is_contact(user, org.id)
+    assignments = services.assignments(org.id)
+    day = today()
+    # An assignment ending today has ended for the page; a session held today may still be written up
+    # from the expert's own pages (the service accepts dates up to and including the last day).
+    running = [a for a in assignments if a.starts_on <= day and (a.ends_on is None or a.ends_on > day)]
+    return render_template("mentoring/panel.html", org=org, s=services.summary(org), today=day,
+                           assignments=assignments[:10], may_assign=may_assign,
+                           assign_form=assign_form, is_contact=is_contact,
+                           pending=services.pending_for_contact(org.id, limit=10) if is_contact else [],
+                           may_log=user.role == "expert" and any(a.expert_id == user.id for a in running))
+
+
+def todos_for(user) -> list:
+    """The user's mentoring to-dos: an expert's entries awaiting signature or disputed and follow-ups
+    due; a contact's entries to sign and the organization's follow-ups due; disputed entries in a
+    manager's parks. Two queries at most."""
+    from incubator.ui import Todo
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    if user.role == "expert":
+        counts = services.expert_todo_counts(user)
+        if counts["pending"]:
+            items.append(Todo(_("督导记录待组织确认"), url_for("mentoring.index", status="pending"),
+                              count=counts["pending"], order=30))
+        if counts["disputed"]:
+            url = (url_for("mentoring.log_page", log_id=counts["first_disputed"]) if counts["disputed"] == 1
+                   else url_for("mentoring.index", status="disputed"))
+            items.append(Todo(_("有异议的督导记录待修改"), url, count=counts["disputed"], order=31))
+        if counts["actions_due"]:
+            items.append(Todo(_("督导跟进事项即将到期或已逾期"), url_for("mentoring.index") + "#actions",
+                              due=counts["first_due"], count=counts["actions_due"], order=32))
+    elif user.role in ("admin", "manager"):
+        park_ids = None if user.role == "admin" else user.park_ids
+        disputed = services.disputed_in_parks(park_ids)
+        if disputed:
+            items.append(Todo(_("有异议的督导记录"), url_for("mentoring.index", status="disputed"),
+                              count=disputed, order=40))
+    elif services.is_contact(user, user.organization_id):
+        counts = services.contact_todo_counts(user)
+        if counts["pending"]:
+            url = (url_for("mentoring.log_page", log_id=counts["first_pending"]) if counts["pending"] == 1
+                   else url_for("mentoring.index"))
+            items.append(Todo(_("督导记录待确认"), url, count=counts["pending"], order=20))
+        if counts["actions_due"]:
+            items.append(Todo(_("督导跟进事项待完成"), url_for("mentoring.index") + "#actions",
+                              due=counts["first_due"], count=counts["actions_due"], order=21))
+    return items

@@ -27,9 +27,10 @@ def _log(org, users, log_data, expert="expert-li", **overrides):
     return services.create_log(org, log_data(**overrides), user=users[expert])
 
 
-def _confirm_n(org, users, log_data, n):
+def _confirm_n(org, users, log_data, n, days_back=1):
+    """n confirmed sessions on n distinct days, the latest `days_back` days ago."""
     for k in range(n):
-        log = _log(org, users, log_data, held_on=date.today() - timedelta(days=k + 1))
+        log = _log(org, users, log_data, held_on=date.today() - timedelta(days=k + days_back))
         services.confirm(log, user=users["trainee-wang"])
 
 
@@ -39,7 +40,8 @@ def test_manager_assigns_an_expert_who_then_logs_a_session(login_as, client, mak
     org = make_org(park="fangxing", stage="incubating")
     login_as("fangxing-mgr")
     response = client.post(f"/mentoring/orgs/{org.id}/assignments", data={
-        "expert": "expert-zhou", "starts_on": (date.today() - timedelta(days=30)).isoformat(), "ends_on": ""})
+        "assign-expert": "expert-zhou", "assign-starts_on": (date.today() - timedelta(days=30)).isoformat(),
+        "assign-ends_on": ""})
     assert response.status_code == 302
     assert "周督导" in client.get(f"/mentoring/orgs/{org.id}").get_data(as_text=True)
 
@@ -216,7 +218,7 @@ def test_manager_cannot_touch_another_parks_supervision(supervised, login_as, cl
     login_as("changqing-mgr")
     assert client.get(f"/mentoring/orgs/{supervised.id}").status_code == 403
     assert client.post(f"/mentoring/orgs/{supervised.id}/assignments", data={
-        "expert": "expert-zhou", "starts_on": date.today().isoformat()}).status_code == 403
+        "assign-expert": "expert-zhou", "assign-starts_on": date.today().isoformat()}).status_code == 403
     assert client.get("/mentoring/settings/fangxing").status_code == 403
     response = client.get("/api/v1/mentoring/reports/hours?park=fangxing", headers=api("changqing-mgr"))
     assert response.status_code == 403
@@ -333,8 +335,9 @@ def test_graduation_needs_six_confirmed_sessions_by_default(supervised, users, l
     _log(supervised, users, log_data)  # pending: does not count
     with pytest.raises(Vetoed) as refused:
         orgs.move(supervised, "graduated", user=users["fangxing-mgr"])
-    assert refused.value.reasons == ["出壳前须完成至少 6 次经组织签字确认的督导（目前 5 次）"]
-    _confirm_n(supervised, users, log_data, 1)
+    assert refused.value.reasons == ["出壳前须完成至少 6 次经组织签字确认的督导（目前计 5 次：已确认的 5 条记录中，"
+                                     "同一天的记录只计一次）"]
+    _confirm_n(supervised, users, log_data, 1, days_back=6)
     orgs.move(supervised, "graduated", user=users["fangxing-mgr"])
     assert supervised.stage == "graduated"
 
@@ -343,7 +346,7 @@ def test_veto_through_the_page_and_the_api(supervised, users, log_data, login_as
     login_as("fangxing-mgr")
     response = client.post(f"/orgs/{supervised.id}/move", data={"move-to_stage": "graduated", "move-note": "期满"})
     assert response.status_code == 409
-    assert "出壳前须完成至少 6 次经组织签字确认的督导（目前 0 次）" in response.get_data(as_text=True)
+    assert "出壳前须完成至少 6 次经组织签字确认的督导（目前计 0 次" in response.get_data(as_text=True)
     response = client.post(f"/api/v1/organizations/{supervised.id}/transitions", headers=api("fangxing-mgr"),
                            json={"to_stage": "graduated"})
     assert response.status_code == 409
@@ -425,13 +428,20 @@ def test_openapi_document_lists_the_mentoring_endpoints(client):
         assert path in paths, path
 
 
-def test_demo_data_is_seeded_once_with_a_contact_person(app, network, users, make_org):
+def test_demo_data_is_seeded_once_with_entries_for_the_demo_contact(app, network, users, make_org):
     from incubator.demo import seed
+    from incubator.users.models import User
     seed(size=30)
     count = db.session.scalar(select(db.func.count()).select_from(SupervisionLog))
     assert count > 0 and db.session.scalar(select(db.func.count()).select_from(FollowUpAction)) > 0
+    zhang = db.session.scalar(select(User).where(User.username == "contact-zhang"))
+    pending = db.session.scalars(select(SupervisionLog).where(
+        SupervisionLog.organization_id == zhang.organization_id, SupervisionLog.status == "pending")).all()
+    assert len(pending) == 2 and {log.expert.username for log in pending} == {"expert-li"}
+    # Enough sessions on distinct days for graduation; trainee-wang stays a plain trainee.
+    assert services.confirmed_sessions(zhang.organization_id) >= 6
     db.session.refresh(users["trainee-wang"])
-    assert users["trainee-wang"].organization_id is not None
+    assert users["trainee-wang"].organization_id is None
     seed(size=30)
     assert db.session.scalar(select(db.func.count()).select_from(SupervisionLog)) == count
 
