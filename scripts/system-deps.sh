@@ -8,6 +8,7 @@ set -u
 missing=()
 if [ "${1:-}" = "--browser" ] && [ -z "${INCUBATOR_CHROMIUM:-}" ]; then
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # a certificate's page as a picture, to read its QR code
 fi
 fc-list 2>/dev/null | grep -qiE "Noto (Sans|Serif) CJK|WenQuanYi|Source Han" || missing+=(fonts-noto-cjk)
 ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || missing+=(libharfbuzz-subset0)

@@ -15,6 +15,15 @@ from markupsafe import Markup
 from incubator import hookimpl
 from incubator.ui import NavItem, Panel, Widget
 
+INCUBATOR_TITLE = "能力评估"
+INCUBATOR_DESCRIPTION = "按评估体系为组织做入园、中期、出壳能力评估；出壳前须达到分数线。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "assessment.settings": "能力评估设置",
+    "assessment.start": "发起能力评估",
+    "assessment.save": "保存评估草稿",
+    "assessment.discard": "删除评估草稿",
+    "assessment.finish": "完成能力评估",
+}
 PLUGIN = "assessment"
 
 ACTIONS = [

@@ -15,6 +15,7 @@ from incubator.plugins import park_for, record_for, visible_parks
 
 from . import rubrics, services
 from .models import KINDS, STATUSES, Assessment
+from .permissions import readable
 
 PLUGIN = "assessment"
 blp = Blueprint("api_assessment", __name__, url_prefix="/assessment",
@@ -142,8 +143,8 @@ def get_rubric(code):
 @blp.doc(security=[BEARER])
 @blp.response(200, AssessmentSchema(many=True))
 def list_assessments(org_id):
-    """The organization's assessments, oldest first."""
-    return services.for_org(_org(org_id).id)
+    """The organization's assessments, oldest first (its contact: the finished ones)."""
+    return readable(services.for_org(_org(org_id).id))
 
 
 @blp.route("/organizations/<int:org_id>/assessments", methods=["POST"])

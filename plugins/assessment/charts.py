@@ -14,14 +14,19 @@ from pygal.style import Style
 SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
 FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "animate", "set"}
 STYLE = Style(background="transparent", plot_background="transparent", font_family="sans-serif",
-              colors=("#8a9199", "#f0ad4e", "#2e7d32", "#1565c0", "#6a1b9a"), label_font_size=13, legend_font_size=13)
+              colors=("#8a9199", "#f0ad4e", "#2e7d32", "#1565c0", "#6a1b9a"), label_font_size=15,
+              legend_font_size=15, major_label_font_size=15)
 
 
 def radar(dimensions: list[str], series: list[tuple[str, list[float]]]) -> Markup:
-    """`series`: (title, percentages per dimension) for each assessment, oldest first."""
+    """`series`: (title, percentages per dimension) for each assessment, oldest first.
+
+    Drawn on a 560 × 420 view box without a fixed size: the chart takes its box's width (and keeps
+    its proportions), so it shrinks to a phone's screen instead of pushing the page sideways.
+    """
     chart = pygal.Radar(style=STYLE, width=560, height=420, range=(0, 100), fill=False, show_legend=True,
-                        legend_at_bottom=True, js=[], disable_xml_declaration=True, explicit_size=True,
-                        dots_size=3, show_y_labels=True, y_labels=[20, 40, 60, 80, 100], margin=10)
+                        legend_at_bottom=True, js=[], disable_xml_declaration=True, explicit_size=False,
+                        dots_size=3, show_y_labels=True, y_labels=[20, 40, 60, 80, 100], margin=16)
     chart.x_labels = dimensions
     for title, values in series:
         chart.add(title, values)

@@ -1,15 +1,18 @@
 """Demo data: entry and exit assessments for a sample of organizations, and one draft in progress.
 
-Only a sample is seeded so `incubator demo --orgs 10000` stays fast. Idempotent: nothing is added
+The organization `contact-wu` speaks for (组织联系人) gets a finished entry and mid-term assessment,
+so its portal shows the radar chart and the change since entry. (`contact-zhang`'s organization has
+none: the graduation journey records them through the forms.) Only a sample is seeded so `incubator demo --orgs 10000` stays fast. Idempotent: nothing is added
 when assessments already exist.
 """
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import func, insert, select
 
+from incubator.dates import today
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
@@ -17,6 +20,7 @@ from . import rubrics
 from .models import Assessment, IndicatorScore
 
 SAMPLE = 16
+CONTACT_SHOWN = "contact-wu"  # whose organization's portal shows assessments in the demo
 
 
 def _grade(rubric, total):
@@ -36,18 +40,28 @@ def seed(session, size):
     rng = random.Random(11)
     snapshot = rubric.to_dict()
     now = datetime.now()
-    plans = []  # (org_id, kind, status, level, assessor, day)
+    day = today()
+    plans = []  # (org_id, kind, status, level, assessor, assessed on)
     for n, (org_id, stage, start) in enumerate(orgs):
-        start = start or date.today() - timedelta(days=400)
+        start = start or day - timedelta(days=400)
         expert = experts.get("expert-zhou" if n % 2 else "expert-li") or next(iter(experts.values()))
         plans.append((org_id, "entry", "finished", rng.uniform(0.45, 0.65), expert, start))
         if stage == "graduated" or n % 3 == 0:
             level = rng.uniform(0.72, 0.92) if stage == "graduated" else rng.uniform(0.6, 0.85)
-            plans.append((org_id, "exit", "finished", level, expert, min(date.today(), start + timedelta(days=700))))
+            plans.append((org_id, "exit", "finished", level, expert, min(day, start + timedelta(days=700))))
         elif n % 3 == 1:
             plans.append((org_id, "midterm", "draft", rng.uniform(0.55, 0.75), expert,
-                          min(date.today(), start + timedelta(days=365))))
-    for org_id, kind, status, level, expert, day in plans:
+                          min(day, start + timedelta(days=365))))
+    # Last, so the sample's scores stay as they were (one random sequence).
+    contact = session.execute(select(Organization.id, Organization.incubation_start).join(
+        User, User.organization_id == Organization.id).where(
+        User.username == CONTACT_SHOWN, Organization.stage.in_(["incubating", "virtual"]))).first()
+    if contact is not None and contact.id not in {o.id for o in orgs}:
+        start = contact.incubation_start or day - timedelta(days=365)
+        expert = experts.get("expert-zhou") or next(iter(experts.values()))
+        plans.append((contact.id, "entry", "finished", 0.52, expert, start))
+        plans.append((contact.id, "midterm", "finished", 0.68, expert, min(day, start + timedelta(days=300))))
+    for org_id, kind, status, level, expert, on in plans:
         points = {i.code: Decimal(str(round(i.points * min(1.0, max(0.0, rng.gauss(level, 0.1))) * 2) / 2))
                   for i in rubric.indicators}
         if status == "draft":  # half scored so far
@@ -56,7 +70,7 @@ def seed(session, size):
         finished = status == "finished"
         assessment_id = session.execute(insert(Assessment).values(
             organization_id=org_id, kind=kind, status=status, rubric_code=rubric.code, rubric=snapshot,
-            assessor_id=expert.id, assessed_on=day, summary="演示数据：总体运行平稳，需加强财务与项目管理。",
+            assessor_id=expert.id, assessed_on=on, summary="演示数据：总体运行平稳，需加强财务与项目管理。",
             total=total if finished else None, grade=_grade(rubric, total) if finished else "",
             created_at=now, updated_at=now, finished_at=now if finished else None,
             finished_by_id=expert.id if finished else None).returning(Assessment.id)).scalar_one()

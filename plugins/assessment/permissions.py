@@ -4,7 +4,9 @@
 - manager: everything in their own parks;
 - expert: sees organizations they assess (also the core's organization page) and scores the
   assessments they are named assessor of;
-- trainees and the public: nothing.
+- an organization's own contact (组织联系人, a user whose `organization_id` is the organization):
+  reads its finished (locked) assessments, never drafts, never another organization's, never edits;
+- other trainees and the public: nothing.
 """
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
@@ -18,6 +20,8 @@ def decide(user, action, resource):
         return None
     if not getattr(user, "is_authenticated", False) or user.role == "admin":
         return None
+    if action == "assessment.view" and _own_organization(user, resource):
+        return True
     if user.role == "manager":
         if not action.startswith("assessment."):
             return None
@@ -38,3 +42,22 @@ def decide(user, action, resource):
     if isinstance(resource, Organization) and action in ("org.view", "assessment.view"):
         return True if services.is_assessor_of(user, resource.id) else None
     return None
+
+
+def _own_organization(user, resource) -> bool:
+    """Is `resource` the contact's own organization, or one of its finished assessments?"""
+    org_id = getattr(user, "organization_id", None)
+    if org_id is None:
+        return False
+    if isinstance(resource, Organization):
+        return resource.id == org_id
+    if isinstance(resource, Assessment):
+        return resource.organization_id == org_id and resource.is_finished
+    return False
+
+
+def readable(assessments, user=None) -> list:
+    """The assessments `user` (default: the current user) may read: all of them for the park's
+    managers and the assessors, only the finished (locked) ones for the organization's contact."""
+    from incubator.permissions import can
+    return [a for a in assessments if can("assessment.view", a, user=user)]

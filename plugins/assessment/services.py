@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
@@ -105,8 +106,8 @@ def start(org: Organization, kind: str, assessor: User, assessed_on: date | None
         raise ValidationError(_("评估类型应为 entry（入园）、midterm（中期）或 exit（出壳）"), field="kind")
     if not may_assess(assessor, org):
         raise ValidationError(_("评估人须为专家或本园区管理员"), field="assessor")
-    assessed_on = assessed_on or date.today()
-    if assessed_on > date.today():
+    assessed_on = assessed_on or today()
+    if assessed_on > today():
         raise ValidationError(_("评估日期不能晚于今天"), field="assessed_on")
     if org.stage not in ASSESSABLE_STAGES:
         raise Conflict(_("只有评审中或孵化中的组织可以评估"))
@@ -179,7 +180,7 @@ def save_scores(assessment: Assessment, scores: dict, *, summary: str | None = N
         if len(evidence) > 5000:
             raise ValidationError(_("“%(name)s”的评分依据过长", name=indicators[code]['name']), field=f"evidence-{code}")
         clean[code] = (value, evidence)
-    if assessed_on is not None and assessed_on > date.today():
+    if assessed_on is not None and assessed_on > today():
         raise ValidationError(_("评估日期不能晚于今天"), field="assessed_on")
     with transaction():
         _lock(assessment)

@@ -1,12 +1,11 @@
 """Pages: assessments list (per role), an organization's assessments with the radar chart, scoring,
 reports, rubrics and per-park settings."""
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from incubator.dates import show_date, today
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db
@@ -19,6 +18,7 @@ from incubator.users.models import User
 from . import charts, rubrics, services
 from .forms import ScoreForm, SettingsForm, StartForm
 from .models import Assessment
+from .permissions import readable
 
 PLUGIN = "assessment"
 bp = Blueprint("assessment", __name__, url_prefix="/assessment", template_folder="templates")
@@ -38,14 +38,17 @@ def chart_and_progress(assessments):
     chart = None
     if finished:
         dims = services.dimension_scores(finished[-1])
-        series = [(f"{a.kind_label} {a.assessed_on.isoformat()}",
-                   [d["percent"] for d in services.dimension_scores(a)]) for a in finished[-4:]]
+        # One line per kind (the latest of each: an exit assessment done again replaces the first).
+        latest = {a.kind: a for a in finished}
+        drawn = [a for a in finished if latest[a.kind] is a]
+        series = [(f"{a.kind_label} {show_date(a.assessed_on)}",
+                   [d["percent"] for d in services.dimension_scores(a)]) for a in drawn]
         chart = charts.radar([d["name"] for d in dims], series)
     return chart, services.progress(assessments)
 
 
 def render_panel(org, user) -> str:
-    assessments = services.for_org(org.id)
+    assessments = readable(services.for_org(org.id), user)
     chart, progress = chart_and_progress(assessments)
     return render_template("assessment/panel.html", org=org, assessments=assessments, chart=chart,
                            progress=progress)
@@ -73,12 +76,12 @@ def index():
 @login_required
 def org_page(org_id):
     org = _org(org_id)
-    assessments = services.for_org(org.id)
+    assessments = readable(services.for_org(org.id))
     chart, progress = chart_and_progress(assessments)
     form = StartForm()
     form.assessor.choices = _assessor_choices(org)
     if not form.assessed_on.data:
-        form.assessed_on.data = date.today()
+        form.assessed_on.data = today()
     return render_template("assessment/org.html", org=org, assessments=assessments, chart=chart, progress=progress,
                            form=form, may_start=can("assessment.create", org),
                            settings=services.settings_for(org.park_id))
@@ -87,7 +90,7 @@ def org_page(org_id):
 def _assessor_choices(org):
     users = db.session.scalars(select(User).where(User.role.in_(["expert", "manager"]), User.active.is_(True))
                                .order_by(User.role, User.username)).all()
-    return [(u.username, f"{u.display_name}({u.role_label})") for u in users if services.may_assess(u, org)]
+    return [(u.username, f"{u.display_name}（{u.role_label}）") for u in users if services.may_assess(u, org)]
 
 
 @bp.route("/orgs/<int:org_id>/new", methods=["POST"])
@@ -194,7 +197,7 @@ def report():
         return xlsx_response(f"能力评估结果_{code or '全部园区'}_{cohort or '全部批次'}.xlsx", header, data,
                              sheet="评估结果")
     return render_template("assessment/report.html", rows=rows, parks=parks, code=code, cohort=cohort,
-                           cohorts=range(date.today().year, date.today().year - 8, -1))
+                           cohorts=range(today().year, today().year - 8, -1))
 
 
 @bp.route("/rubrics")

@@ -18,6 +18,15 @@ from incubator.ui import NavItem, Panel
 
 from . import hookspecs  # noqa: F401  (the loader adds the hooks this plugin offers)
 
+INCUBATOR_TITLE = "证书"
+INCUBATOR_DESCRIPTION = "颁发结业证书和出壳证书（PDF），任何人可在线核验真伪。"
+INCUBATOR_AUDIT_ACTIONS = {
+    "certificate.issue": "颁发证书",
+    "certificate.reissue": "补发证书",
+    "certificate.revoke": "撤销证书",
+    "certificate.batch": "批量颁发证书",
+    "certificate.batch_done": "批量颁发完成",
+}
 PLUGIN = "certificates"
 log = logging.getLogger(__name__)
 

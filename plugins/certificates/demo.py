@@ -20,5 +20,6 @@ def seed(session) -> None:
         select(Transition.organization_id, func.max(Transition.created_at))
         .where(Transition.organization_id.in_([o.id for o in orgs] or [-1]), Transition.to_stage == "graduated")
         .group_by(Transition.organization_id)).all())
-    specs = [services.graduation_spec(org, graduated[org.id].date() if org.id in graduated else None) for org in orgs]
+    specs = [services.graduation_spec(org, services.district_day(graduated[org.id]) if org.id in graduated else None)
+             for org in orgs]
     services.issue_many(specs, commit=False)

@@ -7,13 +7,16 @@ from wtforms.validators import DataRequired, Length, Optional
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("撤销理由"), validators=[DataRequired(message=_l("请填写撤销理由")), Length(max=500)])
-    submit = SubmitField(_l("撤销证书"))
+    # Revoking cannot be undone: the verification page shows the certificate as revoked for good.
+    submit = SubmitField(_l("撤销证书"), render_kw={
+        "data-confirm": _l("确定撤销这张证书吗？撤销后不能恢复，验证页将显示“已撤销”。")})
 
 
 class ReissueForm(FlaskForm):
     holder_name = StringField(_l("更正后的姓名/名称"), validators=[Optional(), Length(max=120)],
                               description=_l("留空则使用当前账户或组织的名称"))
-    submit = SubmitField(_l("重新颁发（生成新版本）"))
+    submit = SubmitField(_l("重新颁发（生成新版本）"), render_kw={
+        "data-confirm": _l("确定重新颁发吗？将生成新编号、新验证码的新版本，原证书在验证页显示为“已被新版本取代”。")})
 
 
 class BatchForm(FlaskForm):

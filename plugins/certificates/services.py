@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import secrets
 import zipfile
 from collections import namedtuple
@@ -24,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import today as local_today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, DomainError, ValidationError
 from incubator.extensions import db
@@ -79,6 +81,7 @@ def completion_spec(enrolment) -> Spec:
     if end is None and completed is not None:
         end = completed.date() if isinstance(completed, datetime) else completed
     holder = (getattr(user, "name", "") or getattr(user, "display_name", "") or "").strip()
+    assessed = rule_includes_assessment(course)
     data = {
         "holder_name": holder,
         "course_title": getattr(course, "title", None),
@@ -87,13 +90,39 @@ def completion_spec(enrolment) -> Spec:
         "start_date": start.isoformat() if start else None,
         "end_date": end.isoformat() if end else None,
         "period": _period(start, end),
+        "assessed": assessed,
+        "outcome": COMPLETION_OUTCOME[assessed],
     }
     return Spec("completion", f"enrolment:{enrolment.id}", holder, park, data, user_id=user.id,
                 offering_id=offering.id, enrolment_id=enrolment.id)
 
 
+# What the 结业证书 says the trainee did: "passed the assessment" only where the course's completion
+# rule has one; a rule of attendance alone says the course was completed.
+COMPLETION_OUTCOME = {True: "经考核合格，准予结业", False: "完成全部学习并结业"}
+_ASSESSMENT_WORDS = re.compile(r"考核|考试|测验|测试|答辩|笔试|结业论文")
+
+
+def rule_includes_assessment(course) -> bool:
+    """Does the course's completion rule include an assessment (考核) besides attendance?
+
+    From what `incubator_enrolment_completed` passes: the course's rule is an attendance share
+    (`min_attendance`) and a note (`completion_note`, the front matter's `completion.note`), so a
+    note naming an exam (考核, 考试, 测验, 答辩 …) makes it an assessed course. A course that says so
+    itself (`completion_assessment`, True or False) is taken at its word.
+    """
+    if course is None:
+        return False
+    explicit = getattr(course, "completion_assessment", None)
+    if isinstance(explicit, bool):
+        return explicit
+    note = getattr(course, "completion_note", None)
+    return bool(isinstance(note, str) and _ASSESSMENT_WORDS.search(note))
+
+
 def graduation_spec(org, graduated_on: date | None = None) -> Spec:
-    """A 出壳证书 for an organization that moved to `graduated`."""
+    """A 出壳证书 for an organization that moved to `graduated`: its whole incubation period, from
+    the start of incubation to the graduation day (孵化期：2024年11月1日至2026年12月1日)."""
     graduated_on = graduated_on or local_today()
     start = org.incubation_start or _first_admission(org.id)
     data = {
@@ -103,17 +132,35 @@ def graduation_spec(org, graduated_on: date | None = None) -> Spec:
         "park_name": org.park.name,
         "start_date": start.isoformat() if start else None,
         "end_date": graduated_on.isoformat(),
-        "incubation_period": _period(start, graduated_on) if start else None,
+        "incubation_period": f"{chinese_date(start)}至{chinese_date(graduated_on)}" if start else None,
     }
     return Spec("graduation", f"organization:{org.id}", org.name, org.park, data, organization_id=org.id)
 
 
 def _first_admission(org_id: int) -> date | None:
     from incubator.organizations.models import Transition
-    when = db.session.scalar(select(Transition.created_at).where(
+    move = db.session.scalar(select(Transition).where(
         Transition.organization_id == org_id, Transition.to_stage.in_(("incubating", "virtual")))
         .order_by(Transition.id).limit(1))
-    return when.date() if when else None
+    return transition_day(move) if move is not None else None
+
+
+def transition_day(transition) -> date | None:
+    """The day a stage move happened, in the district: its `happened_on` when it records one, else
+    the day of its (UTC) timestamp where the district is."""
+    day = getattr(transition, "happened_on", None)
+    if isinstance(day, date):
+        return day
+    when = getattr(transition, "created_at", None)
+    return district_day(when) if when is not None else None
+
+
+def district_day(when: datetime) -> date:
+    """The district's day (BABEL_DEFAULT_TIMEZONE) of a stored UTC time."""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(zone).date()
 
 
 def _offering_dates(offering) -> tuple[date | None, date | None]:
@@ -152,13 +199,9 @@ def _as_date(value) -> date | None:
     return None
 
 
-def local_today() -> date:
-    """Today where the platform is (Asia/Shanghai by default), as the pages show dates."""
-    from zoneinfo import ZoneInfo
-    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")).date()
-
-
 def chinese_date(day: date) -> str:
+    """A date on a certificate: 2026年12月1日, the platform's one date style. (Not `show_date`: a
+    certificate is a Chinese document whatever the language of the manager who issues it.)"""
     return f"{day.year}年{day.month}月{day.day}日"
 
 
@@ -200,6 +243,8 @@ def template_for(kind: str, park: Park) -> tuple[str, str | None]:
 def _variables(spec: Spec, serial: str, code: str, issued: date) -> dict:
     verify_base = verify_base_url()
     variables = dict(spec.data)
+    if spec.kind == "completion" and not variables.get("outcome"):  # issued before the wording was kept
+        variables["outcome"] = COMPLETION_OUTCOME[bool(variables.get("assessed"))]
     variables.update(
         serial=serial, code=code, kind=spec.kind, kind_label=KINDS[spec.kind], version=spec.version,
         academy=current_app.config["CERTIFICATES_ACADEMY"], issuer=spec.park.name, seal_text=spec.park.name,
@@ -387,7 +432,7 @@ def flush_pending_completions(exc=None) -> None:
 
 
 def issue_for_graduation(org, transition=None, *, user=None) -> tuple[Certificate, bool]:
-    on = transition.created_at.date() if transition is not None and transition.created_at else None
+    on = transition_day(transition) if transition is not None else None
     user = user or (getattr(transition, "user", None) if transition is not None else None)
     return issue_one(graduation_spec(org, on), user=user)
 
@@ -428,7 +473,7 @@ def revoke(cert: Certificate, reason: str, *, user) -> Certificate:
         raise Conflict(_("该证书已撤销"))
     with transaction():
         cert.revoked_at, cert.revoked_by_id, cert.revoke_reason = utcnow(), user.id, reason
-        audit.record("certificate.revoke", cert, user=user, summary=f"撤销 {cert.serial}:{reason}",
+        audit.record("certificate.revoke", cert, user=user, summary=f"撤销 {cert.serial}：{reason}",
                      serial=cert.serial, reason=reason)
     return cert
 
@@ -467,7 +512,7 @@ def start_batch(offering_id: int, *, user) -> BatchJob:
     with transaction():
         job = BatchJob(offering_id=offering_id, park_id=ref.park_id, total=len(items), created_by_id=user.id)
         db.session.add(job)
-        audit.record("certificate.batch", job, user=user, summary=f"批量颁发结业证书：班次 {offering_id},{len(items)} 人",
+        audit.record("certificate.batch", job, user=user, summary=f"批量颁发结业证书：班次 {offering_id}，{len(items)} 人",
                      offering_id=offering_id)
     from . import tasks
     tasks.enqueue_batch(job.id)
@@ -506,7 +551,7 @@ def run_batch(job_id: int, progress=None) -> BatchJob:
         with transaction():
             job.status, job.finished_at = "done", utcnow()
             audit.record("certificate.batch_done", job, user=user,
-                         summary=f"班次 {job.offering_id}:新颁发 {job.issued} 张", issued=job.issued)
+                         summary=f"班次 {job.offering_id}：新颁发 {job.issued} 张", issued=job.issued)
     except Exception as exc:
         db.session.rollback()
         job = db.session.get(BatchJob, job_id)

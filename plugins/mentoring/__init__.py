@@ -21,7 +21,7 @@ INCUBATOR_AUDIT_ACTIONS = {
     "mentoring.settings": "督导设置",
     "mentoring.assign": "指派督导专家",
     "mentoring.unassign": "结束督导指派",
-    "mentoring.contact_link": "关联组织联系人",
+    "mentoring.contact_link": "关联组织联系人",  # earlier versions linked contacts here; the log keeps them
     "mentoring.contact_unlink": "解除组织联系人",
     "mentoring.log": "撰写督导记录",
     "mentoring.amend": "更正督导记录",

@@ -79,11 +79,6 @@ class EndAssignmentForm(FlaskForm):
     submit = SubmitField(_l("结束指派"))
 
 
-class ContactForm(FlaskForm):
-    username = StringField(_l("学员账号"), validators=[DataRequired(message=_l("请填写账号")), Length(max=80)])
-    submit = SubmitField(_l("关联为联系人"))
-
-
 class DisputeForm(FlaskForm):
     comment = TextAreaField(_l("异议说明"), validators=[DataRequired(message=_l("请说明异议内容")), Length(max=5000)],
                             render_kw={"rows": 3})

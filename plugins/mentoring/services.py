@@ -245,33 +245,6 @@ def is_contact(user, org_id: int) -> bool:
             and getattr(user, "role", None) == "trainee")
 
 
-def link_contact(org: Organization, username: str, *, user) -> User:
-    """Link a trainee account to `org` as its contact person (签字确认人)."""
-    person = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    if person is None:
-        raise ValidationError(_("没有这个账号：%(username)s", username=username), field="username")
-    if person.role != "trainee":
-        raise ValidationError(_("只有学员账号可以作为组织联系人"), field="username")
-    if person.organization_id == org.id:
-        return person
-    if person.organization_id is not None:
-        raise Conflict(_("该账号已关联到其他组织，请先在那边解除关联"), field="username")
-    with transaction():
-        person.organization_id = org.id
-        audit.record("mentoring.contact_link", org, user=user, summary=f"{org.name}: 联系人 {person.username}",
-                     contact=person.username)
-    return person
-
-
-def unlink_contact(org: Organization, person: User, *, user) -> None:
-    if person.organization_id != org.id:
-        raise ValidationError(_("该账号不是本组织的联系人"), field="username")
-    with transaction():
-        person.organization_id = None
-        audit.record("mentoring.contact_unlink", org, user=user,
-                     summary=f"{org.name}: 解除联系人 {person.username}", contact=person.username)
-
-
 # -- logs -------------------------------------------------------------------------------------
 
 def _clean_log(org: Organization, data: dict) -> dict:

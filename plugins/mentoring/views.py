@@ -16,7 +16,7 @@ from incubator.plugins import enabled_parks, park_for, record_for, require_enabl
 from incubator.users.models import User
 
 from . import services
-from .forms import AssignForm, ContactForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
+from .forms import AssignForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
 from .models import STATUSES, FollowUpAction, MentorAssignment, SupervisionLog
 
 PLUGIN = "mentoring"
@@ -95,7 +95,7 @@ def org_page(org_id):
     return render_template("mentoring/org.html", org=org, s=services.summary(org), today=today(),
                            page=db.paginate(stmt, per_page=20, error_out=False),
                            assignments=services.assignments(org.id), contacts=services.contacts(org.id),
-                           assign_form=assign_form, contact_form=ContactForm(), end_form=EndAssignmentForm(),
+                           assign_form=assign_form, end_form=EndAssignmentForm(),
                            may_assign=can("mentoring.assign", org),
                            may_assign_new=can("mentoring.assign", org) and org.stage not in services.FINAL_STAGES,
                            may_log=current_user.role == "expert" and can("mentoring.log", org))
@@ -138,32 +138,6 @@ def end_assignment(assignment_id):
     else:
         flash_errors(form)
     return redirect(_back(url_for(".org_page", org_id=org.id)))
-
-
-@bp.route("/orgs/<int:org_id>/contacts", methods=["POST"])
-@login_required
-def link_contact(org_id):
-    org = _org(org_id, "mentoring.assign")
-    form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            person = services.link_contact(org, form.username.data, user=current_user)
-            flash(_("已将 %(name)s 关联为组织联系人", name=person.display_name), "success")
-        except DomainError as exc:
-            flash(exc.message, "danger")
-    else:
-        flash_errors(form)
-    return redirect(url_for(".org_page", org_id=org.id))
-
-
-@bp.route("/orgs/<int:org_id>/contacts/<int:user_id>/unlink", methods=["POST"])
-@login_required
-def unlink_contact(org_id, user_id):
-    org = _org(org_id, "mentoring.assign")
-    person = db.session.get(User, user_id) or abort(404)
-    attempt(lambda: services.unlink_contact(org, person, user=current_user),  # CSRF: checked app-wide
-            _("已解除 %(name)s 的联系人关联", name=person.display_name))
-    return redirect(url_for(".org_page", org_id=org.id))
 
 
 def _log_form(org, log=None) -> LogForm:

@@ -12,10 +12,11 @@ def variables(name: str, number: int) -> dict:
     code = f"ABCD-EFGH-JKLM-{number:04d}"
     return dict(serial=f"BHJY2026{number:07d}", code=code, kind="completion", kind_label="结业证书", version=1,
                 academy="包河区社区治理学院", issuer="方兴社区孵化园", seal_text="方兴社区孵化园",
-                park_code="fangxing", issue_date="二〇二六年十一月二十日",
+                park_code="fangxing", issue_date="2026年11月20日",
                 verify_base="http://127.0.0.1:5000/certificates/verify",
                 verify_url=f"http://127.0.0.1:5000/certificates/verify/{code}", holder_name=name,
-                period="2026年9月1日至2026年11月20日", course_title="社区参与式治理", hours="24")
+                period="2026年9月1日至2026年11月20日", course_title="社区参与式治理", hours="24",
+                outcome="完成全部学习并结业")
 
 
 def images(page) -> set[tuple[bytes, bytes]]:

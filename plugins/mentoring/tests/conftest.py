@@ -13,7 +13,8 @@ def supervised(make_org, users):
     from plugins.mentoring import services
     org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
     services.assign(org, users["expert-li"], date.today() - timedelta(days=90), None, user=users["fangxing-mgr"])
-    services.link_contact(org, "trainee-wang", user=users["fangxing-mgr"])
+    users["trainee-wang"].organization_id = org.id  # granted by the park (core: organizations.contacts)
+    db.session.commit()
     return org
 
 

@@ -224,22 +224,6 @@ def test_manager_cannot_touch_another_parks_supervision(supervised, login_as, cl
     assert response.status_code == 403
 
 
-def test_manager_links_a_contact_person(make_org, login_as, client, users):
-    org = make_org(park="fangxing", stage="incubating")
-    login_as("fangxing-mgr")
-    assert client.post(f"/mentoring/orgs/{org.id}/contacts", data={"username": "trainee-chen"}).status_code == 302
-    db.session.refresh(users["trainee-chen"])
-    assert users["trainee-chen"].organization_id == org.id
-    other = make_org(park="fangxing", stage="incubating")
-    with pytest.raises(Conflict):
-        services.link_contact(other, "trainee-chen", user=users["fangxing-mgr"])
-    with pytest.raises(ValidationError):
-        services.link_contact(other, "expert-li", user=users["fangxing-mgr"])
-    client.post(f"/mentoring/orgs/{org.id}/contacts/{users['trainee-chen'].id}/unlink")
-    db.session.refresh(users["trainee-chen"])
-    assert users["trainee-chen"].organization_id is None
-
-
 def test_forms_need_a_csrf_token(app, supervised, users, log_data, login_as, client):
     log = _log(supervised, users, log_data)
     login_as("trainee-wang")
