@@ -79,7 +79,9 @@ def test_a_page_sends_as_many_statements_for_60_rows_as_for_5(username, url, net
     newest = add_rows(55, 5)
     large = statements(client, f"/orgs/{newest}" if url == "ORG" else url)
     assert large <= small, f"{url}: {small} statements with 5 rows, {large} with 60"
-    assert small <= 25, f"{url}: {small} statements"
+    # A fixed cost beside the page's own: the menu's to-do count asks each plugin (one to three
+    # grouped counts each, whatever the number of rows) and the organization page has seven panels.
+    assert small <= 35, f"{url}: {small} statements"
 
 
 @pytest.mark.parametrize("url", ["/api/v1/organizations?per_page=100", "/api/v1/parks", "ORG/transitions"])
