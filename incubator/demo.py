@@ -145,17 +145,15 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
             **({"park_id": parks[DEMO_CONTACTS[i][1]].id} if i < len(DEMO_CONTACTS) else {}),
             "incubation_start": start, "incubation_due": due, "created_at": created, "updated_at": created,
         })
-        histories.append((path, created))
+        histories.append((path, created, start))
     _insert_unique_uscc(org_rows)
     ids = db.session.scalars(select(Organization.id).order_by(Organization.id)).all()[-size:]
     rows = []
-    for org_id, (path, created) in zip(ids, histories):
-        span = datetime.combine(today, datetime.min.time()) - created  # spread the history up to today
+    for org_id, (path, created, start) in zip(ids, histories):
         previous = None
-        for n, stage in enumerate(path):
+        for stage, when in zip(path, _moments(path, created, start, today)):
             rows.append({"organization_id": org_id, "from_stage": previous, "to_stage": stage,
-                         "user_id": admin.id if previous else None,
-                         "created_at": created + span * n / len(path) + timedelta(hours=9),
+                         "user_id": admin.id if previous else None, "created_at": when,
                          "note": "演示数据" if previous else "提交入园申请"})
             previous = stage
         if len(rows) >= 20000:
@@ -163,6 +161,20 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
             rows = []
     if rows:
         db.session.execute(insert(Transition), rows)
+
+
+def _moments(path: list[str], created: datetime, start, today: date) -> list[datetime]:
+    """When each move of a history happened: spread up to the incubation start, entering incubation
+    on that day (as the organization's dates say), and the later moves spread from it up to today."""
+    end = datetime.combine(today, datetime.min.time())
+    if start is None or "incubating" not in path:
+        return [created + (end - created) * n / len(path) + timedelta(hours=9) for n in range(len(path))]
+    first = path.index("incubating")
+    begin = datetime.combine(start, datetime.min.time())
+    before = [created + (begin - created) * n / first + timedelta(hours=9) for n in range(first)]
+    rest = len(path) - first
+    after = [begin + (end - begin) * n / rest + timedelta(hours=9) for n in range(rest)]
+    return before + after
 
 
 def link_demo_contacts(parks) -> None:

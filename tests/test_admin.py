@@ -224,3 +224,73 @@ def test_saving_the_plugin_form_with_no_park_ticked_is_fine(checklist, client, l
     response = client.post("/admin/plugins/checklist", data={"scope": "all"})  # no "parks" field at all
     assert response.status_code == 302
     assert client.post("/admin/plugins/checklist", data={}).status_code in (200, 302)
+
+
+# -- the pages in users' words ----------------------------------------------------------------------------
+
+FIRST_PARTY_TITLES = {"checklist": "材料清单", "mentoring": "督导记录", "assessment": "能力评估", "certificates": "证书",
+                      "passport": "义粉护照", "microgrant": "公益微创投", "enrolment": "社区治理学院"}
+
+
+def test_the_plugin_list_names_each_plugin_in_chinese_with_one_line_on_what_it_does(client, login_as):
+    login_as("admin")
+    html = page_text(client.get("/admin/plugins"))
+    loaded = {info.name: info for info in registry().loaded()}
+    for name, title in FIRST_PARTY_TITLES.items():
+        if name in loaded:
+            assert f"<strong>{title}</strong>" in html, name
+            assert str(loaded[name].description) in html, name
+    assert "出壳前须提交的材料" in html or "checklist" not in loaded
+    # entry points and hook names only under the folded 技术信息
+    body = html.split("<tbody", 1)[1]
+    for row in body.split("<tr")[1:]:
+        visible = row.split("<details", 1)[0]
+        assert "entry point" not in visible and "incubator_" not in visible
+    assert "<summary>技术信息</summary>" in html
+    assert 'data-label="状态"' in html and "table-stack" in html
+
+
+def test_a_plugin_without_a_title_is_shown_by_its_name(client, login_as):
+    from incubator.plugins import PluginInfo
+    info = PluginInfo("street_notice", "file /srv/street_notice.py")
+    assert info.display_title == "street_notice" and info.display_description == ""
+
+
+def test_the_plugin_page_shows_the_title_and_description_and_park_boxes(parks, checklist, client, login_as):
+    login_as("admin")
+    html = page_text(client.get("/admin/plugins/checklist"))
+    assert "<h1 class=\"h3\">材料清单</h1>" in html and "出壳前须提交的材料" in html
+    assert f'type="checkbox" value="{parks["binhu-shiji"].id}"' in html
+    assert "<summary>技术信息</summary>" in html and "entry point plugins.checklist" in html
+
+
+def test_enabling_a_plugin_for_one_park_is_logged_in_words(parks, checklist, client, login_as):
+    login_as("admin")
+    client.post("/admin/plugins/checklist", data={"scope": "parks", "parks": [parks["binhu-shiji"].id]})
+    html = page_text(client.get("/admin/audit")).split("<tbody", 1)[1]
+    assert "插件启用范围变更" in html and "材料清单：滨湖世纪社区" in html
+    assert '<a href="/admin/plugins/checklist">材料清单</a>' in html
+
+
+def test_the_users_list_is_cards_on_a_phone(users, client, login_as):
+    login_as("admin")
+    html = page_text(client.get("/admin/users"))
+    assert "table-stack" in html
+    for label in ("用户名", "姓名", "角色", "园区", "状态"):
+        assert f'data-label="{label}"' in html
+    assert f'href="/admin/users/{users["changqing-mgr"].id}"' in html
+
+
+def test_the_users_search_takes_percent_and_underscore_literally(users, client, login_as):
+    login_as("admin")
+    assert "changqing-mgr" not in page_text(client.get("/admin/users?q=%25")).split("<tbody", 1)[1]
+    assert "changqing-mgr" in page_text(client.get("/admin/users?q=CHANGQING")).split("<tbody", 1)[1]
+
+
+def test_the_plugin_list_speaks_english_when_asked(checklist, client, login_as):
+    login_as("admin")
+    client.get("/lang/en")
+    html = page_text(client.get("/admin/plugins"))
+    assert "Document checklist" in html and "registration or filing certificate is on file" in html
+    assert "Technical details" in html and "材料清单" not in html
+    client.get("/lang/zh")

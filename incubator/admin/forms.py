@@ -1,8 +1,20 @@
-"""The administrator's forms: parks and plugin enablement."""
+"""The administrator's forms: parks, plugin enablement, the audit log's filters."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..parks.models import LEVELS
 
@@ -22,5 +34,26 @@ class ParkForm(FlaskForm):
 class PluginEnablementForm(FlaskForm):
     scope = RadioField(_l("启用范围"), choices=[("all", _l("所有园区")), ("parks", _l("指定园区")),
                                                  ("none", _l("停用"))])
-    parks = SelectMultipleField(_l("指定园区"), coerce=int)
+    parks = SelectMultipleField(_l("园区"), coerce=int, widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput(), description=_l("选择“指定园区”时勾选"))
     submit = SubmitField(_l("保存"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters (a GET form: bookmarkable, no CSRF token in the address)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("搜索"), validators=[Optional(), Length(max=100)],
+                    description=_l("人名、用户名、组织或用户的名称、摘要中的文字"))
+    date_from = DateField(_l("从"), validators=[Optional()])
+    date_to = DateField(_l("至"), validators=[Optional()])
+    action = StringField(_l("操作"), validators=[Optional(), Length(max=80)])
+    hide_logins = BooleanField(_l("隐藏登录记录"), default=True)
+    filtered = HiddenField(default="1")  # tells a submitted form with the box unticked from a first visit
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            from wtforms.validators import ValidationError
+            raise ValidationError(_l("日期范围有误：结束日期早于开始日期"))

@@ -1,14 +1,16 @@
 """The district administrator's pages: parks, users, plugins, audit log."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..audit.models import AuditEntry
+from ..audit import labels as audit_labels
+from ..audit.search import AuditFilter, statement as audit_statement
 from ..database import transaction
 from ..errors import DomainError, ValidationError
+from ..exports import xlsx_response
 from ..extensions import db
 from ..forms import show_domain_error
 from ..parks import services as parks
@@ -16,9 +18,9 @@ from ..parks.models import Park
 from ..permissions import require
 from ..plugins import enablement, registry, set_enablement
 from ..users import services as users
-from ..users.forms import UserForm
-from ..users.models import User
-from .forms import ParkForm, PluginEnablementForm
+from ..users.forms import ResetPasswordForm, UserForm
+from ..users.models import ROLES, User
+from .forms import AuditFilterForm, ParkForm, PluginEnablementForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -70,9 +72,9 @@ def user_list():
         stmt = stmt.where(User.role == role)
     q = request.args.get("q", "").strip()
     if q:
-        stmt = stmt.where(User.username.contains(q) | User.name.contains(q))
+        stmt = stmt.where(User.username.icontains(q, autoescape=True) | User.name.icontains(q, autoescape=True))
     page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("admin/users.html", page=page)
+    return render_template("admin/users.html", page=page, roles=ROLES)
 
 
 @bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
@@ -80,10 +82,10 @@ def user_list():
 @login_required
 def user_form(user_id):
     require("user.manage")
-    target = db.session.get(User, user_id) if user_id else None
-    if user_id and target is None:
-        abort(404)
+    target = _user_or_404(user_id) if user_id else None
     form = UserForm(obj=target)
+    if target is not None:
+        del form.password  # an existing user's password changes only through 重置密码 below
     form.parks.choices = [(p.id, p.name) for p in parks.all_parks()]
     if request.method == "GET" and target is not None:
         form.parks.data = [p.id for p in target.parks]
@@ -98,8 +100,56 @@ def user_form(user_id):
             show_domain_error(form, exc)
         else:
             flash(_("已保存用户：%(name)s", name=saved.username), "success")
-            return redirect(url_for(".user_list"))
-    return render_template("admin/user_form.html", form=form, target=target)
+            return redirect(url_for(".user_list", q=saved.username))  # the saved row, whatever page it is on
+    return _user_page(form, target)
+
+
+def _user_or_404(user_id) -> User:
+    target = db.session.get(User, user_id)
+    if target is None:
+        abort(404)
+    return target
+
+
+def _user_page(form, target, reset_form=None, generated=None):
+    if target is not None and reset_form is None:
+        reset_form = ResetPasswordForm(formdata=None)
+    return render_template("admin/user_form.html", form=form, target=target, reset_form=reset_form,
+                           generated=generated)
+
+
+def _saved_user_form(target) -> UserForm:
+    """The edit form as stored (for pages that answer another form's POST)."""
+    form = UserForm(obj=target, formdata=None)
+    del form.password
+    form.parks.choices = [(p.id, p.name) for p in parks.all_parks()]
+    form.parks.data = [p.id for p in target.parks]
+    return form
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@login_required
+def reset_password(user_id):
+    """重置密码: the administrator sets a new password they type, or a generated one shown once."""
+    require("user.manage")
+    target = _user_or_404(user_id)
+    reset_form = ResetPasswordForm()
+    if reset_form.validate_on_submit():
+        typed = reset_form.new_password.data
+        try:
+            new = users.reset_password(target, typed, user=current_user)
+        except DomainError as exc:
+            show_domain_error(reset_form, exc)
+        else:
+            if typed:
+                flash(_("已重置 %(name)s 的密码。", name=target.username), "success")
+                return redirect(url_for(".user_form", user_id=target.id))
+            # A generated password is shown on this answer only: never kept in the session, the log
+            # or a cache.
+            response = make_response(_user_page(_saved_user_form(target), target, generated=new))
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _user_page(_saved_user_form(target), target, reset_form)
 
 
 # -- plugins -------------------------------------------------------------------------------
@@ -123,7 +173,8 @@ def plugin_form(name):
         abort(404)
     state = enablement()[name]
     form = PluginEnablementForm(scope=state.scope)
-    form.parks.choices = [(p.id, f"{'—' * d} {p.name}") for p, d in parks.tree()]
+    tree = parks.tree()
+    form.parks.choices = [(p.id, p.name) for p, _depth in tree]
     if request.method == "GET":
         form.parks.data = sorted(state.park_ids)
     if form.validate_on_submit():
@@ -131,27 +182,58 @@ def plugin_form(name):
         if form.scope.data == "parks" and not chosen:
             form.parks.errors.append(_("请至少选择一个园区"))
         else:
+            scope_text = {"all": "所有园区", "none": "停用"}.get(form.scope.data) or "、".join(p.name for p in chosen)
             with transaction():
                 set_enablement(name, form.scope.data, chosen)
                 audit.record("plugin.enablement", object_type="Plugin", object_id=name,
-                             summary=f"{name}: {form.scope.data}", parks=[p.code for p in chosen])
-            flash(_("已更新插件 %(name)s 的启用范围", name=name), "success")
+                             summary=f"{info.title or name}：{scope_text}", scope=form.scope.data,
+                             parks=[p.code for p in chosen])
+            flash(_("已更新插件“%(name)s”的启用范围", name=info.display_title), "success")
             return redirect(url_for(".plugin_list"))
-    return render_template("admin/plugin_form.html", form=form, info=info)
+    return render_template("admin/plugin_form.html", form=form, info=info, depths={p.id: d for p, d in tree})
 
 
 # -- audit log -----------------------------------------------------------------------------
+
+def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
+    form = AuditFilterForm(formdata=request.args)
+    form.validate()
+    if not request.args.get("filtered"):
+        form.hide_logins.data = True  # a first visit: logins are most of the log, leave them out
+
+    def valid(field):  # a bad value in one filter leaves that filter out, with its message shown
+        return None if field.errors else field.data
+    chosen = AuditFilter(q=(valid(form.q) or "").strip(), date_from=valid(form.date_from),
+                         date_to=valid(form.date_to), action=(valid(form.action) or "").strip(),
+                         hide_logins=bool(form.hide_logins.data))
+    return form, chosen
+
 
 @bp.route("/audit")
 @login_required
 def audit_log():
     require("audit.view")
-    stmt = select(AuditEntry).options(selectinload(AuditEntry.user)).order_by(AuditEntry.id.desc())
-    if request.args.get("action"):
-        stmt = stmt.where(AuditEntry.action.startswith(request.args["action"]))
-    if request.args.get("user"):
-        stmt = stmt.join(User, AuditEntry.user_id == User.id).where(User.username == request.args["user"])
-    if request.args.get("object_type"):
-        stmt = stmt.where(AuditEntry.object_type == request.args["object_type"])
-    page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page)
+    form, chosen = _audit_filter()
+    page = db.paginate(audit_statement(chosen), per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, form=form, groups=audit_labels.action_groups(),
+                           labels=audit_labels.action_labels(), targets=audit_labels.targets(page.items),
+                           who=audit_labels.who, export_args=request.args.to_dict())
+
+
+@bp.route("/audit/export")
+@login_required
+def audit_export():
+    """The filtered log as an Excel file (the same filters as the page, every matching entry)."""
+    require("audit.view")
+    from flask_babel import to_user_timezone
+
+    from ..dates import today
+    chosen = _audit_filter()[1]
+    entries = db.session.scalars(audit_statement(chosen)).all()
+    labels = audit_labels.action_labels()
+    targets = audit_labels.targets(entries)
+    header = [_("时间"), _("操作人"), _("操作"), _("对象"), _("摘要"), _("操作键"), "IP"]
+    rows = [[to_user_timezone(e.created_at).replace(tzinfo=None), audit_labels.who(e.user),
+             labels.get(e.action, e.action), targets[e.id].name if e.id in targets else "", e.summary, e.action, e.ip]
+            for e in entries]
+    return xlsx_response(f"{_('审计日志')}-{today().isoformat()}.xlsx", header, rows, sheet=_("审计日志"))

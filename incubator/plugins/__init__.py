@@ -3,7 +3,10 @@
 A plugin is a module with `@hookimpl` functions. It may carry
 - `hookspecs`: a module of hooks it offers to other plugins (added before anything registers);
 - `INCUBATOR_DEFAULT_PARKS`: park codes it is enabled for until an administrator decides otherwise
-  (leave it out to be enabled everywhere).
+  (leave it out to be enabled everywhere);
+- `INCUBATOR_TITLE` and `INCUBATOR_DESCRIPTION`: its Chinese name and one line saying what it does,
+  shown to the administrator (the name and the docstring's first line when left out);
+- `INCUBATOR_AUDIT_ACTIONS`: {action key: Chinese label} for the audit log's entries it writes.
 """
 from __future__ import annotations
 
@@ -40,10 +43,44 @@ class PluginInfo:
     disabled: bool = False  # by INCUBATOR_DISABLED_PLUGINS
     default_parks: list[str] | None = None
     hooks: list[str] = field(default_factory=list)
+    # As declared: plain Chinese strings (translated when shown) or lazy_gettext strings.
+    title: object = ""  # INCUBATOR_TITLE, e.g. 督导记录
+    description: object = ""  # INCUBATOR_DESCRIPTION: one line saying what the plugin does
+    audit_actions: dict[str, object] = field(default_factory=dict)  # INCUBATOR_AUDIT_ACTIONS
 
     @property
     def loaded(self) -> bool:
         return self.module is not None and not self.error and not self.disabled
+
+    def read_constants(self) -> None:
+        """Take the plugin module's declared constants (each optional)."""
+        module = self.module
+        self.default_parks = getattr(module, "INCUBATOR_DEFAULT_PARKS", None)
+        self.title = getattr(module, "INCUBATOR_TITLE", "") or ""
+        self.description = getattr(module, "INCUBATOR_DESCRIPTION", "") or ""
+        self.audit_actions = {str(key): label for key, label in dict(
+            getattr(module, "INCUBATOR_AUDIT_ACTIONS", None) or {}).items()}
+
+    @property
+    def display_title(self) -> str:
+        """What a person calls the plugin, in the current language (its name when it declares none)."""
+        return shown(self.title) or self.name
+
+    @property
+    def display_description(self) -> str:
+        """The plugin's one-line description, in the current language (else its docstring's first line)."""
+        if self.description:
+            return shown(self.description)
+        doc = (getattr(self.module, "__doc__", None) or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+def shown(text) -> str:
+    """A plugin's declared text in the current language: a plain Chinese string is looked up in the
+    (merged) catalog, a lazy_gettext string translates itself."""
+    from flask_babel import gettext
+    text = str(text or "")
+    return gettext(text) if text else ""
 
 
 class PluginRegistry:
@@ -82,7 +119,7 @@ class PluginRegistry:
             try:
                 self.pm.register(info.module, name=info.name)
                 self._guard_display_hooks(info.name)
-                info.default_parks = getattr(info.module, "INCUBATOR_DEFAULT_PARKS", None)
+                info.read_constants()
                 info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.module) or [])
             except Exception as exc:
                 self._broken(info, exc)

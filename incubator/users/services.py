@@ -1,9 +1,10 @@
-"""Rules for users: create, edit roles and parks, tokens for the API."""
+"""Rules for users: create, edit roles and parks, passwords, tokens for the API."""
 import re
 import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit
@@ -12,10 +13,11 @@ from ..db_types import utcnow
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..validators import phone_error
+from . import passwords
 from .models import ROLES, ApiToken, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = passwords.MIN_LENGTH
 
 
 def by_username(username: str) -> User | None:
@@ -38,8 +40,9 @@ def validate(data: dict, existing: User | None = None) -> dict:
         if clean.get("role") not in ROLES:
             raise ValidationError("角色应为 " + "、".join(ROLES), field="role")
     if existing is None or clean.get("password"):
-        if len(clean.get("password") or "") < MIN_PASSWORD:
-            raise ValidationError(f"密码至少{MIN_PASSWORD}位", field="password")
+        username = clean.get("username") or (existing.username if existing else "")
+        if problem := passwords.password_problem(clean.get("password"), username):
+            raise ValidationError(problem, field="password")
     if clean.get("phone") and (error := phone_error(clean["phone"])):
         raise ValidationError(error, field="phone")
     if clean.get("organization_id"):
@@ -61,8 +64,13 @@ def create(data: dict, *, user=None) -> User:
         new.set_password(clean["password"])
         new.parks = list(clean.get("parks") or [])
         db.session.add(new)
-        audit.record("user.create", new, user=user, summary=f"{new.username} ({new.role})")
+        audit.record("user.create", new, user=user, summary=_named(new),
+                     role=new.role, parks=[p.code for p in new.parks])
     return new
+
+
+def _named(person: User) -> str:
+    return f"{person.name}（{person.username}）" if person.name else person.username
 
 
 def edit(target: User, data: dict, *, user=None) -> User:
@@ -75,10 +83,40 @@ def edit(target: User, data: dict, *, user=None) -> User:
             target.parks = list(clean["parks"])
         if clean.get("password"):
             target.set_password(clean["password"])
-        audit.record("user.edit", target, user=user, summary=target.username,
+        audit.record("user.edit", target, user=user, summary=_named(target),
                      changed=sorted(k for k in clean if k != "password"),
                      password_changed=bool(clean.get("password")))
     return target
+
+
+def change_password(target: User, current: str, new: str) -> User:
+    """The user changes their own password: the current one must be right, the new one acceptable."""
+    if not target.check_password(current or ""):
+        raise ValidationError(_("当前密码不正确"), field="current_password")
+    if problem := passwords.password_problem(new, target.username):
+        raise ValidationError(problem, field="new_password")
+    if target.check_password(new):
+        raise ValidationError(_("新密码不能与当前密码相同"), field="new_password")
+    with transaction():
+        target.set_password(new)
+        audit.record("user.password", target, user=target, summary=f"{target.username} 修改了自己的密码")
+    return target
+
+
+def reset_password(target: User, new: str | None = None, *, user=None) -> str:
+    """The administrator sets `target`'s password to `new`, or to a generated one when `new` is empty.
+
+    Returns the new password (to show once); the audit entry never holds it.
+    """
+    generated = not new
+    new = passwords.generate() if generated else new
+    if problem := passwords.password_problem(new, target.username):
+        raise ValidationError(problem, field="new_password")
+    with transaction():
+        target.set_password(new)
+        audit.record("user.password_reset", target, user=user, summary=f"重置 {target.username} 的密码",
+                     generated=generated)
+    return new
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -95,7 +133,7 @@ def issue_token(user: User) -> str:
     with transaction():
         db.session.add(ApiToken(user_id=user.id, token_hash=ApiToken.hash(token),
                                 expires_at=utcnow() + timedelta(days=days)))
-        audit.record("api.token", user, user=user, summary=f"API token for {user.username}")
+        audit.record("api.token", user, user=user, summary=f"{user.username} 申请接口令牌")
     return token
 
 

@@ -6,11 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
-from ..home import home_url
+from ..errors import DomainError
 from ..extensions import db, limiter
+from ..forms import show_domain_error
+from ..home import home_url
 from ..plugins import collect, hooks_for
 from . import services
-from .forms import LoginForm
+from .forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -60,3 +62,21 @@ def me():
     parks = user.parks if user.role == "manager" else None
     panels = sorted(collect(hooks_for(parks).incubator_profile_panels(user=user)), key=lambda p: p.order)
     return render_template("users/me.html", user=user, panels=panels)
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])  # the current password must not be guessable here either
+def change_password():
+    """修改密码: the current password, the new one twice."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user._get_current_object(), form.current_password.data,
+                                     form.new_password.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("密码已修改，下次登录请使用新密码。"), "success")
+            return redirect(url_for(".me"))
+    return render_template("users/password.html", form=form)

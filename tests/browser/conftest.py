@@ -41,7 +41,7 @@ def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN"])
         yield browser
         browser.close()
 
