@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 import secrets
 import zipfile
 from collections import namedtuple
@@ -100,24 +99,16 @@ def completion_spec(enrolment) -> Spec:
 # What the 结业证书 says the trainee did: "passed the assessment" only where the course's completion
 # rule has one; a rule of attendance alone says the course was completed.
 COMPLETION_OUTCOME = {True: "经考核合格，准予结业", False: "完成全部学习并结业"}
-_ASSESSMENT_WORDS = re.compile(r"考核|考试|测验|测试|答辩|笔试|结业论文")
 
 
 def rule_includes_assessment(course) -> bool:
-    """Does the course's completion rule include an assessment (考核) besides attendance?
+    """Does the course's completion rule include an assessment (结业考核) besides attendance?
 
-    From what `incubator_enrolment_completed` passes: the course's rule is an attendance share
-    (`min_attendance`) and a note (`completion_note`, the front matter's `completion.note`), so a
-    note naming an exam (考核, 考试, 测验, 答辩 …) makes it an assessed course. A course that says so
-    itself (`completion_assessment`, True or False) is taken at its word.
+    The course says so itself: `completion_assessment` (the academy's front matter
+    `completion: {assessment: true}`), passed with the course by `incubator_enrolment_completed`.
+    Anything but True — a course without the attribute, a stand-in — is an attendance-only rule.
     """
-    if course is None:
-        return False
-    explicit = getattr(course, "completion_assessment", None)
-    if isinstance(explicit, bool):
-        return explicit
-    note = getattr(course, "completion_note", None)
-    return bool(isinstance(note, str) and _ASSESSMENT_WORDS.search(note))
+    return getattr(course, "completion_assessment", False) is True
 
 
 def graduation_spec(org, graduated_on: date | None = None) -> Spec:

@@ -58,6 +58,7 @@ class CourseSchema(ma.Schema):
     prerequisites = ma.fields.List(ma.fields.String(), attribute="prerequisite_codes")
     min_attendance = ma.fields.Integer(metadata={"description": "percentage of sessions to attend to complete"})
     completion_rule = ma.fields.String()
+    completion_assessment = ma.fields.Boolean(metadata={"description": "the completion rule includes an assessment (结业考核)"})
     syllabus = ma.fields.String(metadata={"description": "Markdown"})
     syllabus_html = ma.fields.Function(lambda c: str(render_markdown(c.syllabus)),
                                        metadata={"description": "the syllabus rendered as safe HTML"})

@@ -12,10 +12,16 @@ A course file looks like::
     prerequisites: []        # course codes that must be completed first
     completion:
       attendance: 80         # percent of sessions attended (present or late); default 80
-      note: 出勤率不低于80%并提交一份社区议题方案   # optional wording shown to trainees
+      note: 出勤率不低于80%，并通过结业考核（提交一份社区议题方案）   # optional wording shown to trainees
+      assessment: true       # the rule includes an assessment (结业考核); default false. With true,
+                             # the note must say what the assessment is; the 结业证书 then says 经考核合格
     ---
     ## 课程目标
     …
+
+`assessment` is the course's word that its rule includes an assessment; the platform records no
+exam result, so completion itself is still decided by attendance (services.py), and the assessment
+is the instructor's to hold before the last session's attendance is recorded.
 
 `sync()` checks every file first and changes nothing if any is malformed; the errors name the file,
 the line and the reason. Courses are matched by code; a course whose file disappeared is retired
@@ -43,7 +49,8 @@ CODE_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,39}$")
 KNOWN = {"code", "title", "summary", "category", "hours", "audience", "prerequisites", "completion"}
 REQUIRED = ("code", "title", "category", "hours")
 SYNCED = ("title", "summary", "category", "hours", "audience", "prerequisites", "min_attendance",
-          "completion_note", "syllabus", "source_file")
+          "completion_note", "completion_assessment", "syllabus", "source_file")
+COMPLETION_KEYS = ("attendance", "note", "assessment")
 
 
 def default_directory() -> Path:
@@ -102,9 +109,16 @@ def parse_file(path: Path) -> dict:
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
         fail(2, "前置元数据应为“字段: 值”的列表")
     key_line = {key.value: key.start_mark.line + 2 for key, _value in node.value}
+    # the lines of the completion block's own keys (completion.attendance …), for errors in them
+    completion_node = next((value for key, value in node.value if key.value == "completion"), None)
+    completion_line = ({key.value: key.start_mark.line + 2 for key, _value in completion_node.value}
+                       if isinstance(completion_node, yaml.MappingNode) else {})
 
     def at(key):
         return key_line.get(key, 2)
+
+    def at_completion(key):
+        return completion_line.get(key, at("completion"))
 
     for key in data:
         if key not in KNOWN:
@@ -135,11 +149,26 @@ def parse_file(path: Path) -> dict:
     if code in prerequisites:
         fail(at("prerequisites"), "课程不能以自己为先修课程")
     completion = data.get("completion") or {}
-    if not isinstance(completion, dict) or set(completion) - {"attendance", "note"}:
-        fail(at("completion"), "结业规则应为 {attendance: 百分比, note: 说明}")
+    if not isinstance(completion, dict):
+        fail(at("completion"), "结业规则应为 {attendance: 百分比, note: 说明, assessment: true 或 false}")
+    for key in completion:
+        if key not in COMPLETION_KEYS:
+            fail(at_completion(key), f"结业规则中的未知字段 {key}（可用字段：{'、'.join(COMPLETION_KEYS)}）")
     attendance = completion.get("attendance", 80)
     if isinstance(attendance, bool) or not isinstance(attendance, int) or not 1 <= attendance <= 100:
-        fail(at("completion"), "结业规则 attendance 应为 1–100 的整数（出勤百分比）")
+        fail(at_completion("attendance"), "结业规则 attendance 应为 1–100 的整数（出勤百分比）")
+    note = completion.get("note")
+    if note is not None and not isinstance(note, (str, int, float)):
+        fail(at_completion("note"), "结业规则 note 应为文字")
+    note = str(note or "").strip()
+    if len(note) > 200:
+        fail(at_completion("note"), "结业规则 note 不能超过200字")
+    assessment = completion.get("assessment", False)
+    if not isinstance(assessment, bool):
+        fail(at_completion("assessment"),
+             f"结业规则 assessment 应为 true 或 false（结业要求是否含考核），而不是 {assessment!r}")
+    if assessment and not note:
+        fail(at_completion("assessment"), "结业规则含考核（assessment: true）时，须在 note 中写明考核内容")
     syllabus = "\n".join(lines[end + 1:]).strip()
     if not syllabus:
         fail(end + 2, "缺少课程大纲（前置元数据之后的 Markdown 正文）")
@@ -150,7 +179,7 @@ def parse_file(path: Path) -> dict:
         "code": code, "title": title, "summary": str(data.get("summary") or "").strip(),
         "category": str(data["category"]).strip()[:40], "hours": hours, "audience": str(audience).strip(),
         "prerequisites": ",".join(prerequisites), "min_attendance": attendance,
-        "completion_note": str(completion.get("note") or "").strip()[:200], "syllabus": syllabus,
+        "completion_note": note, "completion_assessment": assessment, "syllabus": syllabus,
         "source_file": name, "_code_line": at("code"), "_prereq_line": at("prerequisites"),
     }
 

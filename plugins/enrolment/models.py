@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.db_types import utcnow
@@ -60,6 +60,9 @@ class Course(db.Model):
     # Completion rule: at least this percentage of the sessions attended (present or late).
     min_attendance: Mapped[int] = mapped_column(default=80)
     completion_note: Mapped[str] = mapped_column(String(200), default="")
+    # The rule includes an assessment (结业考核, front matter `completion.assessment`): the 结业证书
+    # then says 经考核合格. No exam result is recorded: completion is still decided by attendance.
+    completion_assessment: Mapped[bool] = mapped_column(default=False, server_default=false())
     syllabus: Mapped[str] = mapped_column(Text, default="")  # Markdown
     source_file: Mapped[str] = mapped_column(String(200), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -29,13 +29,16 @@ def academy(app, network):
     counter = {"enrolment": 1000, "offering": 500}
 
     def offering(park="fangxing", title="社区参与式治理", code="SQ101", hours=24, start=date(2026, 9, 1),
-                 end=date(2026, 11, 20), min_attendance=80, completion_note="", **course_fields):
-        """A course with the academy's completion rule: an attendance share and a note (front matter
-        `completion: {attendance, note}`); `course_fields` adds attributes a course may grow."""
+                 end=date(2026, 11, 20), min_attendance=80, completion_note="", completion_assessment=False,
+                 **course_fields):
+        """A course with the academy's completion rule: an attendance share, a note and whether it
+        includes an assessment (front matter `completion: {attendance, note, assessment}`);
+        `course_fields` adds attributes a course may grow."""
         counter["offering"] += 1
         park_obj = network["parks"][park]
         course = SimpleNamespace(code=code, title=title, hours=hours, min_attendance=min_attendance,
-                                 completion_note=completion_note, **course_fields)
+                                 completion_note=completion_note, completion_assessment=completion_assessment,
+                                 **course_fields)
         off = SimpleNamespace(id=counter["offering"], park=park_obj, park_id=park_obj.id, course=course,
                               start_date=start, end_date=end, sessions=[])
         fake.offerings[off.id] = []

@@ -295,7 +295,7 @@ def test_a_trainee_downloads_only_their_own_certificate(academy, fire_completed,
     assert client.get("/certificates").status_code == 403  # the manager's list is not for trainees
     listed = client.get("/api/v1/certificates", headers=api("trainee-wang")).get_json()
     assert [c["serial"] for c in listed["items"]] == [cert.serial]
-    client.get("/logout")
+    client.post("/logout")
     assert client.get(f"/certificates/{cert.id}/pdf").status_code == 302  # to the login page
 
 

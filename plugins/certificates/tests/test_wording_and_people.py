@@ -71,27 +71,38 @@ def test_an_attendance_only_course_says_the_study_was_completed_not_that_an_exam
 
 
 def test_a_course_whose_rule_includes_an_assessment_says_it_was_passed(academy, fire_completed, users):
-    offering = academy.offering(completion_note="出勤率不低于80%，并通过结业考核")
+    offering = academy.offering(completion_note="出勤率不低于90%，并通过结业考核：提交两份督导记录",
+                                completion_assessment=True)
     fire_completed(academy.complete(users["trainee-wang"], offering))
     [cert] = db.session.scalars(select(Certificate)).all()
     text = pdf_text(cert)
     assert "经考核合格，准予结业。" in text and "完成全部学习" not in text
-    assert cert.data["assessed"] is True
+    assert cert.data["assessed"] is True and cert.data["outcome"] == "经考核合格，准予结业"
+
+
+def test_the_wording_follows_the_courses_field_not_the_words_of_its_note(academy, fire_completed, users):
+    """A note that names an exam does not make the course assessed: only `completion_assessment` does."""
+    offering = academy.offering(completion_note="出勤率不低于80%，并通过结业考核", completion_assessment=False)
+    fire_completed(academy.complete(users["trainee-wang"], offering))
+    [cert] = db.session.scalars(select(Certificate)).all()
+    text = pdf_text(cert)
+    assert "完成全部学习并结业。" in text and "经考核合格" not in text
+    assert cert.data["assessed"] is False
 
 
 def test_the_rule_is_read_from_what_the_completion_hook_passes():
     course = SimpleNamespace
-    assert services.rule_includes_assessment(course(min_attendance=80, completion_note="")) is False
-    assert services.rule_includes_assessment(course(min_attendance=75, completion_note="出勤率不低于75%，并参加一次实地走访")) is False
-    assert services.rule_includes_assessment(course(min_attendance=90, completion_note="出勤率不低于90%，并通过结业考试")) is True
+    assert services.rule_includes_assessment(course(min_attendance=80, completion_note="", completion_assessment=False)) is False
     assert services.rule_includes_assessment(course(completion_note="", completion_assessment=True)) is True
-    assert services.rule_includes_assessment(course(completion_note="结业考核", completion_assessment=False)) is False
+    assert services.rule_includes_assessment(course(completion_note="须通过结业考试")) is False  # no field: attendance only
+    assert services.rule_includes_assessment(course(completion_assessment="true")) is False  # only a real True
     assert services.rule_includes_assessment(None) is False
 
 
 def test_the_verification_page_says_the_same_as_the_certificate(academy, fire_completed, users, client):
     fire_completed(academy.complete(users["trainee-wang"], academy.offering()))
-    fire_completed(academy.complete(users["trainee-chen"], academy.offering(code="SQ102", completion_note="须通过结业考核")))
+    fire_completed(academy.complete(users["trainee-chen"], academy.offering(
+        code="SQ102", completion_note="须通过结业考核", completion_assessment=True)))
     attended, examined = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
     page = client.get(f"/certificates/verify/{attended.code}").get_data(as_text=True)
     assert "完成全部学习并结业" in page and "经考核合格" not in page and "（SQ101）" in page

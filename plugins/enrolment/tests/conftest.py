@@ -83,7 +83,7 @@ def completions(app):
 
 
 def login(client, username):
-    client.get("/logout")
+    client.post("/logout")
     response = client.post("/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302, username
     return client

@@ -9,6 +9,8 @@ from openpyxl import load_workbook
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.hookspecs import hookimpl
+from incubator.plugins import registry
 from plugins.enrolment import services
 from plugins.enrolment.models import Enrolment, TraineeProfile
 
@@ -114,6 +116,27 @@ def test_a_lower_threshold_course_completes_with_one_absence(make_offering, user
     mark_all(offering, {e.id: "PAPP"}, by=users["expert-li"])
     assert db.session.get(Enrolment, e.id).status == "completed"
     assert len(completions.calls) == 1
+
+
+def test_a_course_with_an_assessment_completes_on_attendance_and_tells_the_hook_so(make_offering, users, app):
+    """No exam result is recorded: the rule's attendance decides; the course's word reaches the hook."""
+    seen = []
+
+    class Follower:
+        @hookimpl
+        def incubator_enrolment_completed(self, enrolment):
+            course = enrolment.offering.course
+            seen.append((course.code, course.completion_assessment, course.completion_note))
+
+    registry().pm.register(Follower(), name="assessment-follower")
+    try:
+        offering = make_offering(course="CG301", started=True, capacity=3)  # 90%, 结业考核
+        e = services.enrol(offering, users["trainee-wang"], by=users["fangxing-mgr"], as_manager=True)
+        mark_all(offering, {e.id: "PPPP"}, by=users["expert-li"])
+    finally:
+        registry().pm.unregister(name="assessment-follower")
+    assert db.session.get(Enrolment, e.id).status == "completed"
+    assert seen == [("CG301", True, "出勤率不低于90%，并通过结业考核：提交两份督导记录，由讲师评阅")]
 
 
 def test_completion_waits_for_all_sessions_while_the_course_is_running(make_offering, users, completions):

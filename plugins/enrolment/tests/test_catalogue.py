@@ -68,7 +68,13 @@ def test_a_retired_course_that_comes_back_is_active_again(app, network, course_d
     (lambda t: t.replace("title: 社会组织财务管理\n", ""), 2, "缺少必填字段 title"),
     (lambda t: t.replace("category: 实务技能\n", "category: [实务技能\n"), 6, "不是有效的 YAML"),
     (lambda t: t.replace("prerequisites: []", "prerequisites: [XX999]"), 8, "先修课程 XX999 不在课程目录中"),
-    (lambda t: t.replace("  attendance: 80", "  attendance: 180"), 9, "attendance"),
+    (lambda t: t.replace("  attendance: 80", "  attendance: 180"), 10, "attendance"),
+    (lambda t: t.replace("  attendance: 80", "  attendance: 80\n  note: 须通过结业考核\n  assessment: 是"), 12,
+     "结业规则 assessment 应为 true 或 false"),
+    (lambda t: t.replace("  attendance: 80", "  attendance: 80\n  assessment: true"), 11,
+     "须在 note 中写明考核内容"),
+    (lambda t: t.replace("  attendance: 80", "  attendance: 80\n  exam: true"), 11, "结业规则中的未知字段 exam"),
+    (lambda t: t.replace("completion:\n  attendance: 80", "completion: 80"), 9, "结业规则应为"),
     (lambda t: t.replace("audience:", "audiense:"), 7, "未知字段 audiense"),
     (lambda t: t.split("---\n## 课程内容")[0] + "---\n", 12, "缺少课程大纲"),
     (lambda t: t.replace("code: PM102", "code: PM101"), 2, "与 pm101-project-design.md 重复"),
@@ -137,6 +143,41 @@ def test_course_page_names_prerequisites_and_the_completion_rule(client, courses
     page = client.get("/academy/courses/CG301").get_data(as_text=True)
     assert "社区社会组织培育孵化" in page and "出勤率不低于90%" in page
     assert "出勤率不低于 80%" in client.get("/academy/courses/CG101").get_data(as_text=True)
+
+
+def test_the_completion_rule_says_whether_it_includes_an_assessment(app, network, course_dir):
+    parsed = {c["code"]: c for c in catalogue.load_directory(course_dir)}
+    assert parsed["CG301"]["completion_assessment"] is True  # 结业考核: two supervision records, marked
+    assert parsed["CG101"]["completion_assessment"] is False  # attendance alone (the default)
+    assert sync_cli(app, course_dir).exit_code == 0
+    assert db.session.scalar(db.select(Course.completion_assessment).where(Course.code == "CG301")) is True
+
+    finance = course_dir / "pm102-finance.md"
+    finance.write_text(finance.read_text(encoding="utf-8").replace(
+        "  attendance: 80", "  attendance: 80\n  note: 出勤率不低于80%，并通过结业笔试\n  assessment: true"), encoding="utf-8")
+    supervision = course_dir / "cg301-incubation-supervision.md"
+    supervision.write_text(supervision.read_text(encoding="utf-8").replace("  assessment: true\n", ""),
+                           encoding="utf-8")
+    result = sync_cli(app, course_dir)
+    assert result.exit_code == 0 and "changed: 2 (CG301, PM102)" in result.output, result.output
+    db.session.expire_all()
+    rows = dict(db.session.execute(db.select(Course.code, Course.completion_assessment)
+                                   .where(Course.code.in_(["CG301", "PM102"]))).all())
+    assert rows == {"CG301": False, "PM102": True}
+    assert db.session.scalar(db.select(Course.completion_note).where(Course.code == "PM102")) == "出勤率不低于80%，并通过结业笔试"
+
+
+def test_the_course_page_and_api_say_when_the_rule_includes_an_assessment(client, courses):
+    page = client.get("/academy/courses/CG301").get_data(as_text=True)
+    assert "出勤率不低于90%，并通过结业考核：提交两份督导记录，由讲师评阅" in page
+    assert "含结业考核" in page and "结业证书写明“经考核合格，准予结业”。" in page
+    page = client.get("/academy/courses/CG101").get_data(as_text=True)
+    assert "含结业考核" not in page and "经考核合格" not in page
+    assert client.get("/api/v1/courses/CG301").get_json()["completion_assessment"] is True
+    assert client.get("/api/v1/courses/CG101").get_json()["completion_assessment"] is False
+    client.get("/lang/en")
+    page = client.get("/academy/courses/CG301").get_data(as_text=True)
+    assert "Includes a final assessment" in page and "含结业考核" not in page
 
 
 def test_courses_list_command(app, courses):

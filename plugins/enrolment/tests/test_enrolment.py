@@ -406,7 +406,7 @@ def test_sign_up_keeps_an_unregistered_organization_name_and_refuses_a_taken_pho
                                          "confirm": "secret123"})
     user = db.session.scalar(db.select(User).where(User.username == "xiaozhang"))
     assert db.session.get(TraineeProfile, user.id).organization_name == "常青街道社工站"
-    client.get("/logout")
+    client.post("/logout")
     response = client.post("/academy/signup", data={"username": "another", "name": "张二", "phone": "13955557777",
                                                     "password": "secret123", "confirm": "secret123"})
     assert response.status_code == 200 and "该手机号已注册" in response.get_data(as_text=True)
