@@ -6,6 +6,7 @@ test every table is emptied, and each test starts from the demo network and acco
 """
 import os
 import tempfile
+from html.parser import HTMLParser
 
 import flask_migrate
 import pytest
@@ -175,7 +176,7 @@ def login(client, username: str, password: str = PASSWORD):
 def login_as(client, network):
     """login_as("fangxing-mgr") logs the test client in as that demo account."""
     def _login(username):
-        client.get("/logout")
+        client.post("/logout")
         login(client, username)
         return client
     return _login
@@ -282,3 +283,50 @@ def race(app, n: int, work, timeout: float = 120):
     for thread in threads:
         thread.join(timeout=timeout)
     return outcomes
+
+
+class Page(HTMLParser):
+    """What a page offers a person: its POST forms (submit controls, data-confirm, options, fields)
+    and its tables (rows, cells, cells with a data-label), for page tests of every plugin.
+
+        page = Page(client.get(url).get_data(as_text=True))
+        assert page.form("/pay")["confirm"] and page.form("/pay")["submit"]
+    """
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.html = html
+        self.forms: list[dict] = []
+        self.tables: list[dict] = []
+        self._form = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "").lower() == "post":
+            self._form = {"action": attrs.get("action") or "", "submit": [], "confirm": attrs.get("data-confirm"),
+                          "options": [], "fields": []}
+            self.forms.append(self._form)
+        elif tag == "table":
+            self.tables.append({"class": attrs.get("class") or "", "rows": 0, "cells": 0, "labelled": 0})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"] += 1
+        elif tag == "td" and self.tables:
+            self.tables[-1]["cells"] += 1
+            self.tables[-1]["labelled"] += "data-label" in attrs
+        if self._form is not None:
+            if (tag == "button" and attrs.get("type", "submit") == "submit") or \
+                    (tag == "input" and attrs.get("type") == "submit"):
+                self._form["submit"].append(attrs.get("value") or "")
+            if tag in ("input", "select", "textarea") and attrs.get("name"):
+                self._form["fields"].append(attrs["name"])
+            if tag == "option":
+                self._form["options"].append({"value": attrs.get("value"), "confirm": attrs.get("data-confirm"),
+                                              "selected": "selected" in attrs})
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+
+    def form(self, ending: str) -> dict:
+        return next(f for f in self.forms if f["action"].endswith(ending))

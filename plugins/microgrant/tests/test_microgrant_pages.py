@@ -2,7 +2,6 @@
 into cards on a phone, and an organization's contact applies for their own organization only."""
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -11,50 +10,9 @@ from incubator.dates import show_date, today
 from incubator.errors import Conflict
 from incubator.extensions import db
 from incubator.plugins import hooks_for, set_enablement
+from incubator.testing import Page
 from plugins.microgrant import services
 from plugins.microgrant.models import Application, Round
-
-
-class Page(HTMLParser):
-    """The POST forms of a page (submit controls, confirmations, options) and its tables."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.html = html
-        self.forms: list[dict] = []
-        self.tables: list[dict] = []
-        self._form = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post":
-            self._form = {"action": attrs.get("action") or "", "submit": [], "confirm": attrs.get("data-confirm"),
-                          "options": [], "fields": []}
-            self.forms.append(self._form)
-        elif tag == "table":
-            self.tables.append({"class": attrs.get("class") or "", "rows": 0, "cells": 0, "labelled": 0})
-        elif tag == "tr" and self.tables:
-            self.tables[-1]["rows"] += 1
-        elif tag == "td" and self.tables:
-            self.tables[-1]["cells"] += 1
-            self.tables[-1]["labelled"] += "data-label" in attrs
-        if self._form is not None:
-            if (tag == "button" and attrs.get("type", "submit") == "submit") or \
-                    (tag == "input" and attrs.get("type") == "submit"):
-                self._form["submit"].append(attrs.get("value") or "")
-            if tag in ("input", "select", "textarea") and attrs.get("name"):
-                self._form["fields"].append(attrs["name"])
-            if tag == "option":
-                self._form["options"].append({"value": attrs.get("value"), "confirm": attrs.get("data-confirm"),
-                                              "selected": "selected" in attrs})
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-
-    def form(self, ending: str) -> dict:
-        return next(f for f in self.forms if f["action"].endswith(ending))
 
 
 def page_of(client, url) -> Page:

@@ -1,54 +1,19 @@
 """义粉护照 for a person at a browser: every form can be sent, spending points asks first, tables
 fold into cards on a phone, dates read 2026年12月1日."""
 from datetime import timedelta
-from html.parser import HTMLParser
 
 from sqlalchemy import select
 
 from incubator.dates import show_date, today
 from incubator.extensions import db
+from incubator.testing import Page
 from plugins.passport.models import Activity
-
-
-class Forms(HTMLParser):
-    """The POST forms of a page: whether each has a submit control, and its confirmations."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.forms: list[dict] = []
-        self.tables: list[dict] = []
-        self._form = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post":
-            self._form = {"action": attrs.get("action") or "", "submit": [], "confirm": attrs.get("data-confirm"),
-                          "option_confirms": [], "selected": []}
-            self.forms.append(self._form)
-        elif tag == "table":
-            self.tables.append({"class": attrs.get("class") or "", "cells": 0, "labelled": 0})
-        elif tag == "td" and self.tables:
-            self.tables[-1]["cells"] += 1
-            self.tables[-1]["labelled"] += "data-label" in attrs
-        elif self._form is not None:
-            if (tag == "button" and attrs.get("type", "submit") == "submit") or \
-                    (tag == "input" and attrs.get("type") == "submit"):
-                self._form["submit"].append(attrs.get("value") or "")
-            if tag == "option":
-                self._form["option_confirms"].append(attrs.get("data-confirm"))
-                if "selected" in attrs:
-                    self._form["selected"].append(attrs.get("value"))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
 
 
 def forms_of(client, url):
     response = client.get(url)
     assert response.status_code == 200, url
-    return Forms(response.get_data(as_text=True))
+    return Page(response.get_data(as_text=True))
 
 
 def test_every_passport_form_a_manager_fills_in_has_a_submit_button(login_as, client, make_volunteer):
