@@ -102,9 +102,10 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id):
+    def load_user(session_id):
+        """The session's (or remember-me cookie's) user while its session generation is current."""
         from .users.models import User
-        return db.session.get(User, int(user_id))
+        return User.for_session_id(session_id)
 
 
 @migrate.configure

@@ -1,9 +1,11 @@
 """Configuration from INCUBATOR_* environment variables, an instance config file, and defaults."""
+import math
 import os
 import secrets
 from pathlib import Path
 
 ENV_PREFIX = "INCUBATOR_"
+MB = 1024 * 1024
 
 
 def normalize_database_url(url: str) -> str:
@@ -29,6 +31,17 @@ def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def upload_limit(megabytes: str) -> int:
+    """INCUBATOR_MAX_UPLOAD_MB (e.g. "10" or "2.5") in bytes; a clear error for anything else."""
+    try:
+        value = float(megabytes)
+    except ValueError:
+        value = 0
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{ENV_PREFIX}MAX_UPLOAD_MB must be a positive number of megabytes, not {megabytes!r}")
+    return int(value * MB)
+
+
 def load_config(app, overrides: dict | None = None) -> None:
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -52,6 +65,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         APPLY_RATE_LIMIT="5 per hour",
         STATUS_RATE_LIMIT="10 per hour",  # 申请进度查询, per address
         API_TOKEN_DAYS=30,
+        API_TOKEN_USE_PRECISION=300,  # seconds: a token's "last used" is written at most this often
+        # Request sizes: any request body (uploads included), and the token endpoint's small JSON.
+        MAX_CONTENT_LENGTH=10 * MB,
+        API_TOKEN_MAX_BODY=4 * 1024,
         BOOTSTRAP_SERVE_LOCAL=True,  # government networks: no CDN
         WTF_CSRF_TIME_LIMIT=None,
         # flask-smorest: the OpenAPI document is generated from the API code.
@@ -70,6 +87,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["DISABLED_PLUGINS"] = _split(env[ENV_PREFIX + "DISABLED_PLUGINS"])
     if env.get(ENV_PREFIX + "RATELIMIT_STORAGE_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = env[ENV_PREFIX + "RATELIMIT_STORAGE_URL"]
+    if env.get(ENV_PREFIX + "MAX_UPLOAD_MB"):
+        app.config["MAX_CONTENT_LENGTH"] = upload_limit(env[ENV_PREFIX + "MAX_UPLOAD_MB"])
     if env.get(ENV_PREFIX + "SECURE_COOKIES") in ("1", "true", "yes"):  # behind HTTPS
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.config.update(overrides or {})

@@ -91,7 +91,7 @@ def test_admin_creates_a_manager_who_sees_only_their_park(parks, make_org, clien
     assert "a-long-password" not in user.password_hash
     assert "binhu-mgr" in page_text(client.get("/admin/users"))
 
-    client.get("/logout")
+    client.post("/logout")
     client.post("/login", data={"username": "binhu-mgr", "password": "a-long-password"})
     html = page_text(client.get("/orgs"))
     assert "滨湖世纪的组织" in html and "方兴的组织" not in html

@@ -65,7 +65,7 @@ def test_a_user_changes_their_own_password_from_their_page(client, login_as):
     user = fresh("changqing-mgr")
     assert user.check_password("gardens-of-baohe") and not user.check_password(PASSWORD)
 
-    client.get("/logout")
+    client.post("/logout")
     refused = client.post("/login", data={"username": "changqing-mgr", "password": PASSWORD})
     assert refused.status_code == 200 and "用户名或密码错误" in page_text(refused)
     assert client.post("/login", data={"username": "changqing-mgr", "password": "gardens-of-baohe"}).status_code == 302

@@ -53,12 +53,12 @@ def test_the_notice_shows_for_baogong_and_not_elsewhere(street_app):
     assert NOTICE in client.get("/dashboard").get_data(as_text=True)
     assert NOTICE in client.get(f"/orgs/{street_app.org_ids['baogong']}").get_data(as_text=True)
 
-    client.get("/logout")
+    client.post("/logout")
     testing.login(client, "changqing-mgr")
     assert NOTICE not in client.get("/dashboard").get_data(as_text=True)
     assert NOTICE not in client.get(f"/orgs/{street_app.org_ids['changqing']}").get_data(as_text=True)
 
-    client.get("/logout")
+    client.post("/logout")
     testing.login(client, "admin")  # the district sees every park's dashboard, but the organization page only where on
     assert NOTICE not in client.get(f"/orgs/{street_app.org_ids['changqing']}").get_data(as_text=True)
     assert NOTICE in client.get(f"/orgs/{street_app.org_ids['baogong']}").get_data(as_text=True)

@@ -20,6 +20,7 @@ from ..plugins import enablement, registry, set_enablement
 from ..users import services as users
 from ..users.forms import ResetPasswordForm, UserForm
 from ..users.models import ROLES, User
+from ..users.views import stay_signed_in
 from .forms import AuditFilterForm, ParkForm, PluginEnablementForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -141,6 +142,8 @@ def reset_password(user_id):
         except DomainError as exc:
             show_domain_error(reset_form, exc)
         else:
+            if target.id == current_user.id:  # one's own: this browser stays logged in
+                stay_signed_in(target)
             if typed:
                 flash(_("已重置 %(name)s 的密码。", name=target.username), "success")
                 return redirect(url_for(".user_form", user_id=target.id))
@@ -150,6 +153,19 @@ def reset_password(user_id):
             response.headers["Cache-Control"] = "no-store"
             return response
     return _user_page(_saved_user_form(target), target, reset_form)
+
+
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+@login_required
+def sign_out_everywhere(user_id):
+    """退出所有登录: every session of the user (on any device) and their API tokens end."""
+    require("user.manage")
+    target = _user_or_404(user_id)
+    users.sign_out_everywhere(target, user=current_user)
+    if target.id == current_user.id:  # one's own: this browser stays logged in, every other one is out
+        stay_signed_in(target)
+    flash(_("已退出 %(name)s 的所有登录，其接口令牌已全部作废。", name=target.username), "success")
+    return redirect(url_for(".user_form", user_id=target.id))
 
 
 # -- plugins -------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ CORE_ACTIONS = {
     "user.password": "修改自己的密码",
     "user.password_reset": "重置用户密码",
     "api.token": "申请接口令牌",
+    "api.token_revoke": "作废接口令牌",
+    "user.sign_out_all": "退出用户的所有登录",
     "park.create": "新建园区",
     "park.edit": "修改园区",
     "plugin.enablement": "插件启用范围变更",

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -15,6 +17,12 @@ from ..extensions import db
 from ..parks.models import Park
 
 ROLES = {"admin": _l("区级管理员"), "manager": _l("园区管理员"), "expert": _l("专家·督导"), "trainee": _l("学员")}
+
+
+def new_session_token() -> str:
+    """A fresh session generation: every login cookie carries it (see `User.get_id`)."""
+    return secrets.token_urlsafe(24)
+
 
 park_managers = Table(
     "park_managers",
@@ -39,6 +47,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The session generation: part of Flask-Login's id (in the session and the remember-me cookie).
+    # Logout, a password change and 退出所有登录 replace it, so every cookie issued before stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     parks: Mapped[list[Park]] = relationship(secondary=park_managers, order_by=Park.id, lazy="selectin")
     organization = relationship("Organization", foreign_keys=[organization_id])
@@ -46,6 +57,21 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: id and session generation."""
+        return f"{self.id}:{self.session_token}"
+
+    @classmethod
+    def for_session_id(cls, value) -> User | None:
+        """The user a session or remember-me cookie names, if its session generation is still current."""
+        user_id, sep, token = str(value or "").partition(":")
+        if not sep or not token or not user_id.isdigit() or len(user_id) > 10:
+            return None
+        user = db.session.get(cls, int(user_id))
+        if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
+            return None
+        return user
 
     @property
     def role_label(self) -> str:
@@ -63,6 +89,7 @@ class User(UserMixin, db.Model):
         from flask import current_app
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
+        self.session_token = new_session_token()  # a new password ends the sessions of the old one
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -81,6 +108,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]  # to within API_TOKEN_USE_PRECISION (not written on every request)
 
     user: Mapped[User] = relationship()
 

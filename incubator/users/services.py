@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from .. import audit
 from ..database import transaction
@@ -14,7 +14,7 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..validators import phone_error
 from . import passwords
-from .models import ROLES, ApiToken, User
+from .models import ROLES, ApiToken, User, new_session_token
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 MIN_PASSWORD = passwords.MIN_LENGTH
@@ -83,6 +83,7 @@ def edit(target: User, data: dict, *, user=None) -> User:
             target.parks = list(clean["parks"])
         if clean.get("password"):
             target.set_password(clean["password"])
+            end_sessions(target)
         audit.record("user.edit", target, user=user, summary=_named(target),
                      changed=sorted(k for k in clean if k != "password"),
                      password_changed=bool(clean.get("password")))
@@ -99,6 +100,7 @@ def change_password(target: User, current: str, new: str) -> User:
         raise ValidationError(_("新密码不能与当前密码相同"), field="new_password")
     with transaction():
         target.set_password(new)
+        end_sessions(target)
         audit.record("user.password", target, user=target, summary=f"{target.username} 修改了自己的密码")
     return target
 
@@ -114,9 +116,32 @@ def reset_password(target: User, new: str | None = None, *, user=None) -> str:
         raise ValidationError(problem, field="new_password")
     with transaction():
         target.set_password(new)
+        end_sessions(target)
         audit.record("user.password_reset", target, user=user, summary=f"重置 {target.username} 的密码",
                      generated=generated)
     return new
+
+
+def end_sessions(target: User) -> int:
+    """Every session, remember-me cookie and API token of `target` stops working (in the caller's
+    transaction): a new session generation, and the tokens deleted. Returns how many tokens went."""
+    target.session_token = new_session_token()
+    return db.session.execute(delete(ApiToken).where(ApiToken.user_id == target.id)).rowcount or 0
+
+
+def log_out(target: User) -> None:
+    """退出登录: ends this session and, with it, every other session and token of the user."""
+    with transaction():
+        end_sessions(target)
+
+
+def sign_out_everywhere(target: User, *, user=None) -> int:
+    """The administrator's 退出所有登录: every session and API token of `target` ends."""
+    with transaction():
+        tokens = end_sessions(target)
+        audit.record("user.sign_out_all", target, user=user, summary=f"退出 {target.username} 的所有登录",
+                     tokens=tokens)
+    return tokens
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -131,14 +156,37 @@ def issue_token(user: User) -> str:
     token = secrets.token_urlsafe(32)
     days = current_app.config["API_TOKEN_DAYS"]
     with transaction():
+        now = utcnow()
+        db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at < now))
         db.session.add(ApiToken(user_id=user.id, token_hash=ApiToken.hash(token),
-                                expires_at=utcnow() + timedelta(days=days)))
+                                expires_at=now + timedelta(days=days)))
         audit.record("api.token", user, user=user, summary=f"{user.username} 申请接口令牌")
     return token
 
 
 def user_for_token(token: str) -> User | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token)))
-    if row is None or row.expires_at < utcnow() or not row.user.active:
+    now = utcnow()
+    if row is None or row.expires_at < now or not row.user.active:
         return None
+    # When it was last used, to within a few minutes: one write now and then, not one per request.
+    precision = timedelta(seconds=current_app.config["API_TOKEN_USE_PRECISION"])
+    if row.last_used_at is None or row.last_used_at < now - precision:
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        db.session.commit()
     return row.user
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """The user's API tokens still valid, newest first (for /me)."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at >= utcnow())
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(token: ApiToken, *, user=None) -> None:
+    """The owner revokes one of their API tokens (作废): it stops working at once; the others stay."""
+    owner, created = token.user, token.created_at
+    with transaction():
+        db.session.delete(token)
+        audit.record("api.token_revoke", owner, user=user, summary=f"{owner.username} 作废接口令牌",
+                     created_at=created.isoformat(timespec="seconds"))

@@ -1,7 +1,7 @@
 """Logging in and out, and the user's own page (/me)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -13,6 +13,7 @@ from ..home import home_url
 from ..plugins import collect, hooks_for
 from . import services
 from .forms import ChangePasswordForm, LoginForm
+from .models import ApiToken
 
 bp = Blueprint("auth", __name__)
 
@@ -30,6 +31,7 @@ def login():
         if user is None:
             form.password.errors.append(_("用户名或密码错误"))
         else:
+            renew_csrf_token()
             login_user(user, remember=form.remember.data)
             audit.record("user.login", user, user=user, summary=user.username)
             db.session.commit()
@@ -48,9 +50,28 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+def renew_csrf_token() -> None:
+    """A CSRF token seen before logging in (on the login page) is no good after it: Flask-WTF keeps
+    the token in the session (and this request's copy in g); the next form gets a new one."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
+
+
+def stay_signed_in(user) -> None:
+    """After the user's own sessions were ended (a new password, 退出所有登录 on oneself), this
+    browser stays logged in under the new session generation; every other one is logged out."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(user, remember=remember)
+
+
+@bp.route("/logout", methods=["POST"])
 def logout():
+    """退出登录 (a POST from the menu's form): this session, every other session of the user and their
+    API tokens end."""
+    if current_user.is_authenticated:
+        services.log_out(current_user._get_current_object())
     logout_user()
+    renew_csrf_token()
     flash(_("已退出登录"), "info")
     return redirect(url_for("public.home"))
 
@@ -61,7 +82,19 @@ def me():
     user = current_user._get_current_object()
     parks = user.parks if user.role == "manager" else None
     panels = sorted(collect(hooks_for(parks).incubator_profile_panels(user=user)), key=lambda p: p.order)
-    return render_template("users/me.html", user=user, panels=panels)
+    return render_template("users/me.html", user=user, panels=panels, tokens=services.tokens_of(user))
+
+
+@bp.route("/me/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id):
+    """作废 one of the user's own API tokens; someone else's is a 404, like one that does not exist."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    services.revoke_token(token, user=current_user._get_current_object())
+    flash(_("已作废该接口令牌，使用它的程序将无法再访问接口。"), "success")
+    return redirect(url_for(".me"))
 
 
 @bp.route("/me/password", methods=["GET", "POST"])
@@ -71,12 +104,13 @@ def change_password():
     """修改密码: the current password, the new one twice."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            services.change_password(current_user._get_current_object(), form.current_password.data,
-                                     form.new_password.data)
+            services.change_password(user, form.current_password.data, form.new_password.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash(_("密码已修改，下次登录请使用新密码。"), "success")
+            stay_signed_in(user)
+            flash(_("密码已修改，下次登录请使用新密码。其他设备上的登录和接口令牌均已失效。"), "success")
             return redirect(url_for(".me"))
     return render_template("users/password.html", form=form)

@@ -130,7 +130,8 @@ class Person:
         """A screenshot of the whole page for this step, after checking the page is sound.
 
         `guide="manager-dashboard"` names a picture of the user guides (docs/guide/): `make guide`
-        runs the journeys with INCUBATOR_GUIDE_IMAGES set, and such steps are saved there too.
+        runs the journeys with INCUBATOR_GUIDE_IMAGES set, and such steps are saved there too — the
+        page from its top down to at most two screens (what a step shows is often below the first).
         """
         self.page.wait_for_load_state()
         self.check_page()
@@ -141,7 +142,10 @@ class Person:
         if guide and os.environ.get("INCUBATOR_GUIDE_IMAGES"):
             folder = Path(os.environ["INCUBATOR_GUIDE_IMAGES"])
             folder.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=folder / f"{guide}.png", full_page=False)
+            screen = VIEWPORTS[self.kind]
+            height = min(self.page.evaluate("document.documentElement.scrollHeight"), 2 * screen["height"])
+            self.page.screenshot(path=folder / f"{guide}.png", full_page=True,
+                                 clip={"x": 0, "y": 0, "width": screen["width"], "height": height})
         return path
 
     def check_page(self) -> None:

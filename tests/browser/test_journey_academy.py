@@ -51,7 +51,7 @@ def test_a_trainee_is_waitlisted_promoted_completed_and_downloads_the_certificat
     manager.fill("报名开始", f"{start - timedelta(days=1):%Y-%m-%dT%H:%M}")
     manager.fill("报名截止", f"{start:%Y-%m-%dT%H:%M}")
     manager.fill("课次安排", f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} 议事规则与模拟议事")
-    manager.shot("新建一座班次")
+    manager.shot("新建一座班次", guide="manager-offering-form")
     manager.click_button("保存")
     manager.see("班次已创建。")
     expect(manager.page.locator("h1")).to_have_text(OFFERING)
@@ -91,7 +91,7 @@ def test_a_trainee_is_waitlisted_promoted_completed_and_downloads_the_certificat
     wang.see("1 人，已报 1 人")
     wang.click_button("报名（名额已满，将进入候补）")
     wang.see("班次已满，您已进入候补名单，当前候补第 1 位", "您的状态：候补，候补第 1 位")
-    wang.shot("进入候补")
+    wang.shot("进入候补", guide="trainee-waitlisted")
     wang.click_link("我的学习", exact=True)
     expect(my_row(wang, CLASS)).to_contain_text("候补，候补第 1 位")
     wang.shot("我的学习-候补")
@@ -102,7 +102,7 @@ def test_a_trainee_is_waitlisted_promoted_completed_and_downloads_the_certificat
         my_row(chen, CLASS).get_by_role("button", name="取消报名").click()
     chen.see("已取消报名。")
     expect(my_row(chen, CLASS)).to_contain_text("已取消")
-    chen.shot("取消报名")
+    chen.shot("取消报名", guide="trainee-cancelled")
 
     wang.page.reload()
     wang.see(f"由候补转为《{OFFERING}》的正式学员")
@@ -110,20 +110,20 @@ def test_a_trainee_is_waitlisted_promoted_completed_and_downloads_the_certificat
     expect(my_row(wang, CLASS)).to_contain_text("候补转正")
     expect(wang.page.locator(".todos")).to_contain_text(f"您已由候补转为《{OFFERING}》的正式学员")
     expect(wang.page.locator(".todos")).to_contain_text(re.compile(f"(今天|明天)上课：《{OFFERING}》"))
-    wang.shot("候补转正")
+    wang.shot("候补转正", guide="trainee-promoted")
 
     # The instructor (李督导) takes the attendance of the one session: trainee-wang completes.
     instructor.login("expert-li")
     instructor.click_link("我的授课")
     instructor.click_link(OFFERING)
     instructor.see("结业需到课 1/1 次")
-    instructor.shot("授课班次名单")
+    instructor.shot("授课班次名单", guide="expert-teaching")
     instructor.click_link("第1次")
     instructor.page.get_by_label("王学员：出勤").check()
-    instructor.shot("考勤")
+    instructor.shot("考勤", guide="expert-attendance")
     instructor.click_button("保存考勤")
     instructor.see("已保存 1 人的考勤。", "王学员 达到结业要求，已结业。")
-    instructor.shot("考勤已保存")
+    instructor.shot("考勤已保存", guide="expert-attendance-saved")
     [(status, hours)] = server.sql(
         "SELECT e.status, e.hours FROM academy_enrolments e JOIN users u ON u.id = e.user_id "
         "JOIN academy_offerings o ON o.id = e.offering_id WHERE u.username = 'trainee-wang' AND o.title = ?", CLASS)
@@ -136,7 +136,7 @@ def test_a_trainee_is_waitlisted_promoted_completed_and_downloads_the_certificat
     wang.shot("已结业")
     my_row(wang, CLASS).get_by_role("link", name="结业证书").click()
     wang.see("我的证书", f"{COURSE}（6 学时）")
-    wang.shot("我的证书")
+    wang.shot("我的证书", guide="trainee-certificates")
     with wang.page.expect_download() as info:
         wang.page.locator("li", has_text=f"{COURSE}（6 学时）").get_by_role("link", name="下载 PDF").click()
     pdf = info.value.path().read_bytes()
@@ -149,16 +149,16 @@ def test_a_trainee_enrols_and_reads_my_learning_on_a_phone(people):
     phone = people("phone", name="wang")
     phone.login("trainee-wang")
     phone.click_link("课程", exact=True)
-    phone.shot("课程目录")
+    phone.shot("课程目录", guide="trainee-catalogue-phone")
     phone.click_link("志愿者管理")
     not_squeezed(phone)
     phone.shot("课程页面")
     phone.click_link("志愿者骨干班")
     not_squeezed(phone)
-    phone.shot("班次页面")
+    phone.shot("班次页面", guide="trainee-offering-phone")
     phone.click_button("立即报名")
     phone.see("报名成功！", "您的状态：已报名")
-    phone.shot("报名成功")
+    phone.shot("报名成功", guide="trainee-enrolled-phone")
 
     phone.click_link("我的学习", exact=True)
     expect(my_row(phone, "志愿者骨干班")).to_contain_text("已报名")
@@ -167,7 +167,7 @@ def test_a_trainee_enrols_and_reads_my_learning_on_a_phone(people):
     expect(finished).to_contain_text("12 学时")
     expect(finished.get_by_role("link", name="结业证书")).to_be_visible()
     not_squeezed(phone)
-    phone.shot("我的学习")
+    phone.shot("我的学习", guide="trainee-my-learning-phone")
 
     # trainee-chen waits on the demo's full class in 方兴: 我的学习 says where in the line.
     chen = people("phone", name="chen")
@@ -175,7 +175,7 @@ def test_a_trainee_enrols_and_reads_my_learning_on_a_phone(people):
     expect(chen.page.locator("h1")).to_have_text("我的学习")
     expect(my_row(chen, "社区协商方法")).to_contain_text("候补，候补第 1 位")
     not_squeezed(chen)
-    chen.shot("我的学习-候补")
+    chen.shot("我的学习-候补", guide="trainee-waitlist-phone")
 
 
 def test_the_managers_academy_pages_read_well_on_a_phone(phone_person):

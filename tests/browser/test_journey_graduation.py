@@ -44,7 +44,7 @@ def assess(person, kind: str, share: float, assessor: str, evidence: str) -> Non
     person.see(f"已发起{kind}")
     expect(person.page.locator("h1")).to_contain_text(kind)
     score_every_indicator(person, share, evidence)
-    person.shot(f"{kind}评分")
+    person.shot(f"{kind}评分", guide="manager-assessment-form")
     with person.confirming("锁定", "不能再修改"):
         person.click_button("完成评估（完成后锁定）")
     total = round(share * 1000)
@@ -101,14 +101,14 @@ def test_assessed_refused_fulfilled_graduated_and_the_certificate_verifies(peopl
     person.click_link(ORG)
     person.see("能力变化（入园 → 出壳评估）", "+100")
     expect(person.page.locator(".radar-chart svg")).to_be_visible()
-    person.shot("评估结果与雷达图")
+    person.shot("评估结果与雷达图", guide="manager-assessment-radar")
 
     # 出壳 is refused, with every reason on the page.
     person.click_link("组织主页")
     move_to_graduated(person, "孵化期内各项能力提升明显，申请出壳")
     person.see("出壳评估总分须不低于 700 分（最近一次为 650 分）", "登记证书")
     expect(person.page.locator("h1")).to_contain_text("入园孵化")
-    person.shot("出壳被拒及原因")
+    person.shot("出壳被拒及原因", guide="manager-graduation-refused")
     assert server.sql("SELECT stage FROM organizations WHERE id = ?", org_id) == [("incubating",)]
 
     # The reasons are put right: the registration certificate is recorded in the checklist panel…
@@ -132,7 +132,7 @@ def test_assessed_refused_fulfilled_graduated_and_the_certificate_verifies(peopl
     [(serial, code)] = server.sql("SELECT serial, code FROM certificates WHERE organization_id = ? AND kind = 'graduation'",
                                   org_id)
     person.see("出壳证书", serial)
-    person.shot("出壳成功与证书")
+    person.shot("出壳成功与证书", guide="manager-graduated")
 
     # The PDF is downloaded, printed (rendered) and its QR code scanned.
     pdf = person.download("下载 PDF")
@@ -153,18 +153,18 @@ def test_assessed_refused_fulfilled_graduated_and_the_certificate_verifies(peopl
     year, month, day = (int(part) for part in str(start)[:10].split("-"))
     public.see("证书有效", ORG, serial, "出壳证书", f"{year}年{month}月{day}日至")
     expect(public.page.locator(".alert-success")).to_contain_text("证书有效")
-    public.shot("扫码验证")
+    public.shot("扫码验证", guide="public-verify-phone")
 
     # The organization's contact finds the certificate and the assessments on their portal.
     contact = people("phone", name="contact")
     contact.login("contact-zhang")
     contact.see(ORG, "出壳证书", serial, "能力评估")
-    contact.shot("联系人门户")
+    contact.shot("联系人门户", guide="contact-certificate-phone")
     contact.click_link("全部能力评估")
     contact.see("能力变化（入园 → 出壳评估）", "+250")
     expect(contact.page.get_by_role("button", name="发起评估")).to_have_count(0)
     assert contact.page.locator(".radar-chart svg").bounding_box()["width"] <= 390
-    contact.shot("联系人查看能力评估")
+    contact.shot("联系人查看能力评估", guide="contact-assessments-phone")
 
 
 def test_the_contact_of_an_organization_reads_its_assessments_on_a_phone(phone_person):

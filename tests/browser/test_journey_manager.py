@@ -34,19 +34,19 @@ def test_a_manager_takes_an_application_through_admission_renewal_and_transfer(p
     manager.login(manager_name)
     expect(manager.page.locator("h1")).to_contain_text("工作台")
     manager.see("待办", "新的入园申请待受理")
-    manager.shot("工作台待办")
+    manager.shot("工作台待办", guide="manager-dashboard")
 
     manager.click_link("新的入园申请待受理")
     expect(manager.page.locator("h1")).to_have_text("社会组织")
     manager.see(name)
-    manager.shot("待受理的申请")
+    manager.shot("待受理的申请", guide="manager-applications")
 
     manager.page.locator(f'table a[href="/orgs/{org_id}"]').click()
     expect(manager.page.locator("h1")).to_contain_text(name)
     manager.see("申请")
     # Nothing is chosen for the manager: the stage select starts empty.
     expect(manager.page.get_by_label("变更为")).to_have_value("")
-    manager.shot("申请详情")
+    manager.shot("申请详情", guide="manager-application")
 
     # 评审: an ordinary step, asked nothing.
     manager.choose("变更为", "评审")
@@ -81,7 +81,7 @@ def test_a_manager_takes_an_application_through_admission_renewal_and_transfer(p
     with manager.confirming("续驻", name, "不能撤销"):
         manager.click_button("续驻", exact=True)
     manager.see(f"已续驻至 {new_due.year}年{new_due.month}月{new_due.day}日", "承接的社区项目尚未结项")
-    manager.shot("续驻")
+    manager.shot("续驻", guide="manager-renewal")
 
     # 转园 to a park this manager does not manage: asked first, then back to their own list.
     manager.choose("转入园区", away)
@@ -93,7 +93,7 @@ def test_a_manager_takes_an_application_through_admission_renewal_and_transfer(p
     manager.not_see("无权访问")
     assert server.sql("SELECT p.code FROM organizations o JOIN parks p ON p.id = o.park_id WHERE o.id = ?",
                       org_id)[0][0] == away_code
-    manager.shot("转园后回到组织列表")
+    manager.shot("转园后回到组织列表", guide="manager-transfer")
 
     # On a phone: the list and an organization page fit the screen (shot() checks for sideways scroll).
     phone = people("phone", name="phone")

@@ -47,7 +47,7 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     manager.click_button("指派专家")
     manager.see("已指派 周督导")
     expect(_mentoring_panel(manager).locator(".assignments")).to_contain_text("周督导")
-    manager.shot("已指派周督导")
+    manager.shot("已指派周督导", guide="manager-expert-assigned")
 
     # 周督导 logs in and lands on 我的督导, with its to-dos on top.
     expert = people("desktop", name="expert")
@@ -55,7 +55,7 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     expect(expert.page.locator("h1")).to_have_text("我的督导")
     expect(expert.page.locator(".todos")).to_be_visible()
     expert.see(ORG)
-    expert.shot("专家登录后的我的督导")
+    expert.shot("专家登录后的我的督导", guide="expert-my-mentoring")
     expert.page.locator("li", has_text=ORG).get_by_role("link", name="记录督导").first.click()
     expect(expert.page.locator("h1")).to_have_text("记录一次督导")
     assert expert.page.get_by_label("督导日期").input_value(), "the session date should default to today"
@@ -71,14 +71,14 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     expert.page.get_by_label("完成期限 1").fill(due.isoformat())
     expert.click_button("保存")
     expert.see("督导时长须大于 0 小时")  # 0 hours is refused, and the form says why
-    expert.shot("时长为0被拒绝")
+    expert.shot("时长为0被拒绝", guide="expert-log-form")
     expert.fill("时长（小时）", "2")
     expert.page.get_by_label("内部治理").check()  # (kept by the form; checking again is harmless)
     expert.click_button("保存")
     expert.see("督导记录已保存，等待组织联系人签字确认")
     expect(expert.page.locator("h1")).to_contain_text("待确认")
     log_url = expert.page.url
-    expert.shot("督导记录已保存")
+    expert.shot("督导记录已保存", guide="expert-log-saved")
     expert.click_link("督导", exact=True)
     expect(expert.page.locator(".todos")).to_contain_text("督导记录待组织确认")
     expert.shot("待组织确认的待办")
@@ -89,16 +89,16 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     todos = contact.page.locator(".todos")
     expect(todos).to_contain_text("督导记录待确认")
     assert _menu_todo_count(contact) >= 3  # two of 李督导's entries and the new one
-    contact.shot("联系人的待办")
+    contact.shot("联系人的待办", guide="contact-todos")
     todos.get_by_role("link", name="督导记录待确认").click()
     expect(contact.page.locator("h1")).to_have_text("督导确认")
     pending = contact.page.locator(".pending-logs li")
     expect(pending).to_have_count(3)
-    contact.shot("待确认的督导记录")
+    contact.shot("待确认的督导记录", guide="contact-pending-logs")
     contact.page.locator(".pending-logs li", has_text="周督导").get_by_role("link", name="查看并确认").click()
     contact.see("理事会会议没有纪要", "整理近半年的理事会纪要", "2.0 小时")
     assert contact.page.url == log_url
-    contact.shot("督导记录详情")
+    contact.shot("督导记录详情", guide="contact-log")
     with contact.confirming("确定签字确认", "锁定", "出壳", "督导时长"):
         contact.click_button("签字确认", exact=True)
     contact.see("已签字确认")
@@ -116,7 +116,7 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     assert expert.page.url == log_url
     expect(expert.page.locator("h1")).to_contain_text("已签字确认")
     expert.see("张芳 已于")
-    expert.shot("专家看到已确认")
+    expert.shot("专家看到已确认", guide="expert-log-confirmed")
     assert server.sql("SELECT status FROM mentoring_logs WHERE id = ?", int(log_url.rsplit("/", 1)[1])) == [("confirmed",)]
 
 
@@ -136,7 +136,7 @@ def test_the_contact_confirms_on_a_phone(phone_person, server):
     with contact.confirming("确定对这条督导记录提出异议吗"):
         contact.click_button("提出异议")
     contact.see("已提出异议", "实际督导约1小时")
-    contact.shot("手机上提出异议")
+    contact.shot("手机上提出异议", guide="contact-disputed-phone")
     contact.click_link("返回督导确认")
     expect(contact.page.locator(".pending-logs li")).to_have_count(1)
     contact.page.locator(".pending-logs li").first.get_by_role("link", name="查看并确认").click()
@@ -208,4 +208,4 @@ def test_mentoring_pages_fit_a_phone(people):
     expert.shot("手机上的我的督导")
     expert.page.locator("li", has_text=ORG).get_by_role("link", name="记录督导").first.click()
     expect(expert.page.locator("h1")).to_have_text("记录一次督导")
-    expert.shot("手机上的督导记录表单")
+    expert.shot("手机上的督导记录表单", guide="expert-log-form-phone")

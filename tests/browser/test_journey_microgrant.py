@@ -55,7 +55,7 @@ def test_a_street_runs_a_micro_grant_round_from_opening_to_payment(people, serve
     contact.fill("第1项 金额（元）", "12000", exact=True)
     contact.fill("第2项 预算项目", "志愿者交通与保险", exact=True)
     contact.fill("第2项 金额（元）", "3000", exact=True)
-    contact.shot("组织联系人申报项目")
+    contact.shot("组织联系人申报项目", guide="contact-grant-apply")
     contact.click_button("提交申报")
     contact.see(f"已申报：{PROJECT}", "已申报", "¥15,000.00", org_name)
     contact.shot("申报已提交")
@@ -69,7 +69,7 @@ def test_a_street_runs_a_micro_grant_round_from_opening_to_payment(people, serve
     for label, mark in (("需求明确", "18"), ("方案可行", "26"), ("预算合理", "17"), ("居民参与", "18"), ("可持续性", "8")):
         expert.fill(f"{label}（0–", mark)
     expert.fill("评审意见", "需求清楚，预算合理，建议加强志愿者培训。")
-    expert.shot("专家评分")
+    expert.shot("专家评分", guide="expert-grant-score")
     expert.click_button("保存评分")
     expert.see("已保存评分", "87")
     expert.shot("评分已保存")
@@ -83,7 +83,7 @@ def test_a_street_runs_a_micro_grant_round_from_opening_to_payment(people, serve
     manager.choose("决定", "立项资助")
     manager.fill("资助金额（元）", "10000")
     manager.fill("说明", "评审通过，资助 1 万元。")
-    manager.shot("立项决定")
+    manager.shot("立项决定", guide="manager-grant-decision")
     with manager.confirming("确定立项资助吗", "不能撤销"):
         manager.click_button("保存决定")
     manager.see("已立项", "资助与拨付：立项 ¥10,000.00，已拨付 ¥0.00")
@@ -95,7 +95,7 @@ def test_a_street_runs_a_micro_grant_round_from_opening_to_payment(people, serve
     manager.see("已拨付第1期", "资助与拨付：立项 ¥10,000.00，已拨付 ¥6,000.00")
     tranche = manager.page.locator("#tranches tbody tr").first
     expect(tranche).to_contain_text("已拨付")
-    manager.shot("首期已拨付")
+    manager.shot("首期已拨付", guide="manager-grant-paid")
     assert server.sql("SELECT t.seq, t.amount_fen, t.status FROM microgrant_tranches t "
                       "JOIN microgrant_applications a ON a.id = t.application_id WHERE a.title = ? ORDER BY t.seq",
                       PROJECT) == [(1, 600_000, "paid"), (2, 400_000, "pending")]
@@ -112,7 +112,7 @@ def test_a_street_runs_a_micro_grant_round_from_opening_to_payment(people, serve
     expect(contact.page.locator("#tranches tbody tr").first).to_contain_text("已拨付")
     contact.not_see("保存决定")
     expect(contact.page.get_by_role("button", name="拨付", exact=True)).to_have_count(0)
-    contact.shot("联系人看到首期已拨付")
+    contact.shot("联系人看到首期已拨付", guide="contact-grant-paid")
     contact.click_link("我的组织", exact=True)  # the organization's portal shows its micro-grant projects
     panel = contact.page.locator(".card", has=contact.page.locator(".card-header", has_text="公益微创投项目"))
     expect(panel).to_contain_text(PROJECT)

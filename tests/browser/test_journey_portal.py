@@ -35,14 +35,14 @@ def test_an_invitation_code_makes_a_contact_and_a_stranger_gets_nothing(people, 
     code = manager.page.locator(".invitation-code").inner_text().strip()
     assert len(code) == 19, code
     manager.see("/portal/join", "14 天内有效")
-    manager.shot("新的邀请码")
+    manager.shot("新的邀请码", guide="manager-invitation-code")
 
     # A trainee, told the code and the address, joins.
     chen = people("desktop", name="chen")
     chen.login("trainee-chen")
     chen.goto("/portal/join")
     chen.see("你还不是任何组织的联系人。", "邀请码")
-    chen.shot("加入组织")
+    chen.shot("加入组织", guide="contact-join")
     chen.fill("邀请码", code.lower())
     chen.click_button("加入组织")
     chen.see(f"你已成为“{name}”的联系人。", "孵化期", chinese(due))
@@ -65,7 +65,7 @@ def test_an_invitation_code_makes_a_contact_and_a_stranger_gets_nothing(people, 
     expect(zhang.page.locator("h1")).to_contain_text(name)
     zhang.see("入园孵化", "孵化到期", chinese(due), "距孵化到期还有", "材料清单", "登记证书或备案证明", "待办")
     zhang.not_see("变更阶段", "转入园区", "生成邀请码")
-    zhang.shot("联系人的门户")
+    zhang.shot("联系人的门户", guide="contact-portal-phone")
 
     # A stranger: the used code gives nothing, the organization's page is the Chinese 403.
     wang = people("desktop", name="wang")

@@ -111,7 +111,7 @@ def test_a_lost_visitor_sees_chinese_error_pages_with_a_way_back(phone_person):
     visitor.see("请联系园区管理员")
     assert_no_english(visitor)
     expect(visitor.page.get_by_role("link", name="返回首页")).to_be_visible()
-    visitor.shot("无权访问")
+    visitor.shot("无权访问", guide="public-forbidden-phone")
     visitor.click_link("返回首页")
     expect(visitor.page.locator("h1")).not_to_have_text("无权访问")
     visitor.shot("回到首页")
