@@ -32,8 +32,13 @@ def guide_files():
     return sorted(GUIDES.glob("*.md"))
 
 
+def without_code(text: str) -> str:
+    return re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", text, flags=re.S))
+
+
 def pictures(path: Path) -> list[tuple[str, str]]:
-    return PICTURE.findall(path.read_text(encoding="utf-8"))
+    """The pictures a guide shows (caption, target); an example in `code` is not one."""
+    return PICTURE.findall(without_code(path.read_text(encoding="utf-8")))
 
 
 def journey_guide_names() -> dict[str, str]:
@@ -57,9 +62,7 @@ def journey_guide_names() -> dict[str, str]:
 
 def prose(text: str) -> str:
     """The guide's words: without code blocks, inline code, and the targets of links and pictures."""
-    text = re.sub(r"```.*?```", "", text, flags=re.S)
-    text = re.sub(r"`[^`]*`", "", text)
-    return re.sub(r"\]\([^)]*\)", "]", text)
+    return re.sub(r"\]\([^)]*\)", "]", without_code(text))
 
 
 def png_width(path: Path) -> int:
@@ -81,7 +84,7 @@ def test_every_role_has_its_guide_and_the_index_lists_them_and_how_pictures_are_
 
 def test_links_between_the_guides_lead_to_files_that_exist():
     for path in guide_files():
-        for target in LINK.findall(path.read_text(encoding="utf-8")):
+        for target in LINK.findall(without_code(path.read_text(encoding="utf-8"))):
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue
             assert (path.parent / target.split("#")[0]).exists(), f"{path.name} links {target}, which does not exist"

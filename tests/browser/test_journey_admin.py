@@ -111,7 +111,7 @@ def test_the_administrator_adds_a_manager_opens_a_plugin_to_a_park_and_reads_the
     expect(change).to_contain_text(CHANGQING)
     expect(change).to_contain_text("方兴社区社会组织孵化基地")
     expect(admin.page.get_by_label("隐藏登录记录")).to_be_checked()
-    admin.shot("审计日志", guide="admin-audit")
+    admin.shot("审计日志")
 
     admin.fill("搜索", NEW_NAME)
     admin.click_button("查询")
@@ -125,7 +125,7 @@ def test_the_administrator_adds_a_manager_opens_a_plugin_to_a_park_and_reads_the
     admin.click_button("查询")
     login_row = admin.page.locator("tbody tr", has_text="登录").first
     expect(login_row).to_contain_text(f"{NEW_NAME}（{NEW_USER}）")
-    admin.shot("显示登录记录")
+    admin.shot("显示登录记录", guide="admin-audit-logins")
     admin.page.get_by_label("隐藏登录记录").check()
     admin.click_button("查询")
     expect(rows).not_to_contain_text("登录")
