@@ -60,9 +60,14 @@ class Person:
         toggler = self.page.locator(".navbar-toggler")
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
+            # Bootstrap unfolds the menu with a transition: wait until it is open before looking in it.
+            expect(self.page.locator("#nav.collapse.show")).to_be_visible()
         account = self.page.locator("#account-menu")
-        if account.count() and account.is_visible() and account.get_attribute("aria-expanded") != "true":
-            account.click()
+        if account.count():
+            expect(account).to_be_visible()
+            if account.get_attribute("aria-expanded") != "true":
+                account.click()
+                expect(self.page.locator("#account-menu + .dropdown-menu")).to_be_visible()
 
     def click_link(self, name: str, exact: bool = False) -> None:
         link = self.page.get_by_role("link", name=name, exact=exact).first
