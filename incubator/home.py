@@ -5,7 +5,7 @@ their organization; for other roles the plugins answer through `incubator_home_u
 我的学习 for trainees, mentoring's 我的督导 for experts). Every landing page lists the user's
 to-dos (`incubator_todos`), and the menu shows how many there are.
 """
-from flask import current_app, g, url_for
+from flask import g, url_for
 
 from .plugins import collect, hook, hooks_for
 
@@ -13,7 +13,7 @@ from .plugins import collect, hook, hooks_for
 def home_url(user) -> str:
     if user.role in ("admin", "manager"):
         return url_for("dashboard.index")
-    if user.organization_id and "portal.index" in current_app.view_functions:
+    if user.organization_id:
         return url_for("portal.index")
     return hook().incubator_home_url(user=user) or url_for("auth.me")
 

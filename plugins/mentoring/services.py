@@ -219,7 +219,8 @@ def close_assignments(org: Organization, transition) -> list[MentorAssignment]:
         open_ones = db.session.scalars(
             select(MentorAssignment).where(MentorAssignment.organization_id == org.id,
                                            or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on > day))
-            .options(joinedload(MentorAssignment.expert)).with_for_update()).all()
+            # Lock only the assignments: PostgreSQL refuses FOR UPDATE on the outer join's side.
+            .options(joinedload(MentorAssignment.expert)).with_for_update(of=MentorAssignment)).all()
         for assignment in open_ones:
             if assignment.starts_on > day:
                 _call_off(assignment, user=user)

@@ -189,6 +189,6 @@ def test_the_organization_panel_shows_its_projects_to_its_contact_and_to_no_stra
     assert panels(mine, stranger) == []
     assert panels(mine, users["changqing-mgr"]) == []
     assert panels(mine, users["wannianbu-mgr"])  # the park's manager sees them too
-    set_enablement("microgrant", "parks", ["fangxing"])
+    set_enablement("microgrant", "parks", [parks["fangxing"]])
     db.session.commit()
     assert panels(mine, contact) == []
