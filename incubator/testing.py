@@ -256,6 +256,27 @@ def only_plugins(network):
     return _only
 
 
+@pytest.fixture
+def rate_limited(app, tmp_path, network):
+    """rate_limited(LOGIN_RATE_LIMIT="3 per minute") gives a test client of an app with rate limits
+    on, sharing the test database (already migrated).
+
+    Flask-Limiter's `limiter` is one object for every app in the process: creating this app turns it
+    on for all of them, so it is switched back off afterwards.
+    """
+    from .extensions import limiter
+    previous = limiter.enabled
+
+    def _client(**limits):
+        limited = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                         RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", **limits))
+        limiter.reset()
+        return limited.test_client()
+    yield _client
+    limiter.reset()
+    limiter.enabled = previous
+
+
 def race(app, n: int, work, timeout: float = 120):
     """Run `work(i)` for i in 0..n-1 in `n` threads released together, each with its own app
     context and database session; returns what each returned, or the exception it raised.

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from incubator import create_app
 from incubator.errors import Vetoed
-from incubator.extensions import db, limiter
+from incubator.extensions import db
 from incubator.testing import test_config
 
 from .helpers import page_text
@@ -119,16 +119,8 @@ def test_a_refused_step_shows_its_own_message_and_reasons(client, network, repla
 # -- 429 -----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def limited_client(app, tmp_path, network):
-    """A client of an app with rate limits on, sharing the test database (see test_security.py)."""
-    previous = limiter.enabled
-    limited = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                                     RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                                     STATUS_RATE_LIMIT="1 per hour"))
-    limiter.reset()
-    yield limited.test_client()
-    limiter.reset()
-    limiter.enabled = previous
+def limited_client(rate_limited):
+    return rate_limited(STATUS_RATE_LIMIT="1 per hour")
 
 
 def test_too_many_requests_is_a_chinese_429(limited_client):

@@ -4,11 +4,9 @@ import re
 
 import pytest
 
-from incubator import create_app
 from incubator.dates import show_date
-from incubator.extensions import db, limiter
+from incubator.extensions import db
 from incubator.organizations.models import Organization, Transition
-from incubator.testing import test_config
 from incubator.validators import make_uscc
 
 from .helpers import count_rows, page_text
@@ -133,16 +131,8 @@ def test_a_number_too_large_for_the_database_is_just_not_found(client, network):
 
 
 @pytest.fixture
-def limited_client(app, tmp_path, network):
-    """An app with rate limits on, sharing the test database (see test_security.py)."""
-    previous = limiter.enabled
-    limited = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                                     RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                                     STATUS_RATE_LIMIT="3 per hour"))
-    limiter.reset()
-    yield limited.test_client()
-    limiter.reset()
-    limiter.enabled = previous
+def limited_client(rate_limited):
+    return rate_limited(STATUS_RATE_LIMIT="3 per hour")
 
 
 def test_lookups_are_rate_limited(limited_client, make_org):

@@ -5,12 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from incubator import create_app
 from incubator.audit.models import AuditEntry
-from incubator.extensions import db, limiter
+from incubator.extensions import db
 from incubator.organizations import services
 from incubator.organizations.models import Organization
-from incubator.testing import test_config
 
 from .helpers import count_rows, page_text
 
@@ -157,20 +155,8 @@ def test_anonymous_visitors_are_sent_to_login_and_back(client, network):
 # -- rate limits ---------------------------------------------------------------------------------------
 
 @pytest.fixture
-def limited_client(app, tmp_path, network):
-    """A client of an app with rate limits on, sharing the test database (already migrated).
-
-    Flask-Limiter's `limiter` is one object for every app in the process: creating this app turns it
-    on for all of them, so it is switched back off afterwards.
-    """
-    previous = limiter.enabled
-    limited = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                                     RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                                     LOGIN_RATE_LIMIT="3 per minute", APPLY_RATE_LIMIT="2 per hour"))
-    limiter.reset()
-    yield limited.test_client()
-    limiter.reset()
-    limiter.enabled = previous
+def limited_client(rate_limited):
+    return rate_limited(LOGIN_RATE_LIMIT="3 per minute", APPLY_RATE_LIMIT="2 per hour")
 
 
 def test_repeated_login_attempts_are_slowed_down(limited_client):
