@@ -49,6 +49,7 @@ class Person:
         self.page.get_by_label("密码", exact=True).fill(password)
         self.page.get_by_role("button", name="登录").click()
         expect(self.page.locator("form input[name=password]")).to_have_count(0)
+        self.page.wait_for_load_state()
 
     def logout(self) -> None:
         self.open_menu()
@@ -57,7 +58,10 @@ class Person:
 
     def open_menu(self) -> None:
         """On a phone the menu is folded behind the toggler; the user's own menu is a dropdown."""
+        self.page.wait_for_load_state()
         toggler = self.page.locator(".navbar-toggler")
+        if self.kind == "phone":
+            expect(toggler).to_be_visible()
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
             # Bootstrap unfolds the menu with a transition: wait until it is open before looking in it.
@@ -70,10 +74,13 @@ class Person:
                 expect(self.page.locator("#account-menu + .dropdown-menu")).to_be_visible()
 
     def click_link(self, name: str, exact: bool = False) -> None:
+        self.page.wait_for_load_state()
         link = self.page.get_by_role("link", name=name, exact=exact).first
         if not link.is_visible():
             self.open_menu()
         link.click()
+        # A click starts the next page; checks on it wait until it has loaded with its styles.
+        self.page.wait_for_load_state()
 
     def click_menu(self, name: str) -> None:
         """A link of the site's menu (unfolded first on a phone), not a link on the page."""
@@ -82,9 +89,11 @@ class Person:
         if not link.count() or not link.first.is_visible():
             self.open_menu()
         nav.get_by_role("link", name=name, exact=True).first.click()
+        self.page.wait_for_load_state()
 
     def click_button(self, name: str, exact: bool = False) -> None:
         self.page.get_by_role("button", name=name, exact=exact).first.click()
+        self.page.wait_for_load_state()
 
     def fill(self, label: str, value: str, exact: bool = False) -> None:
         self.page.get_by_label(label, exact=exact).fill(value)

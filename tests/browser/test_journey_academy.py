@@ -27,6 +27,7 @@ def one_session_soon():
 
 def not_squeezed(person):
     """No table cell so narrow that a name wraps one character per line (the crawler's check)."""
+    person.page.wait_for_load_state()
     squeezed = person.page.evaluate(SQUEEZED)
     assert not squeezed, f"{person.page.url}: table cells one character wide: {squeezed[:3]}"
 
