@@ -36,6 +36,14 @@ def open_admin_page(person, name: str) -> None:
     link.click()
 
 
+def change_password(person, current: str, new: str) -> None:
+    """Fill in 修改密码 (current, new, new again) and send it."""
+    person.fill("当前密码", current)
+    person.fill("新密码", new, exact=True)
+    person.fill("再次输入新密码", new)
+    person.click_button("修改密码")
+
+
 def log_out(person) -> None:
     person.open_menu()
     person.page.get_by_role("button", name="退出登录").click()
@@ -190,24 +198,15 @@ def test_a_user_changes_their_own_password_and_only_the_new_one_works(people):
     expert.shot("我的", guide="account-me-phone")
     expert.click_link("修改密码")
     expect(expert.page.locator("h1")).to_have_text("修改密码")
-    expert.fill("当前密码", "wrong-password")
-    expert.fill("新密码", "Zhou-river-2026", exact=True)
-    expert.fill("再次输入新密码", "Zhou-river-2026")
-    expert.click_button("修改密码")
+    change_password(expert, "wrong-password", "Zhou-river-2026")
     expert.see("当前密码不正确")
     expert.shot("当前密码不对")
 
-    expert.fill("当前密码", "demo12345")
-    expert.fill("新密码", "12345678", exact=True)
-    expert.fill("再次输入新密码", "12345678")
-    expert.click_button("修改密码")
+    change_password(expert, "demo12345", "12345678")
     expert.see("这个密码太常见")
     expert.shot("新密码太常见")
 
-    expert.fill("当前密码", "demo12345")
-    expert.fill("新密码", "Zhou-river-2026", exact=True)
-    expert.fill("再次输入新密码", "Zhou-river-2026")
-    expert.click_button("修改密码")
+    change_password(expert, "demo12345", "Zhou-river-2026")
     expert.see("密码已修改，下次登录请使用新密码。")
     expert.shot("密码已修改", guide="account-password-changed-phone")
     log_out(expert)
