@@ -73,7 +73,8 @@ def test_odd_list_parameters_do_not_break_the_page(listed, client, login_as):
     login_as("fangxing-mgr")
     for query in ("park=abc", "park=99999999999999999999", "page=abc", "page=-1", "stage=hatched", "q=%25%25",
                   "q=%00", "per_page=100000"):
-        assert client.get(f"/orgs?{query}").status_code in (200, 400, 404), query
+        # An id past the database's integer is a bad request; anything else is read leniently.
+        assert client.get(f"/orgs?{query}").status_code == (400 if query == "park=99999999999999999999" else 200), query
 
 
 # -- registering and editing -------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def test_a_bad_registration_is_explained_and_writes_nothing(field, value, messag
     login_as("fangxing-mgr")
     before = count_rows(AuditEntry)
     response = client.post("/orgs/new", data=org_form(parks, **{field: value}))
-    assert response.status_code in (200, 422)
+    assert response.status_code == 200  # the form again, with the reason beside the field
     assert message in page_text(response)
     assert count_rows(Organization) == 0 and count_rows(Transition) == 0 and count_rows(AuditEntry) == before
 

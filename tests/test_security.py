@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from incubator.audit.models import AuditEntry
+from incubator.errors import IllegalMove
 from incubator.extensions import db
 from incubator.organizations import services
 from incubator.organizations.models import Organization
@@ -236,7 +237,7 @@ def test_every_write_is_in_the_audit_log_for_the_admin(make_org, parks, users, c
 def test_a_refused_write_leaves_no_audit_entry(make_org, users):
     org = make_org(park="fangxing", stage="applied")
     before = count_rows(AuditEntry)
-    with pytest.raises(Exception):
+    with pytest.raises(IllegalMove):
         services.move(org, "graduated", user=users["admin"])
     assert count_rows(AuditEntry) == before
 

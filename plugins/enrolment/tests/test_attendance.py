@@ -97,7 +97,7 @@ def mark_all(offering, plan, by):
     return completed
 
 
-def test_completion_follows_the_80_percent_rule_records_hours_and_fires_the_hook(held, users, completions):
+def test_incubator_enrolment_completed_fires_on_the_80_percent_rule_with_the_hours(held, users, completions):
     offering, (wang, chen, third) = held
     completed = mark_all(offering, {wang.id: "PPPL", chen.id: "PPPE", third.id: "PAPA"}, by=users["expert-li"])
     # 4 sessions × 80% → 4 needed (late counts, excused does not).
@@ -200,7 +200,7 @@ def test_a_failing_follower_does_not_undo_the_completion(held, users, app):
     assert db.session.get(Enrolment, wang.id).status == "completed"
 
 
-def test_certificates_batch_issue_gets_the_offerings_completions(held, users, app):
+def test_incubator_certificate_completions_gives_an_offerings_completions(held, users, app):
     from plugins import enrolment
     offering, (wang, *_rest) = held
     mark_all(offering, {wang.id: "PPPP"}, by=users["expert-li"])

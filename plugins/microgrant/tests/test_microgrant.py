@@ -5,6 +5,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
@@ -185,7 +186,7 @@ def test_grants_never_exceed_the_rounds_budget(make_round, make_application, mgr
 def test_the_database_refuses_a_committed_sum_over_budget(make_round):
     rnd = make_round(budget_fen=1_000_000, max_grant_fen=1_000_000)
     rnd.committed_fen = 1_000_001
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
 

@@ -5,6 +5,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
@@ -260,7 +261,7 @@ def test_manager_manages_windows_gifts_and_the_rule_on_one_page(login_as, client
 def test_stock_cannot_go_negative_in_the_database(make_gift):
     gift = make_gift(stock=1)
     gift.stock = -1
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
 
