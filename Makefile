@@ -9,7 +9,7 @@ PORT ?= 5000
 # "Today" (overdue incubations, enrolment windows) is the server's local date: the district's.
 export TZ ?= Asia/Shanghai
 
-.PHONY: run test setup system-deps translations demo bench clean guide
+.PHONY: run serve test setup system-deps translations demo bench clean guide
 
 run: setup
 	$(BIN)/incubator db upgrade
@@ -17,6 +17,15 @@ run: setup
 	  $(BIN)/incubator demo && touch instance/.demo-loaded; \
 	else echo "Demo data already loaded (accounts: admin, district-mgr, fangxing-mgr, … password demo12345)."; fi
 	@HOST=$(HOST) PORT=$(PORT) scripts/serve-demo.sh
+
+# Production: gunicorn with several workers (incubator/serve.py), migrations first; PostgreSQL and
+# Redis from INCUBATOR_DATABASE_URL and INCUBATOR_RATELIMIT_STORAGE_URL, e.g.
+# make serve HOST=0.0.0.0 PORT=8000 SERVE_ARGS="--workers 5 --with-worker --proxies 1"
+SERVE_ARGS ?=
+
+serve: setup
+	$(BIN)/incubator db upgrade
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/incubator serve $(SERVE_ARGS)
 
 # The suite (browser journeys included) in two processes (pytest-xdist); PYTEST_ARGS narrows it,
 # e.g. make test PYTEST_ARGS=tests/browser (the browser journeys alone).
@@ -36,7 +45,7 @@ setup: system-deps $(VENV)/.installed translations
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt setup.cfg
+$(VENV)/.installed: requirements.txt requirements-dev.txt setup.cfg setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing pinned dependencies into $(VENV) (log: $(VENV)/install.log)"
 	@( $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -r requirements-dev.txt \

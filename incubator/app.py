@@ -1,4 +1,5 @@
 """The application factory: config, extensions, plugins, blueprints, API, error pages."""
+import json
 import logging
 import os
 import re
@@ -7,18 +8,18 @@ from pathlib import Path
 from flask import Flask, g, jsonify, make_response, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-from .config import load_config
+from .config import MB, load_config
 from .errors import DomainError
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 from .plugins import PluginRegistry, collect, hooks_for
-
-CORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from .schema_versions import CORE_MIGRATIONS
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_handlers(app)
     app.before_request(_reset_request_caches)
+    app.before_request(_refuse_lone_surrogates)
     app.after_request(_security_headers)
     return app
 
@@ -110,11 +112,10 @@ def _init_extensions(app: Flask) -> None:
 
 @migrate.configure
 def _version_locations(config):
-    """The core's revisions plus every loaded plugin's branch."""
-    from flask import current_app
-    dirs = [str(CORE_MIGRATIONS / "versions")]
-    for result in current_app.extensions["incubator_plugins"].hook.incubator_migration_dirs():
-        dirs.extend(str(d) for d in result or [])
+    """Every loaded tree's revisions (the core's and each plugin's): the map `db revision` works on.
+    Upgrades and downgrades go tree by tree (incubator.schema_versions)."""
+    from .schema_versions import trees
+    dirs = [d for tree in trees() for d in tree.dirs]
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(dirs))
     return config
@@ -164,6 +165,8 @@ def _register_template_helpers(app: Flask) -> None:
     from .dates import show_date, show_datetime
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
+    from . import numbers
+    numbers.init_app(app)
 
 
 def wants_json() -> bool:
@@ -201,12 +204,24 @@ def _shown_description(exc: HTTPException) -> str | None:
     from flask_babel import get_locale
     from flask_wtf.csrf import CSRFError
     description = exc.description
-    if not description or description == type(exc).description or exc.code == 429 or isinstance(exc, CSRFError):
+    # A 429's own description is Flask-Limiter's "3 per 1 minute"; one of ours (the account lock) is Chinese.
+    own_429 = exc.code == 429 and _HAN.search(str(description))
+    if not description or description == type(exc).description or (exc.code == 429 and not own_429) \
+            or isinstance(exc, CSRFError):
         return None
     locale = get_locale()
     if _HAN.search(str(description)) or (locale is not None and locale.language == "en"):
         return str(description)
     return None
+
+
+def _too_large() -> RequestEntityTooLarge:
+    """A 413 that names the limit, in the request's language (Werkzeug's own is English and names none)."""
+    limit = request.max_content_length
+    if not limit:  # no limit of ours: a 413 raised by hand
+        return RequestEntityTooLarge(_("提交的内容超出了允许的大小。"))
+    size = f"{round(limit / MB, 2):g} MB" if limit >= MB else _("%(n)s 字节", n=limit)
+    return RequestEntityTooLarge(_("上传的文件和填写的内容合计不能超过 %(size)s。", size=size))
 
 
 def _back_url() -> str | None:
@@ -229,6 +244,33 @@ def _anonymous() -> bool:
         return not current_user.is_authenticated
     except Exception:  # loading the user needs the database
         return True
+
+
+def _refuse_lone_surrogates() -> None:
+    """A JSON body may spell half of a UTF-16 pair ("\\ud800"): valid JSON, but not text — no
+    database can store it, so the endpoint would fail later. 400 here instead, with a clear message.
+
+    Only bodies that announce their length are read here (Werkzeug has already refused those over
+    MAX_CONTENT_LENGTH); a chunked body is left to its endpoint's own limits, and should it carry a
+    lone surrogate, the UnicodeEncodeError handler answers 400 where it meets the database.
+    """
+    if not request.is_json or request.content_length is None:
+        return
+    body = request.get_data(cache=True)
+    # Only an escape (\\udXXX) or the raw bytes ED A0–BF can make one; most bodies skip the parse.
+    if b"\\ud" not in body.lower() and b"\xed" not in body:
+        return
+    try:
+        value = json.loads(body)
+    except ValueError:  # malformed JSON: the API's own parser answers 400
+        return
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(LONE_SURROGATE) from exc
+
+
+LONE_SURROGATE = _l("请求的 JSON 中含有无效的 Unicode 字符（孤立的代理项，如 \\ud800）")
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -265,8 +307,11 @@ def _register_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = "30"
         return response
 
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 413 and exc.description == RequestEntityTooLarge.description:
+            exc = _too_large()
         if wants_json():
             from .api.errors import http_exception_errors
             response = json_error(exc.code or 500, http_exception_errors(exc))
@@ -279,8 +324,10 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
+    @app.errorhandler(UnicodeEncodeError)
     def out_of_range(exc):
-        """Input the database cannot hold (a number too large, a NUL character) is bad input: 400."""
+        """Input the database cannot hold (a number too large, a NUL character, half of a surrogate
+        pair) is bad input: 400."""
         _rollback()
         return http_error(BadRequest(_("请求中的数值或字符超出允许范围")))
 

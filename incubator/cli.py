@@ -5,9 +5,9 @@ Plugins add theirs through the `incubator_cli` hook (called with `app.cli`).
 import os
 
 import click
-import flask_migrate
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+
+from .serve import serve_command
 
 
 class IncubatorGroup(FlaskGroup):
@@ -17,6 +17,7 @@ class IncubatorGroup(FlaskGroup):
         # default target is "heads", not "head".
         self._loaded_plugin_commands = True
         self.add_command(db_group)
+        self.add_command(serve_command)  # builds its own app, once, in gunicorn's master
 
 
 def _create_app():
@@ -24,7 +25,8 @@ def _create_app():
     return create_app()
 
 
-@click.group("db", help="Database migrations (Alembic via Flask-Migrate), core and plugin branches.")
+@click.group("db", help="Database migrations (Alembic): the core's tree and each plugin's, each with its own "
+                        "version table.")
 def db_group():
     pass
 
@@ -33,36 +35,41 @@ def db_group():
 @click.argument("revision", default="heads")
 @with_appcontext
 def db_upgrade(revision):
-    """Upgrade to REVISION (default: every branch's head)."""
-    flask_migrate.upgrade(revision=revision)
+    """Upgrade to REVISION (default: every tree's head, the core first; else the tree holding REVISION)."""
+    from . import schema_versions
+    schema_versions.upgrade(revision)
 
 
 @db_group.command("downgrade")
 @click.argument("revision", default="base")
 @with_appcontext
 def db_downgrade(revision):
-    """Downgrade to REVISION (default: base, i.e. drop every table)."""
-    flask_migrate.downgrade(revision=revision)
+    """Downgrade to REVISION (default: base, i.e. drop every table), e.g. checklist@base or 0002_enrolment."""
+    from . import schema_versions
+    schema_versions.downgrade(revision)
 
 
 @db_group.command("current")
 @with_appcontext
 def db_current():
-    """Show the current revision(s)."""
-    flask_migrate.current(verbose=True)
+    """Show each tree's current revision, and what plugins that are not loaded left behind."""
+    from . import schema_versions
+    click.echo("\n".join(schema_versions.current()))
 
 
 @db_group.command("heads")
 @with_appcontext
 def db_heads():
-    """Show the head of each branch."""
-    flask_migrate.heads(verbose=True)
+    """Show the head of each tree."""
+    from . import schema_versions
+    click.echo("\n".join(schema_versions.heads()))
 
 
 @db_group.command("history")
 @with_appcontext
 def db_history():
-    flask_migrate.history(verbose=True)
+    from . import schema_versions
+    click.echo("\n".join(schema_versions.history()))
 
 
 @db_group.command("revision")
@@ -82,11 +89,8 @@ def db_revision(message, autogenerate, head, version_path, branch_label, depends
     Autogenerate compares against the whole metadata: run it on a database upgraded to
     `heads` and keep only your plugin's tables in the file.
     """
-    from alembic import command
-    config = current_app.extensions["migrate"].migrate.get_config()
-    config.cmd_opts = type("Opts", (), {"autogenerate": autogenerate})()
-    command.revision(config, message=message, autogenerate=autogenerate, head=head, version_path=version_path,
-                     branch_label=branch_label, depends_on=depends_on, rev_id=rev_id, splice=head == "base")
+    from . import schema_versions
+    schema_versions.revision(message, autogenerate, head, version_path, branch_label, depends_on, rev_id)
 
 
 def register_core_commands(app) -> None:
@@ -148,6 +152,15 @@ def users_create(username, role, park_codes, password, name):
 @click.group("plugins", help="Inspect plugins.")
 def plugins_group():
     pass
+
+
+@plugins_group.command("hook-docs")
+@with_appcontext
+def plugins_hook_docs():
+    """Print the hook reference written from the hookspecs' docstrings (> docs/hooks.md)."""
+    from .hookdocs import render
+    from .plugins import registry
+    click.echo(render(registry().pm), nl=False)
 
 
 @plugins_group.command("list")

@@ -53,6 +53,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         DISABLED_PLUGINS=[],
         INCUBATION_YEARS=2,
         PER_PAGE=20,
+        # The public address printed on certificates and in mail (https://xueyuan.example.gov.cn/);
+        # issuing outside debug refuses to guess it from a request's Host header.
+        BASE_URL=None,
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         LANGUAGES={"zh": "中文", "en": "English"},
@@ -61,7 +64,12 @@ def load_config(app, overrides: dict | None = None) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_RATE_LIMIT="10 per minute",
+        # Storage (Redis) unreachable: count in this process's memory meanwhile (Flask-Limiter logs a
+        # warning, and goes back to Redis when it answers), and never fail a request over a limit.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        LOGIN_RATE_LIMIT="10 per minute",  # per address
+        LOGIN_ACCOUNT_RATE_LIMIT="10 per 15 minutes",  # failed logins per account, from any address
         APPLY_RATE_LIMIT="5 per hour",
         STATUS_RATE_LIMIT="10 per hour",  # 申请进度查询, per address
         API_TOKEN_DAYS=30,
@@ -87,12 +95,19 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["DISABLED_PLUGINS"] = _split(env[ENV_PREFIX + "DISABLED_PLUGINS"])
     if env.get(ENV_PREFIX + "RATELIMIT_STORAGE_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = env[ENV_PREFIX + "RATELIMIT_STORAGE_URL"]
+    if env.get(ENV_PREFIX + "TRACE_PLUGINS") in ("1", "true", "yes"):  # log every hook call (debugging)
+        app.config["TRACE_PLUGINS"] = True
+    if env.get(ENV_PREFIX + "BASE_URL"):
+        app.config["BASE_URL"] = env[ENV_PREFIX + "BASE_URL"]
     if env.get(ENV_PREFIX + "MAX_UPLOAD_MB"):
         app.config["MAX_CONTENT_LENGTH"] = upload_limit(env[ENV_PREFIX + "MAX_UPLOAD_MB"])
     if env.get(ENV_PREFIX + "SECURE_COOKIES") in ("1", "true", "yes"):  # behind HTTPS
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.config.update(overrides or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        # A Redis that does not answer must not hold up a login (or /healthz) for the OS's TCP timeout.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
     if isinstance(app.config["DISABLED_PLUGINS"], str):
         app.config["DISABLED_PLUGINS"] = _split(app.config["DISABLED_PLUGINS"])
     if not app.config.get("SECRET_KEY"):

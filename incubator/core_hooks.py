@@ -1,12 +1,11 @@
 """The core's own hook implementations: its permission rules and declared actions, the managers'
-and the organization contacts' to-dos, the contacts' menu entry.
+and the organization contacts' to-dos, the contacts' menu entry, its health checks.
 
 Registered first under the name "core"; it cannot be disabled.
 """
 from .hookspecs import hookimpl
 from .organizations.models import Organization
-from .parks.models import Park
-from .permissions import CORE_ACTIONS
+from .permissions import CORE_ACTIONS, park_id_of
 
 PUBLIC_ACTIONS = {"park.view"}
 # Managing who speaks for an organization (组织联系人): its park's managers and the administrator.
@@ -37,7 +36,7 @@ def incubator_permission(user, action, resource):
     if action.startswith("org."):
         if resource is None:  # list or create: scoped later by the query / the chosen park
             return action in ("org.view", "org.create")
-        park_id = resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
+        park_id = park_id_of(resource)
         return True if park_id in user.park_ids else None
     return None
 
@@ -55,6 +54,20 @@ def scope_parks(user):
     if user.role == "manager":
         return user.park_ids
     return set()
+
+
+@hookimpl
+def incubator_health_checks():
+    """What the core needs to work: its database, and the rate-limit storage when it is not this
+    process's memory (Redis, shared by the workers)."""
+    from flask import current_app
+
+    from . import health
+    checks = {"database": health.database}
+    config = current_app.config
+    if config.get("RATELIMIT_ENABLED", True) and not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        checks["ratelimit"] = health.rate_limit_storage
+    return checks
 
 
 @hookimpl

@@ -19,7 +19,3 @@ def transaction():
     except BaseException:
         db.session.rollback()
         raise
-
-
-def is_postgres() -> bool:
-    return db.engine.dialect.name == "postgresql"

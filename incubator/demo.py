@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
+from .dates import today as district_today
 from .extensions import db
 from .organizations.models import CATEGORIES, Organization, Transition
 from .organizations.services import add_years
@@ -111,7 +112,7 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
     rng = random.Random(42)
     park_list = list(parks.values())
     admin = db.session.scalar(select(User).where(User.role == "admin"))
-    today = date.today()
+    today = district_today()
     org_rows, histories = [], []
     paths = [rng.choices(PATHS, weights=PATH_WEIGHTS)[0] for _ in range(size)]
     # Spend the rest of the transition budget on incubating ↔ virtual moves, as long incubations have.

@@ -3,7 +3,7 @@ from flask import flash
 from wtforms.validators import ValidationError as FieldError
 
 from .errors import DomainError
-from .validators import phone_error, uscc_error
+from .validators import name_error, phone_error, uscc_error
 
 
 def uscc_validator(form, field):
@@ -13,6 +13,12 @@ def uscc_validator(form, field):
 
 def phone_validator(form, field):
     if field.data and (error := phone_error(field.data)):
+        raise FieldError(error)
+
+
+def name_validator(form, field):
+    """A name people read (organization, person, course, round, volunteer): see validators.name_error."""
+    if field.data and (error := name_error(field.data)):
         raise FieldError(error)
 
 

@@ -1,9 +1,10 @@
 """The hook specification: the public API between the core and its plugins.
 
 Every hook is called with keyword arguments; an implementation names only the ones it needs
-(pluggy passes just those), so adding an argument later breaks no plugin. `docs/plugins.md`
-documents each hook with its signature and an example; tests/test_hook_contract.py fails when a
-hook here is undocumented or untested.
+(pluggy passes just those), so adding an argument later breaks no plugin. Each hook's docstring is
+its documentation: docs/hooks.md is generated from these (and the plugins' hookspecs) by
+`incubator hooks docs`, and tests/test_hook_contract.py fails when that file is stale or a hook has
+no test named for it.
 
 Hooks that take a `park` or `org` are called only on plugins enabled for that park
 (see `incubator.plugins.hooks_for`).
@@ -17,134 +18,261 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def incubator_load(app):
-    """Called once per application at start-up, after the core is set up.
+    """Called once per application at start-up, after the core is set up. Register template filters
+    and globals, config defaults. A plugin package's `views.bp` is registered for it by convention
+    (incubator/plugins/conventions.py): write this hook only for what is the plugin's own. If it
+    raises, the plugin is unregistered and reported; the platform still starts.
 
-    Register blueprints (page routes), template filters and globals, static folders, config
-    defaults. Returns nothing. A plugin whose `incubator_load` raises is unregistered and reported.
+    ```python
+    @hookimpl
+    def incubator_load(app):
+        from .services import points_label
+        app.jinja_env.filters["passport_points"] = points_label
+        app.config.setdefault("PASSPORT_POINTS_PER_HALF_HOUR", 1)
+    ```
     """
 
 
 @hookspec
 def incubator_api_blueprints():
-    """Return a list of `flask_smorest.Blueprint` objects to mount under /api/v1.
+    """Return a list of `flask_smorest.Blueprint` objects; each is mounted under `/api/v1` + its
+    `url_prefix`, appears in the OpenAPI document at `/api/openapi.json`, is exempt from CSRF (it uses
+    bearer tokens only) and answers errors as `{"errors": [...]}`. A plugin package's
+    `api.blueprints` list is returned for it by convention; write the hook only to decide at start-up.
 
-    Their routes and schemas appear in the generated OpenAPI document at /api/openapi.json and use
-    the core's JSON error format and bearer-token authentication (`incubator.api.auth.token_required`).
+    ```python
+    # plugins/passport/api.py — no hook code needed
+    blp = Blueprint("api_passport", __name__, url_prefix="/passport")
+    blueprints = [blp]
+    ```
     """
 
 
 @hookspec
 def incubator_nav_items(user):
-    """Return menu entries for `user` (an authenticated `User` or an anonymous user).
+    """Return menu entries (`incubator.ui.NavItem(label, url, order=100)`) for `user` (authenticated or
+    anonymous). Called only on plugins enabled for at least one park the user sees.
 
-    Each entry is an `incubator.ui.NavItem(label, url, order=100)`. Called only on plugins enabled
-    for at least one park the user can see (every park for admins and the public).
+    ```python
+    @hookimpl
+    def incubator_nav_items(user):
+        if user.is_authenticated and can("checklist.view", user=user):
+            return [NavItem("材料清单", url_for("checklist.overview"), order=50)]
+    ```
     """
 
 
 @hookspec
 def incubator_org_panels(org, user):
-    """Return panels for the organization page of `org`, as seen by `user`.
+    """Return `incubator.ui.Panel(title, html, order=100)` fragments for the organization page of `org`
+    as seen by `user`. Called only on plugins enabled for the organization's park. Check your own
+    permissions: return nothing the user may not see. `html` must be `Markup` you rendered.
 
-    Each is an `incubator.ui.Panel(title, html, order=100)`; `html` must be Markup that the plugin
-    rendered (with `render_template`, so that output is escaped). Called only on plugins enabled for
-    the organization's park. Check your own permissions: return nothing the user may not see.
+    ```python
+    @hookimpl
+    def incubator_org_panels(org, user):
+        if can("org.view", org, user=user):
+            html = render_template("checklist/panel.html", org=org)
+            return [Panel("材料清单", Markup(html), order=20)]
+    ```
     """
 
 
 @hookspec
 def incubator_dashboard_widgets(parks, user):
-    """Return dashboard widgets for the `parks` (list of `Park`) the dashboard shows to `user`.
+    """Return `incubator.ui.Widget(title, html, order=100)` fragments for the dashboard showing `parks`
+    (a list of `Park`; DESIGN.md named one park — a manager of several parks, and the administrator,
+    see several at once, so the hook takes the list). Called only on plugins enabled for at least one
+    of them; filter your figures with `is_enabled(name, park)`.
 
-    Each is an `incubator.ui.Widget(title, html, order=100)`. Called only on plugins enabled for at
-    least one of those parks.
+    ```python
+    @hookimpl
+    def incubator_dashboard_widgets(parks, user):
+        rows = services.missing_by_org([p.id for p in parks if is_enabled("checklist", p)])
+        return [Widget("缺少出壳材料", Markup(render_template("checklist/widget.html", rows=rows)))]
+    ```
     """
 
 
 @hookspec
 def incubator_profile_panels(user):
-    """Return panels for `user`'s own page (/me): a trainee's courses, hours, certificates, points.
+    """Return `Panel`s for the user's own page `/me`: a trainee's courses and hours, certificates,
+    volunteer points.
 
-    Each is an `incubator.ui.Panel(title, html, order=100)`.
+    ```python
+    @hookimpl
+    def incubator_profile_panels(user):
+        certs = services.certificates_of(user)
+        if certs:
+            return [Panel("我的证书", Markup(render_template("certificates/mine.html", certs=certs)))]
+    ```
     """
 
 
 @hookspec
 def incubator_todos(user):
-    """Return the open to-dos (待办) of `user`: what waits for them, where to do it, when it is due.
+    """Return the user's open to-dos (待办) as `incubator.ui.Todo(label, url, due=None, count=1,
+    order=100)`: supervision logs waiting for an organization's signature, follow-up actions due, a
+    class tomorrow. The core lists them on the user's landing page (the `todo_list` macro in
+    `macros.html`, fed by the template global `todos()`) and counts them in the menu on every page, so
+    keep it to one or two bounded queries. Called on every plugin for experts, trainees and contacts,
+    and on plugins enabled for a manager's parks for a manager. A plugin failing here loses its to-dos,
+    not the page.
 
-    Each is an `incubator.ui.Todo(label, url, due=None, count=1, order=100)`. They are listed on the
-    user's landing page and counted in the menu. Called on every plugin for experts, trainees and
-    organization contacts, and on plugins enabled for a manager's parks for a manager; keep it to a
-    few bounded queries (it runs on every page the user opens).
+    ```python
+    @hookimpl
+    def incubator_todos(user):
+        if user.role == "expert":
+            counts = services.expert_todo_counts(user)  # one grouped query
+            if counts["pending"]:
+                return [Todo("督导记录待组织确认", url_for("mentoring.index", status="pending"),
+                             count=counts["pending"])]
+    ```
     """
 
 
 @hookspec(firstresult=True)
 def incubator_home_url(user):
-    """Return the address of `user`'s landing page after login, or None to leave it to others.
+    """`firstresult`: the address `user` lands on after logging in, or `None`. The core answers first
+    for managers and administrators (the dashboard) and for organization contacts (their portal); a
+    plugin answers for the people it serves and returns `None` for everyone else. A landing page
+    shows `{{ todo_list(todos()) }}`.
 
-    The core sends managers and administrators to the dashboard and organization contacts to
-    their organization's portal before asking plugins; a plugin answers for the roles it serves
-    (the academy for trainees: 我的学习; mentoring for experts: 我的督导). The first answer wins.
+    ```python
+    @hookimpl
+    def incubator_home_url(user):
+        if user.role == "expert":
+            return url_for("mentoring.index")
+    ```
     """
 
 
 @hookspec
 def incubator_transition_check(org, from_stage, to_stage, user):
-    """Before `org` moves from `from_stage` to `to_stage` on behalf of `user`.
+    """Before `org` moves from `from_stage` to `to_stage`. Return a list of reasons to refuse (empty or
+    `None`: no objection). Any non-empty list from any plugin blocks the move; every reason is shown on
+    the page and returned by the API with status 409. Called only on plugins enabled for the
+    organization's park.
 
-    Return a list of human-readable reasons to refuse the move (empty or None: no objection). Any
-    non-empty list from any plugin blocks the move; all reasons are shown and returned by the API.
-    Called only on plugins enabled for the organization's park.
+    ```python
+    @hookimpl
+    def incubator_transition_check(org, from_stage, to_stage, user):
+        if to_stage == "graduated" and services.missing(org.id):
+            return ["出壳前须提交：登记证书或备案证明"]
+    ```
     """
 
 
 @hookspec
 def incubator_transition_done(org, transition):
-    """After a stage change of `org` has been committed; `transition` is the stored `Transition`.
+    """After a stage change of `org` has been committed; `transition` is the stored `Transition` (with
+    `from_stage`, `to_stage`, `user_id`, `note`, `created_at`). For follow-ups: issue a certificate,
+    note something in the audit log. Commit what you write. An exception is logged and does not undo
+    the move.
 
-    For follow-ups (issue a certificate, send a notice). Runs in a fresh transaction of its own:
-    commit what you write. An exception here is logged and does not undo the committed move.
+    ```python
+    @hookimpl
+    def incubator_transition_done(org, transition):
+        if transition.to_stage == "graduated":
+            services.issue_graduation_certificate(org)
+    ```
     """
 
 
 @hookspec
 def incubator_permissions():
-    """Return the actions a plugin adds, as a list of `(action, description)` pairs.
+    """Return the actions the plugin adds, as `(action, description)` pairs (`incubator.permissions.
+    all_actions()` lists them). Deciding them is `incubator_permission`'s job. A plugin package's
+    `permissions.ACTIONS` is returned for it by convention.
 
-    They are listed for the administrator; deciding them is `incubator_permission`'s job.
+    ```python
+    # plugins/checklist/permissions.py — no hook code needed
+    ACTIONS = [("checklist.view", "查看材料清单"), ("checklist.record", "登记收到的材料")]
+    ```
     """
 
 
 @hookspec
 def incubator_permission(user, action, resource):
-    """Decide whether `user` may do `action` (e.g. "org.view") on `resource` (a record or None).
+    """Decide whether `user` may do `action` on `resource` (a record, a `Park`, or `None` for "in
+    general"). Return `True` (allow), `False` (deny) or `None` (no opinion). Any `False` denies;
+    otherwise any `True` allows; with no `True` the action is denied. The core's own rules answer
+    through this same hook (admins may do everything; managers act on organizations of their own
+    parks), so a plugin can both grant its own actions and veto core ones. A plugin package's
+    `permissions.decide(user, action, resource)` answers for it by convention. The park of any
+    resource is `incubator.permissions.park_id_of(resource)` (a `Park` is its own).
 
-    Return True (allow), False (deny) or None (no opinion). Any False denies; otherwise any True
-    allows; with no True the action is denied. The core's own rules answer through this same hook.
+    ```python
+    # plugins/checklist/permissions.py
+    def decide(user, action, resource):
+        if action == "checklist.record" and user.is_authenticated and user.role == "manager":
+            return True if park_id_of(resource) in user.park_ids else None
+    ```
     """
 
 
 @hookspec
 def incubator_cli(cli):
-    """Add click commands or groups to the `incubator` console script; `cli` is its click group."""
+    """Add click commands or groups to the `incubator` console script; `cli` is the application's click
+    group (`app.cli`). Use `flask.cli.with_appcontext` for commands that touch the database.
+
+    ```python
+    @hookimpl
+    def incubator_cli(cli):
+        from .cli import checklist_group        # incubator checklist missing --park fangxing
+        cli.add_command(checklist_group)
+    ```
+    """
 
 
 @hookspec
 def incubator_seed_demo(session, size):
-    """Add demo data with the SQLAlchemy `session` after the core's demo network exists.
+    """Add demo data with the SQLAlchemy `session` after the core's demo network, accounts and
+    organizations exist (`incubator demo --orgs N`; `size` is N). Look up parks and users by code and
+    username. Be idempotent (skip when your data is there) and quick at `size=10000`. The caller
+    commits afterwards; going through your own services (which commit) is fine too.
 
-    `size` is the number of organizations asked for (`incubator demo --orgs N`); scale to it or
-    ignore it. Look up parks and users by code and username. Be idempotent (skip what exists). The
-    caller commits afterwards; seeding through your own services, which commit, is fine too.
+    ```python
+    @hookimpl
+    def incubator_seed_demo(session, size):
+        if session.scalar(select(func.count()).select_from(ChecklistDocument)):
+            return
+        session.execute(insert(ChecklistDocument), rows)
+    ```
     """
 
 
 @hookspec
 def incubator_migration_dirs():
-    """Return a list of directories with this plugin's Alembic revisions (its own branch).
+    """Return a list of directories holding the plugin's Alembic revisions (its own branch; the first
+    revision has `branch_labels = ("<name>",)` and `depends_on = "0001_core"`). A plugin package's
+    `migrations/` folder is returned for it by convention; write the hook only for revisions kept
+    elsewhere. The revisions are recorded in the plugin's own version table,
+    `alembic_version_<plugin>` (incubator/schema_versions.py).
 
-    The first revision of a branch sets `branch_labels = ("<plugin>",)` and
-    `depends_on = "core"` so it runs after the core tables exist.
+    ```python
+    @hookimpl
+    def incubator_migration_dirs():
+        return [str(Path(__file__).parent / "schema")]
+    ```
+    """
+
+
+@hookspec
+def incubator_health_checks():
+    """Return the dependencies the plugin needs, as `{name: check}`: `check` takes no arguments and is
+    called in the request's application context by `GET /healthz`; it returns when the dependency
+    answers and raises (or returns `False`) when it does not. `/healthz` answers 200 with
+    `{"status": "ok", name: "ok", …}` when every check passes, and 503 with `"down": [names]` (and the
+    exception's type for each) otherwise. The core answers through this same hook (`database`, and
+    `ratelimit` when the rate-limit storage is Redis). Keep checks quick: one ping with a timeout of a
+    second or two. Return `None` or `{}` when there is nothing to check. A plugin whose hook raises is
+    reported down under its own name.
+
+    ```python
+    @hookimpl
+    def incubator_health_checks():
+        url = current_app.config.get("CERTIFICATES_REDIS_URL")
+        return {"certificates_queue": lambda: redis.Redis.from_url(url, socket_timeout=2).ping()} if url else {}
+    ```
     """

@@ -27,8 +27,8 @@ CORE_ACTIONS = [
 def can(action: str, resource=None, user=None) -> bool:
     user = current_user if user is None else user
     user_obj = user._get_current_object() if hasattr(user, "_get_current_object") else user
-    park = _park_of(resource)
-    relay = hooks_for([park]) if park is not None else hook()
+    park_id = park_id_of(resource)
+    relay = hooks_for([park_id]) if park_id is not None else hook()
     answers = relay.incubator_permission(user=user_obj, action=action, resource=resource)
     if any(answer is False for answer in answers):
         return False
@@ -45,8 +45,10 @@ def all_actions() -> list[tuple[str, str]]:
     return collect(hook().incubator_permissions())
 
 
-def _park_of(resource):
+def park_id_of(resource) -> int | None:
+    """The park a resource belongs to, for every permission rule: a Park is its own park; any other
+    record names its park in `park_id` (None: no park, e.g. "anywhere" or a person)."""
     from .parks.models import Park
     if isinstance(resource, Park):
-        return resource
+        return resource.id
     return getattr(resource, "park_id", None)

@@ -6,3 +6,10 @@ def initials(text: str) -> str:
     """Lower-case initials of the Chinese characters; other letters and digits kept as they are."""
     parts = lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default")
     return "".join(p for p in "".join(parts).lower() if p.isalnum())[:120]
+
+
+def matches(q: str, *columns):
+    """A filter: any of `columns` contains `q`, ignoring case, with `%` and `_` taken literally
+    (SQLAlchemy escapes them: a search for "100%" finds "100%", not everything starting "100")."""
+    from sqlalchemy import or_
+    return or_(*(column.icontains(q, autoescape=True) for column in columns))

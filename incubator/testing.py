@@ -8,13 +8,13 @@ import os
 import tempfile
 from html.parser import HTMLParser
 
-import flask_migrate
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from . import create_app
+from . import create_app, schema_versions
 from .extensions import db
+from .schema_versions import CORE_TABLE
 
 PASSWORD = "demo12345"
 
@@ -66,8 +66,10 @@ def reset_schema(app) -> None:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             else:
                 db.metadata.drop_all(conn)
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        flask_migrate.upgrade(revision="heads")
+                for name in inspect(conn).get_table_names():
+                    if name.startswith(CORE_TABLE):  # the core's and each plugin's version table
+                        conn.execute(text(f'DROP TABLE "{name}"'))
+        schema_versions.upgrade("heads")
 
 
 def empty_tables(app) -> None:

@@ -1,5 +1,6 @@
-"""Validation of Chinese identifiers: the USCC (GB 32100-2015) and mobile phone numbers."""
+"""Validation of Chinese identifiers (the USCC, GB 32100-2015; phone numbers) and of names."""
 import re
+import unicodedata
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -39,3 +40,23 @@ def phone_error(value: str) -> str | None:
 def make_uscc(body17: str) -> str:
     """Complete 17 characters with their check character (for demo data and tests)."""
     return body17 + uscc_check_char(body17)
+
+
+# Characters that make a name look like another, or hide part of it: zero-width spaces and joiners,
+# direction marks and overrides (U+202E turns "abc" into "cba" on screen), invisible operators, the BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def name_error(value: str | None) -> str | None:
+    """None if `value` is fit to be a name shown to people (an organization, a person, a course, a
+    round, a certificate's holder, a volunteer), else the reason in Chinese.
+
+    Refused: invisible or direction-changing characters (two names that look alike must be alike)
+    and control characters, line breaks included (a name is one line everywhere it is printed).
+    """
+    for char in value or "":
+        if _INVISIBLE.match(char):
+            return f"不能含有不可见字符或文字方向控制符（U+{ord(char):04X}）"
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return f"不能含有换行符或控制字符（U+{ord(char):04X}）"
+    return None

@@ -5,6 +5,8 @@ set -u
 bin=.venv/bin
 host=${HOST:-127.0.0.1}
 port=${PORT:-5000}
+# The address printed on certificates (by the worker too): this server, unless configured otherwise.
+export INCUBATOR_BASE_URL=${INCUBATOR_BASE_URL:-http://$host:$port/}
 "$bin/incubator" certificates worker > instance/worker.log 2>&1 &
 worker=$!
 echo "Serving on http://$host:$port (certificate worker log: instance/worker.log). Ctrl-C stops."

@@ -4,6 +4,7 @@ import contextlib
 from sqlalchemy import event, func, select
 
 from incubator.extensions import db
+from incubator.testing import PASSWORD
 
 
 def count_rows(model, *where) -> int:
@@ -35,3 +36,10 @@ def counting_queries(engine):
 
 def page_text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def logged_in(app, username="admin"):
+    """A test client of `app` logged in as `username`."""
+    client = app.test_client()
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client

@@ -91,7 +91,7 @@ def test_only_the_tokens_hash_is_stored(client, network):
 def test_anyone_lists_the_nine_parks_in_tree_order(client, network):
     response = client.get("/api/v1/parks")
     assert response.status_code == 200
-    parks = response.get_json()
+    parks = response.get_json()["items"]
     assert [p["code"] for p in parks] == ["district", "changqing", "baogong", "wannianbu", "yunhua", "wanci",
                                          "binhu-shiji", "fangxing", "binhu-mingzhu"]
     by_code = {p["code"]: p for p in parks}
@@ -122,7 +122,7 @@ def test_manager_registers_an_organization_and_opens_its_page(client, api, login
     login_as("fangxing-mgr")
     page = client.get(body["html_url"])
     assert page.status_code == 200 and "包河社工服务中心" in page.get_data(as_text=True)
-    history = client.get(f"/api/v1/organizations/{body['id']}/transitions", headers=api("fangxing-mgr")).get_json()
+    history = client.get(f"/api/v1/organizations/{body['id']}/transitions", headers=api("fangxing-mgr")).get_json()["items"]
     assert [(t["from_stage"], t["to_stage"]) for t in history] == [(None, "applied")]
 
 
@@ -348,7 +348,7 @@ def test_every_object_carries_the_address_of_its_page(make_org, client, api, log
                client.get("/api/v1/organizations", headers=headers).get_json()["items"][0],
                client.get("/api/v1/parks/fangxing").get_json(),
                client.post(base + "/transitions", headers=headers, json={"to_stage": "incubating"}).get_json(),
-               client.get(base + "/transitions", headers=headers).get_json()[0]]
+               client.get(base + "/transitions", headers=headers).get_json()["items"][0]]
     due = client.get(base, headers=headers).get_json()["incubation_due"]
     objects.append(client.post(base + "/renewals", headers=headers,
                                json={"new_due": (date.fromisoformat(due) + timedelta(days=30)).isoformat(),

@@ -9,13 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.plugins.models import PluginSetting
+from incubator.schema_versions import include_name
 from incubator.users.models import User
 
 
 def test_the_migrated_database_matches_the_models(app, ctx):
     """No drift: a model changed without a migration (or the reverse) fails here."""
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True,
+                                                          "include_name": include_name})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -385,3 +385,14 @@ def test_the_list_becomes_cards_on_a_phone(listed, client, login_as):
     assert "table-stack" in html
     for label in ("统一社会信用代码", "类别", "园区", "阶段", "孵化到期"):
         assert f'data-label="{label}"' in html
+
+
+def test_hours_and_money_are_shown_by_babel_in_the_visitors_language(app):
+    from incubator.numbers import show_hours, show_yuan
+    with app.test_request_context("/"):
+        assert (show_hours("12.0"), show_hours("1.50"), show_hours(None)) == ("12", "1.5", "")
+        assert (show_yuan(150_000_000), show_yuan(-150), show_yuan(None)) == ("¥1,500,000.00", "-¥1.50", "")
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        from flask import session
+        session["lang"] = "en"
+        assert show_yuan(5) == "CN¥0.05"

@@ -3,12 +3,15 @@ what happens to broken ones: reported in `incubator plugins list` and /admin/plu
 the platform still starts and serves."""
 import textwrap
 
+import click
 import pytest
 
-from incubator import create_app
+from incubator import create_app, hookimpl
 from incubator.config import load_config
 from incubator.plugins import registry
-from incubator.testing import PASSWORD, test_config
+from incubator.testing import test_config
+
+from .helpers import logged_in
 
 STREET_PLUGIN = '''
 """方兴志愿积分 · a street's own plugin, one file."""
@@ -58,29 +61,6 @@ BROKEN = {
             raise ImportError("no module named flask_restx")
     '''),
 }
-
-
-@pytest.fixture
-def build_app(app, network, tmp_path):
-    """build_app(files={"name": source}, disabled=[...]) → an app on the test database with those plugins.
-
-    The schema is already there (the `app` fixture migrated it); this app does not migrate.
-    """
-    def _build(files=None, disabled=()):
-        plugins_dir = tmp_path / "plugins"
-        plugins_dir.mkdir(exist_ok=True)
-        for name, source in (files or {}).items():
-            (plugins_dir / f"{name}.py").write_text(source, encoding="utf-8")
-        return create_app(test_config(
-            str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-            PLUGINS_DIR=str(plugins_dir), DISABLED_PLUGINS=list(app.config["DISABLED_PLUGINS"]) + list(disabled)))
-    return _build
-
-
-def logged_in(app, username="admin"):
-    client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def plugins_list(app) -> str:
@@ -229,3 +209,34 @@ def test_a_plugin_failing_while_drawing_a_page_loses_only_its_own_part(build_app
     assert client.get("/dashboard").status_code == 200
     assert client.get("/me").status_code == 200
     assert "plugin buggy_panels failed in incubator_org_panels" in caplog.text
+
+
+def test_trace_plugins_logs_every_hook_call_with_its_answer(app, network, tmp_path, caplog):
+    traced = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                    DISABLED_PLUGINS=app.config["DISABLED_PLUGINS"], TRACE_PLUGINS=True))
+    with caplog.at_level("INFO", logger="incubator.plugins.trace"):
+        assert logged_in(traced).get("/parks").status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "incubator.plugins.trace"]
+    assert any(line.startswith("incubator_nav_items(user=") and "core" in line for line in lines)
+    assert any(line.startswith("incubator_nav_items answered [") for line in lines)
+
+
+def test_call_each_calls_in_pluggys_order(app, ctx):
+    """Start-up hooks called one by one follow the order pluggy itself would call them in."""
+    reg = registry()
+    order = []
+    first, second = type("First", (), {}), type("Second", (), {})
+    for cls, name in ((first, "first"), (second, "second")):
+        cls.incubator_cli = staticmethod(hookimpl(lambda cli, name=name: order.append(name)))
+    reg.pm.register(first(), name="order-first")
+    reg.pm.register(second(), name="order-second")
+    try:
+        reg.call_each("incubator_cli", cli=click.Group("scratch"))
+        by_call_each = [n for n in order if n in ("first", "second")]
+        order.clear()
+        reg.pm.hook.incubator_cli(cli=click.Group("scratch"))
+        assert by_call_each == [n for n in order if n in ("first", "second")] == ["second", "first"]
+        assert all(info.error is None for info in reg.loaded())
+    finally:
+        reg.pm.unregister(name="order-first")
+        reg.pm.unregister(name="order-second")

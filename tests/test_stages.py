@@ -152,7 +152,7 @@ def test_the_transitions_api_lists_the_whole_history_oldest_first(core_only, mak
         services.move(org, stage, user=users["admin"], note=f"to {stage}")
     response = client.get(f"/api/v1/organizations/{org.id}/transitions", headers=api("fangxing-mgr"))
     assert response.status_code == 200
-    assert [t["to_stage"] for t in response.get_json()] == ["applied", "reviewing", "incubating", "virtual",
+    assert [t["to_stage"] for t in response.get_json()["items"]] == ["applied", "reviewing", "incubating", "virtual",
                                                              "incubating"]
 
 

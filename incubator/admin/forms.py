@@ -16,13 +16,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import name_validator
 from ..parks.models import LEVELS
 
 
 class ParkForm(FlaskForm):
     code = StringField(_l("代码"), validators=[DataRequired(), Length(max=40)],
                        description=_l("稳定的英文标识，如 fangxing"))
-    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=120), name_validator])
     level = SelectField(_l("级别"), choices=list(LEVELS.items()))
     parent_id = SelectField(_l("上级园区"), coerce=int)
     address = StringField(_l("地址"), validators=[Optional(), Length(max=200)])

@@ -233,7 +233,12 @@ def audit_log():
     page = db.paginate(audit_statement(chosen), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, form=form, groups=audit_labels.action_groups(),
                            labels=audit_labels.action_labels(), targets=audit_labels.targets(page.items),
-                           who=audit_labels.who, export_args=request.args.to_dict())
+                           who=audit_labels.who, export_args=_link_args())
+
+
+def _link_args() -> dict:
+    """The query's filters for a link, without url_for's own options (_method, _scheme …)."""
+    return {k: v for k, v in request.args.items() if not k.startswith("_") and k != "endpoint"}
 
 
 @bp.route("/audit/export")

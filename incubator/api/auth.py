@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from ..extensions import limiter
 from ..users import services as users
+from ..users.throttle import account_limit, note_failed_login
 
 blp = Blueprint("api_auth", __name__, url_prefix="/auth", description="Authentication")
 
@@ -60,6 +61,7 @@ def _small_body():
 
 @blp.route("/token", methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@account_limit
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, description="Wrong username or password")
@@ -68,5 +70,6 @@ def create_token(data):
     """Exchange a username and password for a bearer token."""
     user = users.authenticate(data["username"], data["password"])
     if user is None:
+        note_failed_login()
         abort(401, description="用户名或密码错误")
     return {"token": users.issue_token(user), "username": user.username, "role": user.role}

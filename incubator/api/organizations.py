@@ -16,32 +16,24 @@ from ..parks import services as parks
 from ..permissions import can
 from . import BEARER
 from .auth import token_required
-from .schemas import PageQuerySchema, page_schema, paginated
+from .schemas import Name, PageQuerySchema, Reference, page_schema, paginated
 
 blp = Blueprint("api_organizations", __name__, url_prefix="/organizations",
                 description="Organizations (社会组织) and their incubation stages")
 
 
-def _park_code(value):
-    """A park is given by its code: a string (anything else is a 422, not a crash in the query)."""
-    if not isinstance(value, str):
-        raise ma.ValidationError("Not a valid string.")
-    return value
-
-
 class OrganizationSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    name = Name(max_length=120, required=True)
     uscc = ma.fields.String(allow_none=True, metadata={"description": "统一社会信用代码 (GB 32100-2015)"})
     category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
     registration_status = ma.fields.String(validate=ma.validate.OneOf(list(REGISTRATION_STATUSES)))
     founded_on = ma.fields.Date(allow_none=True)
-    contact_name = ma.fields.String(required=True)
+    contact_name = Name(max_length=60, required=True, metadata={"description": "the contact person's name"})
     contact_phone = ma.fields.String(required=True)
     service_area = ma.fields.String()
     description = ma.fields.String()
-    park = ma.fields.Function(lambda o: o.park.code, deserialize=_park_code, required=True,
-                              metadata={"description": "park code", "type": "string"})
+    park = Reference("park.code", required=True, metadata={"description": "park code"})
     stage = ma.fields.String(dump_only=True, metadata={"enum": list(stages.STAGES)})
     stage_label = ma.fields.Function(lambda o: stages.label(o.stage), dump_only=True)
     incubation_start = ma.fields.Date(dump_only=True, allow_none=True)
@@ -59,7 +51,7 @@ class OrganizationPatchSchema(OrganizationSchema):
 
 class OrganizationQuerySchema(PageQuerySchema):
     q = ma.fields.String(load_default="", metadata={"description": "name, USCC or pinyin initials"})
-    park = ma.fields.String(load_default="")
+    park = Reference(load_default="", metadata={"description": "park code"})
     stage = ma.fields.String(load_default="", validate=ma.validate.OneOf([""] + list(stages.STAGES)))
     category = ma.fields.String(load_default="")
     overdue = ma.fields.Boolean(load_default=False)
@@ -92,14 +84,14 @@ class RenewalSchema(ma.Schema):
 class TransferSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     from_park = ma.fields.Function(lambda t: t.from_park.code, dump_only=True)
-    park = ma.fields.Function(lambda t: t.to_park.code, deserialize=_park_code, required=True,
-                              metadata={"description": "target park code", "type": "string"})
+    park = Reference("to_park.code", required=True, metadata={"description": "target park code"})
     note = ma.fields.String(load_default="")
     created_at = ma.fields.DateTime(dump_only=True)
     html_url = ma.fields.Function(_timeline_url, dump_only=True)
 
 
 OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPage")
+TransitionPageSchema = page_schema(TransitionSchema, "TransitionPage")
 
 
 def _load_org(org_id: int, action: str = "org.view") -> Organization:
@@ -171,12 +163,14 @@ def update_organization(data, org_id):
 @blp.route("/<int:org_id>/transitions")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, TransitionSchema(many=True))
-def list_transitions(org_id):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, TransitionPageSchema)
+def list_transitions(args, org_id):
     """The organization's stage history, oldest first."""
     org = _load_org(org_id)
-    return db.session.scalars(select(Transition).where(Transition.organization_id == org.id)
-                              .options(selectinload(Transition.user)).order_by(Transition.id)).all()
+    stmt = (select(Transition).where(Transition.organization_id == org.id)
+            .options(selectinload(Transition.user)).order_by(Transition.id))
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 
 
 @blp.route("/<int:org_id>/transitions", methods=["POST"])

@@ -4,6 +4,7 @@ from flask import abort
 from flask_smorest import Blueprint
 
 from ..parks import services as parks
+from .schemas import PageQuerySchema, page_schema, paginated_list
 
 blp = Blueprint("api_parks", __name__, url_prefix="/parks", description="Parks (园区) of the 1+N network")
 
@@ -25,10 +26,11 @@ def _park_url(park):
 
 
 @blp.route("")
-@blp.response(200, ParkSchema(many=True))
-def list_parks():
-    """All parks, in 1+N tree order."""
-    return [park for park, _depth in parks.tree()]
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_schema(ParkSchema, "ParkPage"))
+def list_parks(args):
+    """All parks, in 1+N tree order, a page at a time."""
+    return paginated_list((park for park, _depth in parks.tree()), args)
 
 
 @blp.route("/<code>")

@@ -1,11 +1,24 @@
-"""Marshmallow schemas shared by the core API resources."""
+"""Marshmallow fields and schemas shared by the core's and the plugins' API resources.
+
+- `Reference`: a record named by its code or username (park, course, expert, assessor …).
+- `Name`: a name people read (organization, person, course, round, volunteer …).
+- `PageQuerySchema`, `page_schema`, `paginated`, `paginated_list`: every list is a page,
+  `{"items", "page", "per_page", "total", "pages"}`, chosen with `?page=&per_page=`.
+"""
+import math
+
 import marshmallow as ma
 from flask import url_for
 
+from ..validators import name_error
+
+MAX_PER_PAGE = 100
+
 
 class PageQuerySchema(ma.Schema):
+    # A page beyond what OFFSET holds is a 400 from the app's out-of-range handler (app.py).
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 def page_schema(item_schema, name: str):
@@ -22,6 +35,72 @@ def page_schema(item_schema, name: str):
 def paginated(pagination) -> dict:
     return {"items": pagination.items, "page": pagination.page, "per_page": pagination.per_page,
             "total": pagination.total, "pages": pagination.pages}
+
+
+def paginated_list(items, args: dict) -> dict:
+    """The same envelope for a list computed in Python (a tree order, a ranking, a report)."""
+    items = list(items)
+    page, per_page = args["page"], args["per_page"]
+    start = (page - 1) * per_page
+    return {"items": items[start:start + per_page], "page": page, "per_page": per_page,
+            "total": len(items), "pages": math.ceil(len(items) / per_page)}
+
+
+class Reference(ma.fields.String):
+    """A record named by its code or username: `"park": "fangxing"`, `"expert": "expert-li"`.
+
+    Only a string is accepted (a list, an object or a number is a 422 naming the field, never a
+    crash in the query that looks the record up); the resource itself answers 422 when no record has
+    that name. `path` is what a dump shows, read from the object: `Reference("park.code")`.
+    """
+
+    default_error_messages = {
+        "invalid": "须为代码或用户名（字符串），不能是数字、列表或对象",
+        "too_long": "代码或用户名过长",
+        "control": "代码或用户名中不能含有控制字符",
+    }
+
+    def __init__(self, path: str | None = None, *, max_length: int = 120, **kwargs):
+        self.path, self.max_length = path, max_length
+        super().__init__(**kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        if self.path is None:
+            return super().get_value(obj, attr, accessor=accessor, default=default)
+        value = obj
+        for part in self.path.split("."):
+            value = getattr(value, part, None) if value is not None else None
+        return value
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(value) > self.max_length:
+            raise self.make_error("too_long")
+        if any(ord(c) < 32 or c == "\x7f" for c in value):
+            raise self.make_error("control")
+        return value
+
+
+def validate_name(value: str) -> None:
+    """The marshmallow side of validators.name_error (forms use forms.name_validator)."""
+    if error := name_error(value):
+        raise ma.ValidationError(error)
+
+
+class Name(ma.fields.String):
+    """A name people read: no invisible, direction-changing or control characters (line breaks
+    included), at most `max_length` characters (the column's length)."""
+
+    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs):
+        validators = [ma.validate.Length(min=min_length, max=max_length), validate_name]
+        kwargs["validate"] = validators + list(_as_list(kwargs.get("validate")))
+        super().__init__(**kwargs)
+
+
+def _as_list(validate):
+    if validate is None:
+        return []
+    return validate if isinstance(validate, (list, tuple)) else [validate]
 
 
 class HtmlUrl(ma.fields.Method):

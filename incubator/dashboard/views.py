@@ -1,12 +1,11 @@
 """The park manager's and administrator's dashboard (工作台)."""
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core_hooks import scope_parks
+from ..dates import today
 from ..extensions import db
 from ..organizations import services as orgs
 from ..organizations.models import Organization, Transition
@@ -35,7 +34,7 @@ def index():
     overdue = db.session.scalars(
         select(Organization).where(Organization.park_id.in_(park_ids or [-1]),
                                    Organization.stage.in_(ACTIVE_STAGES),
-                                   Organization.incubation_due < date.today())
+                                   Organization.incubation_due < today())
         .order_by(Organization.incubation_due).limit(10)).all()
     overdue_total = orgs.count(orgs.list_query(park_ids=park_ids, overdue=True))
     recent = db.session.scalars(_recent_transitions(None if allowed is None and not chosen else park_ids)).all()

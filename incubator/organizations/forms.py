@@ -4,18 +4,18 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import phone_validator, uscc_validator
+from ..forms import name_validator, phone_validator, uscc_validator
 from .models import CATEGORIES, REGISTRATION_STATUSES
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField(_l("组织名称"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("组织名称"), validators=[DataRequired(), Length(max=120), name_validator])
     uscc = StringField(_l("统一社会信用代码"), validators=[Optional(), uscc_validator],
                        description=_l("未登记的草根组织可不填"))
     category = SelectField(_l("类别"), choices=[(c, c) for c in CATEGORIES])
     registration_status = SelectField(_l("登记状态"), choices=list(REGISTRATION_STATUSES.items()))
     founded_on = DateField(_l("成立日期"), validators=[Optional()])
-    contact_name = StringField(_l("联系人"), validators=[DataRequired(), Length(max=60)])
+    contact_name = StringField(_l("联系人"), validators=[DataRequired(), Length(max=60), name_validator])
     contact_phone = StringField(_l("联系电话"), validators=[DataRequired(), phone_validator])
     service_area = StringField(_l("服务区域"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("组织简介"), validators=[Optional(), Length(max=5000)])

@@ -53,7 +53,9 @@ class Organization(db.Model):
 
     def is_overdue(self, today: date | None = None) -> bool:
         from .stages import ACTIVE_STAGES
-        today = today or date.today()
+        if today is None:
+            from ..dates import today as district_today
+            today = district_today()
         return self.stage in ACTIVE_STAGES and self.incubation_due is not None and self.incubation_due < today
 
     def __repr__(self) -> str:

@@ -4,17 +4,18 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..database import transaction
+from ..dates import today
 from ..db_types import utcnow
 from ..errors import Conflict, IllegalMove, ValidationError, Vetoed
 from ..extensions import db
 from ..parks.models import Park
 from ..plugins import collect, hooks_for
-from ..search import initials
-from ..validators import normalize_uscc, phone_error, uscc_error
+from ..search import initials, matches
+from ..validators import name_error, normalize_uscc, phone_error, uscc_error
 from . import stages
 from .models import CATEGORIES, REGISTRATION_STATUSES, Organization, Renewal, Transfer, Transition
 
@@ -41,6 +42,9 @@ def validate(data: dict, *, existing: Organization | None = None) -> dict:
                 raise ValidationError(f"请填写{label}", field=key)
     if "name" in clean and len(clean["name"]) > 120:
         raise ValidationError("组织名称不能超过120字", field="name")
+    for key in ("name", "contact_name"):  # the import command comes here without a form or a schema
+        if isinstance(clean.get(key), str) and (error := name_error(clean[key])):
+            raise ValidationError(error, field=key)
     if "category" in clean and clean["category"] not in CATEGORIES:
         raise ValidationError("类别应为：" + "、".join(CATEGORIES), field="category")
     if "registration_status" in clean:
@@ -49,7 +53,7 @@ def validate(data: dict, *, existing: Organization | None = None) -> dict:
             raise ValidationError("登记状态应为 registered、filed 或 unregistered", field="registration_status")
     if "contact_phone" in clean and (error := phone_error(clean["contact_phone"])):
         raise ValidationError(error, field="contact_phone")
-    if "founded_on" in clean and clean["founded_on"] and clean["founded_on"] > date.today():
+    if "founded_on" in clean and clean["founded_on"] and clean["founded_on"] > today():
         raise ValidationError("成立日期不能晚于今天", field="founded_on")
     if "uscc" in clean:
         clean["uscc"] = normalize_uscc(clean["uscc"])
@@ -111,7 +115,7 @@ def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transitio
     from_stage = org.stage
     values = {"stage": to_stage, "updated_at": utcnow()}
     if to_stage in stages.ACTIVE_STAGES and org.incubation_start is None:
-        start = date.today()
+        start = today()
         values.update(incubation_start=start, incubation_due=add_years(start, incubation_years()))
     with transaction():
         # Conditional update: two people moving the same organization at once cannot both win.
@@ -216,18 +220,11 @@ def list_query(*, park_ids=None, q: str = "", park_id: int | None = None, stage:
         stmt = stmt.where(Organization.category == category)
     if overdue:
         stmt = stmt.where(Organization.stage.in_(stages.ACTIVE_STAGES),
-                          Organization.incubation_due < date.today())
+                          Organization.incubation_due < today())
     q = (q or "").strip()
     if q:
-        like = f"%{_escape_like(q)}%"
-        stmt = stmt.where(or_(Organization.name.ilike(like, escape="\\"),
-                              Organization.uscc.ilike(like, escape="\\"),
-                              Organization.name_initials.like(like.lower(), escape="\\")))
+        stmt = stmt.where(matches(q, Organization.name, Organization.uscc, Organization.name_initials))
     return stmt.order_by(Organization.id.desc())
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def timeline(org: Organization) -> list[dict]:

@@ -7,6 +7,10 @@ A plugin is a module with `@hookimpl` functions. It may carry
 - `INCUBATOR_TITLE` and `INCUBATOR_DESCRIPTION`: its Chinese name and one line saying what it does,
   shown to the administrator (the name and the docstring's first line when left out);
 - `INCUBATOR_AUDIT_ACTIONS`: {action key: Chinese label} for the audit log's entries it writes.
+
+A plugin package's pages, API, migrations, translations and permission rules are found by name
+(`views.bp`, `api.blueprints`, `migrations/`, `translations/`, `permissions.ACTIONS` / `decide`): see
+conventions.py.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from sqlalchemy import select
 
 from .. import hookspecs
 from ..extensions import db
+from .conventions import SUFFIX, conventional_hooks, plugin_of
 from .models import PluginSetting, plugin_parks
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,7 @@ class PluginInfo:
     name: str
     source: str  # "entry point plugins.checklist" or "file /path/x.py"
     module: object | None = None
+    conventions: object | None = None  # the hooks found by name (conventions.py), registered beside
     error: str | None = None
     disabled: bool = False  # by INCUBATOR_DISABLED_PLUGINS
     default_parks: list[str] | None = None
@@ -47,6 +53,11 @@ class PluginInfo:
     title: object = ""  # INCUBATOR_TITLE, e.g. 督导记录
     description: object = ""  # INCUBATOR_DESCRIPTION: one line saying what the plugin does
     audit_actions: dict[str, object] = field(default_factory=dict)  # INCUBATOR_AUDIT_ACTIONS
+
+    @property
+    def registered_objects(self) -> list:
+        """What pluggy holds for this plugin: its module, and its conventional hooks if any."""
+        return [obj for obj in (self.module, self.conventions) if obj is not None]
 
     @property
     def loaded(self) -> bool:
@@ -91,6 +102,8 @@ class PluginRegistry:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        if app.config.get("TRACE_PLUGINS"):
+            self.pm.add_hookcall_monitoring(_trace_before, _trace_after)
 
     # -- loading ---------------------------------------------------------------------------
     def load_all(self) -> None:
@@ -118,9 +131,13 @@ class PluginRegistry:
         for info in modules:
             try:
                 self.pm.register(info.module, name=info.name)
+                info.conventions = conventional_hooks(info.module)
+                if info.conventions is not None:
+                    self.pm.register(info.conventions, name=info.name + SUFFIX)
                 self._guard_display_hooks(info.name)
                 info.read_constants()
-                info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.module) or [])
+                info.hooks = sorted({h.name for obj in info.registered_objects
+                                     for h in self.pm.get_hookcallers(obj) or []})
             except Exception as exc:
                 self._broken(info, exc)
 
@@ -134,8 +151,9 @@ class PluginRegistry:
         info.error = f"{type(exc).__name__}: {exc}"
         log.error("plugin %s (%s) left out: %s\n%s", info.name, info.source, info.error,
                   traceback.format_exc())
-        if info.module is not None and self.pm.is_registered(info.module):
-            self.pm.unregister(info.module)
+        for obj in info.registered_objects:
+            if self.pm.is_registered(obj):
+                self.pm.unregister(obj)
 
     def _from_entry_points(self):
         return [(PluginInfo(ep.name, f"entry point {ep.value}"), ep.load)
@@ -148,19 +166,24 @@ class PluginRegistry:
         if not path.is_dir():
             log.error("INCUBATOR_PLUGINS_DIR %s is not a directory", path)
             return []
-        return [(PluginInfo(file.stem, f"file {file}"), lambda file=file: _import_file(file))
-                for file in sorted(path.glob("*.py")) if not file.name.startswith("_")]
+        files = [file for file in path.glob("*.py") if not file.name.startswith("_")]
+        packages = [init.parent for init in path.glob("*/__init__.py") if not init.parent.name.startswith((".", "_"))]
+        return [(PluginInfo(found.stem, f"{'package' if found.is_dir() else 'file'} {found}"),
+                 lambda found=found: _import_file(found))
+                for found in sorted(files + packages, key=lambda found: found.stem)]
 
     def call_each(self, hook_name: str, **kwargs) -> list:
         """Call a start-up hook plugin by plugin, so one failure leaves out one plugin, not the platform."""
         results = []
-        for impl in list(getattr(self.pm.hook, hook_name).get_hookimpls()):
+        # pluggy keeps implementations in registration order and calls the last registered first.
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:
                 results.append(impl.function(**{arg: kwargs[arg] for arg in impl.argnames}))
             except Exception as exc:
-                if impl.plugin_name not in self.infos:  # the core itself: a real bug, let it surface
+                plugin = plugin_of(impl.plugin_name)
+                if plugin not in self.infos:  # the core itself: a real bug, let it surface
                     raise
-                self._broken(self.infos[impl.plugin_name], exc)
+                self._broken(self.infos[plugin], exc)
         return results
 
     # -- queries ---------------------------------------------------------------------------
@@ -171,8 +194,21 @@ class PluginRegistry:
     def loaded(self) -> list[PluginInfo]:
         return [info for info in self.infos.values() if info.loaded and self.pm.is_registered(info.module)]
 
-    def name_of(self, module) -> str | None:
-        return self.pm.get_name(module)
+
+
+trace_log = logging.getLogger("incubator.plugins.trace")
+
+
+def _trace_before(hook_name, hook_impls, kwargs):
+    trace_log.info("%s(%s) → %s", hook_name, ", ".join(f"{k}={v!r}" for k, v in kwargs.items()),
+                   ", ".join(impl.plugin_name for impl in reversed(hook_impls)) or "nobody")
+
+
+def _trace_after(outcome, hook_name, hook_impls, kwargs):
+    if outcome.exception is not None:
+        trace_log.info("%s raised %r", hook_name, outcome.exception)
+    else:
+        trace_log.info("%s answered %r", hook_name, outcome.get_result())
 
 
 # Hooks that only add to a page: a plugin failing in one loses its fragment, not the whole page.
@@ -193,9 +229,16 @@ def _guarded_display_hook(function, plugin: str, hook_name: str):
 
 
 def _import_file(file: Path):
-    """Import a single-file street plugin from the plugins directory."""
+    """Import a street plugin from the plugins directory: one file, or a package (a folder with
+    `__init__.py`, whose views, API, permissions and migrations are then found by name)."""
     module_name = f"incubator_local_plugins.{file.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
+    for loaded in [name for name in sys.modules if name == module_name or name.startswith(module_name + ".")]:
+        del sys.modules[loaded]  # an earlier app's copy (and its submodules) must not be reused
+    if file.is_dir():
+        spec = importlib.util.spec_from_file_location(module_name, file / "__init__.py",
+                                                      submodule_search_locations=[str(file)])
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
@@ -281,7 +324,7 @@ def hooks_for(parks=None):
     for info in reg.loaded():
         on = is_enabled(info.name) if park_ids is None else enabled_for_any(info.name, park_ids)
         if not on:
-            excluded.append(info.module)
+            excluded.extend(info.registered_objects)
     if not excluded:
         return reg.pm.hook
     return _SubsetRelay(reg.pm, excluded)

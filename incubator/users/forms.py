@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..forms import phone_validator
+from ..forms import name_validator, phone_validator
 from .models import ROLES
 
 
@@ -27,7 +27,7 @@ class UserForm(FlaskForm):
     organization's page (its park manager grants it), not here; the edit page shows the link."""
 
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(min=3, max=80)])
-    name = StringField(_l("姓名"), validators=[Optional(), Length(max=80)])
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=80), name_validator])
     phone = StringField(_l("手机号"), validators=[Optional(), phone_validator])
     role = SelectField(_l("角色"), choices=list(ROLES.items()))
     parks = SelectMultipleField(_l("管理的园区"), coerce=int, description=_l("园区管理员必选"))

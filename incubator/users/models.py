@@ -1,6 +1,7 @@
 """Users, their roles, the parks a manager manages, and API tokens."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -30,6 +31,22 @@ park_managers = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("park_id", ForeignKey("parks.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+def _hash_method() -> str:
+    from flask import current_app
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def check_no_password(password: str) -> None:
+    """For a username nobody has: the same work as checking a real password, so how long a login
+    takes does not tell whether the username exists."""
+    check_password_hash(_dummy_hash(_hash_method()), password)
 
 
 class User(UserMixin, db.Model):
@@ -86,9 +103,7 @@ class User(UserMixin, db.Model):
         return {park.id for park in self.parks}
 
     def set_password(self, password: str) -> None:
-        from flask import current_app
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=_hash_method())
         self.session_token = new_session_token()  # a new password ends the sessions of the old one
 
     def check_password(self, password: str) -> bool:

@@ -25,11 +25,23 @@ def password_problem(password: str, username: str = "") -> str | None:
     if len(password) < MIN_LENGTH:
         return _("密码至少%(n)s位", n=MIN_LENGTH)
     folded = password.casefold()
-    if username and folded == username.strip().casefold():
+    name = (username or "").strip().casefold()
+    if name and folded == name:
         return _("密码不能与用户名相同")
-    if folded in COMMON or len(set(folded)) == 1:
+    if name and len(name) >= 3 and name in folded and not any(c.isalpha() for c in folded.replace(name, "", 1)):
+        return _("密码不能是用户名加数字或符号，请换一个")
+    if folded in COMMON or _trivial(folded):
         return _("这个密码太常见，容易被猜到，请换一个")
     return None
+
+
+def _trivial(folded: str) -> bool:
+    """A run of consecutive characters (23456789, abcdefgh, 98765432) or a short pattern repeated
+    (11111111, 12121212, abcabcab): the first things tried after the common list."""
+    steps = {ord(b) - ord(a) for a, b in zip(folded, folded[1:])}
+    if steps in ({0}, {1}, {-1}):
+        return True
+    return any(folded == (folded[:n] * len(folded))[:len(folded)] for n in range(1, 5))
 
 
 # No look-alikes (0/O, 1/l/I), so a password read out on the phone is typed right.

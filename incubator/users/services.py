@@ -14,7 +14,7 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..validators import phone_error
 from . import passwords
-from .models import ROLES, ApiToken, User, new_session_token
+from .models import ROLES, ApiToken, User, check_no_password, new_session_token
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 MIN_PASSWORD = passwords.MIN_LENGTH
@@ -145,8 +145,14 @@ def sign_out_everywhere(target: User, *, user=None) -> int:
 
 
 def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, or None. A password is checked against a
+    hash whether or not the user exists (or is active), so the answer takes as long either way and
+    does not tell which usernames exist."""
     found = by_username((username or "").strip())
-    if found and found.active and found.check_password(password or ""):
+    if found is None:
+        check_no_password(password or "")
+        return None
+    if found.check_password(password or "") and found.active:
         return found
     return None
 

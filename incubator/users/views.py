@@ -14,6 +14,7 @@ from ..plugins import collect, hooks_for
 from . import services
 from .forms import ChangePasswordForm, LoginForm
 from .models import ApiToken
+from .throttle import account_limit, note_failed_login
 
 bp = Blueprint("auth", __name__)
 
@@ -23,12 +24,14 @@ def _login_limit():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # per address
+@account_limit  # per account, whatever the address
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
         if user is None:
+            note_failed_login()
             form.password.errors.append(_("用户名或密码错误"))
         else:
             renew_csrf_token()

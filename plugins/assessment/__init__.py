@@ -6,7 +6,6 @@ expert or a manager); the assessor scores every indicator with evidence, saves d
 entry to exit; a per-park veto makes graduation wait for an exit assessment above a threshold.
 Each hook hands on to the modules beside it.
 """
-from pathlib import Path
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
@@ -26,43 +25,12 @@ INCUBATOR_AUDIT_ACTIONS = {
 }
 PLUGIN = "assessment"
 
-ACTIONS = [
-    ("assessment.view", "查看组织的能力评估"),
-    ("assessment.create", "发起能力评估、指定评估人"),
-    ("assessment.score", "评分、保存草稿、完成评估"),
-    ("assessment.report", "查看并导出评估结果报表"),
-    ("assessment.settings", "设置园区的评估体系与出壳分数线"),
-]
 
 
 @hookimpl
 def incubator_load(app):
     from . import rubrics
-    from .views import bp
     rubrics.init_app(app)
-    app.register_blueprint(bp)
-
-
-@hookimpl
-def incubator_api_blueprints():
-    from .api import blp
-    return [blp]
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def incubator_permissions():
-    return ACTIONS
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    from .permissions import decide
-    return decide(user, action, resource)
 
 
 @hookimpl

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
+from incubator.api.schemas import PageQuerySchema, Reference, page_schema, paginated_list
 from incubator.errors import ValidationError
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
@@ -13,13 +14,13 @@ from incubator.parks.services import by_code
 from incubator.permissions import can
 from incubator.plugins import park_for, record_for, visible_parks
 
-from . import rubrics, services
+from . import PLUGIN, rubrics, services
 from .models import KINDS, STATUSES, Assessment
 from .permissions import readable
 
-PLUGIN = "assessment"
 blp = Blueprint("api_assessment", __name__, url_prefix="/assessment",
                 description="Capacity assessments (能力评估): rubrics, entry/mid-term/exit assessments, results")
+blueprints = [blp]  # mounted under /api/v1 by convention
 
 
 class RubricIndicatorSchema(ma.Schema):
@@ -47,7 +48,8 @@ class RubricSchema(ma.Schema):
 
 
 class IndicatorScoreSchema(ma.Schema):
-    indicator = ma.fields.String(required=True, attribute="indicator_code", data_key="indicator")
+    indicator = Reference(required=True, attribute="indicator_code", data_key="indicator",
+                          metadata={"description": "indicator code"})
     score = ma.fields.Float(allow_none=True, load_default=None)
     evidence = ma.fields.String(load_default="")
 
@@ -57,9 +59,8 @@ class AssessmentSchema(ma.Schema):
     organization_id = ma.fields.Integer(dump_only=True)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(list(KINDS)))
     status = ma.fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
-    assessor = ma.fields.Function(lambda a: a.assessor.username, deserialize=lambda v: v, required=True,
-                                  metadata={"description": "username of an expert or the park's manager",
-                                            "type": "string"})
+    assessor = Reference("assessor.username", required=True,
+                         metadata={"description": "username of an expert or the park's manager"})
     assessed_on = ma.fields.Date(load_default=None)
     rubric_code = ma.fields.String(dump_only=True)
     total = ma.fields.Function(lambda a: float(a.total) if a.total is not None else None, dump_only=True)
@@ -81,8 +82,8 @@ class AssessmentUpdateSchema(ma.Schema):
     assessed_on = ma.fields.Date(load_default=None, allow_none=True)
 
 
-class AssessmentReportQuerySchema(ma.Schema):
-    park = ma.fields.String(load_default="")
+class AssessmentReportQuerySchema(PageQuerySchema):
+    park = Reference(load_default="", metadata={"description": "park code"})
     cohort = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=2000, max=2100),
                                metadata={"description": "year the incubation started (入园批次)"})
 
@@ -102,9 +103,14 @@ class AssessmentReportRowSchema(ma.Schema):
 
 
 class AssessmentSettingsSchema(ma.Schema):
-    rubric_code = ma.fields.String(required=True)
+    rubric_code = Reference(required=True, metadata={"description": "rubric code"})
     graduation_veto = ma.fields.Boolean(required=True)
     exit_threshold = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+RubricPageSchema = page_schema(RubricSchema, "RubricPage")
+AssessmentPageSchema = page_schema(AssessmentSchema, "AssessmentPage")
+AssessmentReportPageSchema = page_schema(AssessmentReportRowSchema, "AssessmentReportPage")
 
 
 def _org(org_id: int, action: str = "assessment.view") -> Organization:
@@ -119,12 +125,13 @@ def _assessment(assessment_id: int, action: str = "assessment.view") -> Assessme
 @blp.route("/rubrics")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, RubricSchema(many=True))
-def list_rubrics():
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, RubricPageSchema)
+def list_rubrics(args):
     """The rubrics loaded from YAML files (refused files are not listed)."""
     if not can("assessment.view"):
         abort(403, description="无权查看评估体系")
-    return list(rubrics.current().rubrics.values())
+    return paginated_list(rubrics.current().rubrics.values(), args)
 
 
 @blp.route("/rubrics/<code>")
@@ -141,10 +148,11 @@ def get_rubric(code):
 @blp.route("/organizations/<int:org_id>/assessments")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, AssessmentSchema(many=True))
-def list_assessments(org_id):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, AssessmentPageSchema)
+def list_assessments(args, org_id):
     """The organization's assessments, oldest first (its contact: the finished ones)."""
-    return readable(services.for_org(_org(org_id).id))
+    return paginated_list(readable(services.for_org(_org(org_id).id)), args)
 
 
 @blp.route("/organizations/<int:org_id>/assessments", methods=["POST"])
@@ -216,7 +224,7 @@ def finish_assessment(assessment_id):
 @token_required
 @blp.doc(security=[BEARER])
 @blp.arguments(AssessmentReportQuerySchema, location="query")
-@blp.response(200, AssessmentReportRowSchema(many=True))
+@blp.response(200, AssessmentReportPageSchema)
 def results_report(args):
     """Assessment results per organization (entry, mid-term, exit, change), by park and cohort."""
     if not can("assessment.report"):
@@ -230,7 +238,7 @@ def results_report(args):
         park_ids = [park.id]
     else:
         park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
-    return services.report(park_ids=park_ids, cohort=args["cohort"])
+    return paginated_list(services.report(park_ids=park_ids, cohort=args["cohort"]), args)
 
 
 def _settings_park(code: str) -> Park:

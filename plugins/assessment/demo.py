@@ -6,13 +6,14 @@ none: the graduation journey records them through the forms.) Only a sample is s
 when assessments already exist.
 """
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import func, insert, select
 
 from incubator.dates import today
+from incubator.db_types import utcnow
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
@@ -39,7 +40,7 @@ def seed(session, size):
                            .order_by(Organization.id.desc()).limit(SAMPLE)).all()
     rng = random.Random(11)
     snapshot = rubric.to_dict()
-    now = datetime.now()
+    now = utcnow()
     day = today()
     plans = []  # (org_id, kind, status, level, assessor, assessed on)
     for n, (org_id, stage, start) in enumerate(orgs):

@@ -9,10 +9,18 @@
 - other trainees and the public: nothing.
 """
 from incubator.organizations.models import Organization
-from incubator.parks.models import Park
+from incubator.permissions import park_id_of
 
 from . import services
 from .models import Assessment
+
+ACTIONS = [
+    ("assessment.view", "查看组织的能力评估"),
+    ("assessment.create", "发起能力评估、指定评估人"),
+    ("assessment.score", "评分、保存草稿、完成评估"),
+    ("assessment.report", "查看并导出评估结果报表"),
+    ("assessment.settings", "设置园区的评估体系与出壳分数线"),
+]
 
 
 def decide(user, action, resource):
@@ -27,7 +35,7 @@ def decide(user, action, resource):
             return None
         if resource is None:  # list pages: scoped to the manager's parks by the query
             return True
-        park_id = resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
+        park_id = park_id_of(resource)
         return True if park_id in user.park_ids else None
     if user.role != "expert":
         return None

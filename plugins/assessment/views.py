@@ -15,12 +15,11 @@ from incubator.permissions import can, require
 from incubator.plugins import enabled_parks, park_for, record_for, visible_parks
 from incubator.users.models import User
 
-from . import charts, rubrics, services
+from . import PLUGIN, charts, rubrics, services
 from .forms import ScoreForm, SettingsForm, StartForm
 from .models import Assessment
 from .permissions import readable
 
-PLUGIN = "assessment"
 bp = Blueprint("assessment", __name__, url_prefix="/assessment", template_folder="templates")
 
 
@@ -30,7 +29,6 @@ def _org(org_id: int, action: str = "assessment.view") -> Organization:
 
 def _assessment(assessment_id: int, action: str = "assessment.view") -> Assessment:
     return record_for(PLUGIN, Assessment, assessment_id, action, park_id=lambda record: record.organization.park_id)
-
 
 
 def chart_and_progress(assessments):

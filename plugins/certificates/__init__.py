@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 @hookimpl
 def incubator_load(app):
     from . import fonts
-    from .views import bp
     instance = Path(app.instance_path)
     env = os.environ
     app.config.setdefault("CERTIFICATES_DIR", env.get("INCUBATOR_CERTIFICATES_DIR") or str(instance / "certificates"))
@@ -44,51 +43,24 @@ def incubator_load(app):
     app.config.setdefault("CERTIFICATES_PUBLIC_URL", env.get("INCUBATOR_PUBLIC_URL") or None)
     app.config.setdefault("CERTIFICATES_ACADEMY", "包河区社区治理学院")
     app.config.setdefault("CERTIFICATES_VERIFY_RATE_LIMIT", "30 per minute")
-    app.register_blueprint(bp)
+    # A batch job's lease (seconds): a job whose worker died is taken over once it expires.
+    app.config.setdefault("CERTIFICATES_JOB_LEASE", float(env.get("INCUBATOR_CERTIFICATES_JOB_LEASE") or 120))
+    app.config.setdefault("CERTIFICATES_BATCH_GROUP", int(env.get("INCUBATOR_CERTIFICATES_BATCH_GROUP") or 0))
     from .services import flush_pending_completions
     app.teardown_appcontext(flush_pending_completions)
     fonts.check_at_start()
 
 
 @hookimpl
-def incubator_api_blueprints():
-    from .api import blp
-    return [blp]
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
+def incubator_health_checks():
+    from .health import checks
+    return checks()
 
 
 @hookimpl
 def incubator_cli(cli):
     from .cli import certificates_group
     cli.add_command(certificates_group)
-
-
-@hookimpl
-def incubator_permissions():
-    return [("certificate.view", "查看、下载证书"), ("certificate.issue", "颁发、重新颁发证书"),
-            ("certificate.revoke", "撤销证书")]
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    """Managers act on their parks' certificates; holders (and their organization) see their own."""
-    if not action.startswith("certificate.") or not getattr(user, "is_authenticated", False):
-        return None
-    if user.role == "manager":
-        if resource is None:
-            return action == "certificate.view"  # lists are scoped to the manager's parks by the query
-        return True if resource.park_id in user.park_ids else None
-    if action == "certificate.view" and resource is not None:
-        if getattr(resource, "user_id", None) == user.id:
-            return True
-        org_id = getattr(resource, "organization_id", None)
-        if org_id is not None and org_id == user.organization_id:
-            return True
-    return None
 
 
 @hookimpl
@@ -160,7 +132,7 @@ def incubator_org_panels(org, user):
     return [Panel(_("出壳证书"), Markup(html), order=40)]
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # first: the academy's demo completions then issue under the demo's address
 def incubator_seed_demo(session, size):
     """Graduation certificates for a few graduated demo organizations (one batch: fast)."""
     from . import demo

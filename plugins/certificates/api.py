@@ -6,18 +6,18 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.api.schemas import Name, PageQuerySchema, page_schema, paginated
 from incubator.extensions import db, limiter
 from incubator.permissions import require
 from incubator.plugins import is_enabled, require_enabled
 
-from . import services
+from . import PLUGIN, services
 from .models import KINDS, BatchJob, Certificate
 from .views import _verify_limit, visible_park_ids
 
-PLUGIN = "certificates"
 blp = Blueprint("api_certificates", __name__, url_prefix="/certificates",
                 description="Certificates (结业证书, 出壳证书) and their public verification")
+blueprints = [blp]  # mounted under /api/v1 by convention
 
 
 class CertificateSchema(ma.Schema):
@@ -41,7 +41,7 @@ class CertificateSchema(ma.Schema):
     revoke_reason = ma.fields.String()
     superseded_by_id = ma.fields.Integer(allow_none=True)
     pdf_url = ma.fields.Function(lambda c: url_for("api_certificates.get_pdf", cert_id=c.id, _external=True))
-    verify_url = ma.fields.Function(lambda c: url_for("certificates.verify", code=c.code, _external=True))
+    verify_url = ma.fields.Function(services.verify_url)
     html_url = ma.fields.Function(lambda c: url_for("certificates.detail", cert_id=c.id, _external=True))
 
 
@@ -74,8 +74,8 @@ class RevokeSchema(ma.Schema):
 
 
 class ReissueSchema(ma.Schema):
-    holder_name = ma.fields.String(load_default="", validate=ma.validate.Length(max=120),
-                                   metadata={"description": "corrected name; empty: the account's current name"})
+    holder_name = Name(max_length=120, min_length=0, load_default="",
+                       metadata={"description": "corrected name; empty: the account's current name"})
 
 
 class JobSchema(ma.Schema):
@@ -87,6 +87,8 @@ class JobSchema(ma.Schema):
     issued = ma.fields.Integer()
     percent = ma.fields.Integer()
     error = ma.fields.String()
+    notice = ma.fields.Function(lambda j: getattr(j, "notice", ""),
+                                metadata={"description": "e.g. the queue is down: the job waits for a worker"})
     html_url = ma.fields.Function(lambda j: url_for("certificates.job", job_id=j.id, _external=True))
 
 
@@ -132,10 +134,9 @@ def get_certificate(cert_id):
 def get_pdf(cert_id):
     """The stored PDF, byte for byte as issued."""
     cert = _load(cert_id, "certificate.view")
-    path = services.pdf_path(cert)
-    if not path.is_file():
+    if not services.storage.promote(cert):
         abort(404, description="证书文件不存在")
-    return send_file(path, mimetype="application/pdf", download_name=cert.filename, max_age=0)
+    return send_file(services.pdf_path(cert), mimetype="application/pdf", download_name=cert.filename, max_age=0)
 
 
 @blp.route("/<int:cert_id>/revoke", methods=["POST"])

@@ -24,13 +24,16 @@ def issue_offering(offering_id, use_queue):
     items = services.completions(offering_id) if _has_provider() else None
     if not items:
         raise click.ClickException(f"offering {offering_id}: no completed enrolments (is the academy plugin enabled?)")
-    from incubator.database import transaction
-    with transaction():
-        job = BatchJob(offering_id=offering_id, park_id=services.offering_ref(offering_id, items).park_id,
-                       total=len(items), created_by_id=getattr(admin, "id", None))
-        db.session.add(job)
-    if use_queue:
-        tasks.enqueue_batch(job.id)
+    from . import jobs
+    try:
+        job, created = jobs.create(offering_id, items, admin)
+    except services.CertificateError as exc:
+        raise click.ClickException(exc.message) from exc
+    if not created:
+        click.echo(f"offering {offering_id}: a batch is already {job.status} (job {job.id})")
+    if use_queue or job.status == "running":  # a worker has it already: follow its progress
+        if created:
+            tasks.enqueue_batch(job.id)
         _follow(job.id)
     else:
         with click.progressbar(length=len(items), label=f"班次 {offering_id} 结业证书") as bar:

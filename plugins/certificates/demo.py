@@ -10,6 +10,10 @@ DEMO_COUNT = 3
 
 
 def seed(session) -> None:
+    from flask import g
+    # Without BASE_URL, the demo's certificates (these, and the academy's demo completions that
+    # follow in the same command) print the local server's address, with a warning.
+    g.certificates_demo = True
     if session.scalar(select(func.count()).select_from(Certificate).where(Certificate.kind == "graduation")):
         return
     if services.fonts.problem():

@@ -4,6 +4,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from incubator.forms import name_validator
+
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("撤销理由"), validators=[DataRequired(message=_l("请填写撤销理由")), Length(max=500)])
@@ -13,7 +15,7 @@ class RevokeForm(FlaskForm):
 
 
 class ReissueForm(FlaskForm):
-    holder_name = StringField(_l("更正后的姓名/名称"), validators=[Optional(), Length(max=120)],
+    holder_name = StringField(_l("更正后的姓名/名称"), validators=[Optional(), Length(max=120), name_validator],
                               description=_l("留空则使用当前账户或组织的名称"))
     submit = SubmitField(_l("重新颁发（生成新版本）"), render_kw={
         "data-confirm": _l("确定重新颁发吗？将生成新编号、新验证码的新版本，原证书在验证页显示为“已被新版本取代”。")})

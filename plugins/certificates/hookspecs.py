@@ -4,23 +4,44 @@ from incubator.hookspecs import hookspec
 
 @hookspec(firstresult=True)
 def incubator_certificate_completions(offering_id):
-    """Return the completed enrolments of offering `offering_id`, for a batch issue (批量颁发).
+    """**Provider hook (firstresult)** — the academy (enrolment) plugin implements it. Called when a
+    manager batch-issues an offering's certificates (page, API, CLI, and the worker running the job).
+    Return the **completed** enrolments of offering `offering_id` (a list; `[]` if nobody has completed
+    yet), or `None` if the offering is unknown (→ 404). Each item needs the attributes the
+    `incubator_enrolment_completed` hook passes: `.id`, `.user` (core `User`), `.offering` (`.id`,
+    `.park_id`, `.park`, `.course` with `.code`, `.title`, `.hours`, and optionally `start_date`/
+    `end_date` or `.sessions` with dates, and `.completion_assessment` — `True` where the course's rule
+    includes an assessment), `.hours`, `.completed_at`.
 
-    Provider hook, first non-None answer wins; the academy (enrolment) plugin implements it. Each
-    item has the attributes `incubator_enrolment_completed` passes: `.id`, `.user` (`.id`,
-    `.name`/`.display_name`), `.offering` (`.id`, `.park_id`, `.course` with `.code`, `.title`,
-    `.hours`), `.hours`, `.completed_at`. Return None when the offering is unknown, [] when
-    nobody has completed it yet.
+    ```python
+    from incubator import hookimpl
+
+    @hookimpl
+    def incubator_certificate_completions(offering_id):
+        from .models import Enrolment, Offering
+        if db.session.get(Offering, offering_id) is None:
+            return None
+        return db.session.scalars(select(Enrolment).where(
+            Enrolment.offering_id == offering_id, Enrolment.status == "completed")).all()
+    ```
     """
 
 
 @hookspec(firstresult=True)
 def incubator_certificate_template(kind, park):
-    """Return the Jinja source of the certificate template for `kind` in `park`, or None for the default.
+    """**Provider hook (firstresult)**, called at issue on plugins enabled for the issuing `park`; `kind`
+    is `"completion"` or `"graduation"`. Return the Jinja source of the template (see *Templates*), or
+    None to fall through to the park's template file and then the default. Example — a street's own
+    plugin (a single file in `INCUBATOR_PLUGINS_DIR`, enabled for 万年埠街道 and its communities):
 
-    `kind` is "completion" (结业证书) or "graduation" (出壳证书); `park` is the issuing `Park`.
-    Called only on plugins enabled for that park, at issue; the source may
-    `{% extends "completion.html" %}` (or "graduation.html", "base.html") and override blocks.
-    Template files in `<instance>/certificate_templates/<park code>/<kind>.html` come next; a park
-    without either inherits its parent park's.
+    ```python
+    from incubator import hookimpl
+
+    @hookimpl
+    def incubator_certificate_template(kind, park):
+        if kind == "completion":
+            return ('{% extends "completion.html" %}'
+                    '{% block issuer %}万年埠街道办事处{% endblock %}'
+                    '{% block academy %}万年埠街道社区学院{% endblock %}')
+    ```
     """

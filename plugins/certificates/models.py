@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.db_types import utcnow
@@ -85,13 +85,24 @@ class Certificate(db.Model):
         return f"<Certificate {self.serial} v{self.version} {self.status}>"
 
 
+ACTIVE = "status IN ('queued', 'running')"
+
+
 class BatchJob(db.Model):
-    """A batch issue (批量颁发) for one offering, run by the task queue; `done` of `total` shows progress."""
+    """A batch issue (批量颁发) for one offering, run by the task queue; `done` of `total` shows progress.
+
+    A worker runs a job while it holds its lease (`lease_until`, renewed after every group, and
+    `owner`, "host:pid"): a job whose worker died is taken over once the lease has expired (at
+    once on the same host when the owner's process is gone). One offering has at most one queued
+    or running job (a double click starts one).
+    """
 
     __tablename__ = "certificate_batch_jobs"
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
         CheckConstraint("done >= 0 AND done <= total", name="progress"),
+        Index("uq_certificate_batch_jobs_active", "offering_id", unique=True,
+              sqlite_where=text(ACTIVE), postgresql_where=text(ACTIVE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +117,9 @@ class BatchJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
 
     @property
     def percent(self) -> int:

@@ -14,28 +14,31 @@ from collections import namedtuple
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from incubator import audit
 from incubator.database import transaction
+from incubator.dates import chinese_date
 from incubator.dates import today as local_today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, DomainError, ValidationError
 from incubator.extensions import db
+from incubator.numbers import show_hours
 from incubator.parks.models import Park
 from incubator.plugins import hook, hooks_for
+from incubator.search import matches
 
-from . import fonts, rendering
-from .models import KINDS, SERIAL_PREFIX, BatchJob, Certificate
+from . import fonts, rendering, storage
+from .models import KINDS, SERIAL_PREFIX, Certificate
+from .names import clean_name, file_name
+from .storage import pdf_path, storage_dir  # noqa: F401 (the plugin's other modules and tests use them here)
 
 log = logging.getLogger(__name__)
-PLUGIN = "certificates"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed by hand from paper
 
 # The resource a permission check is made on for an offering-wide action (batch issue, ZIP).
@@ -79,13 +82,13 @@ def completion_spec(enrolment) -> Spec:
     completed = getattr(enrolment, "completed_at", None)
     if end is None and completed is not None:
         end = completed.date() if isinstance(completed, datetime) else completed
-    holder = (getattr(user, "name", "") or getattr(user, "display_name", "") or "").strip()
+    holder = clean_name(getattr(user, "name", "") or getattr(user, "display_name", ""))
     assessed = rule_includes_assessment(course)
     data = {
         "holder_name": holder,
         "course_title": getattr(course, "title", None),
         "course_code": getattr(course, "code", None),
-        "hours": format_hours(hours),
+        "hours": show_hours(hours) or None,
         "start_date": start.isoformat() if start else None,
         "end_date": end.isoformat() if end else None,
         "period": _period(start, end),
@@ -116,16 +119,17 @@ def graduation_spec(org, graduated_on: date | None = None) -> Spec:
     the start of incubation to the graduation day (孵化期：2024年11月1日至2026年12月1日)."""
     graduated_on = graduated_on or local_today()
     start = org.incubation_start or _first_admission(org.id)
+    name = clean_name(org.name)
     data = {
-        "holder_name": org.name,
-        "organization_name": org.name,
+        "holder_name": name,
+        "organization_name": name,
         "uscc": org.uscc or "",
         "park_name": org.park.name,
         "start_date": start.isoformat() if start else None,
         "end_date": graduated_on.isoformat(),
         "incubation_period": f"{chinese_date(start)}至{chinese_date(graduated_on)}" if start else None,
     }
-    return Spec("graduation", f"organization:{org.id}", org.name, org.park, data, organization_id=org.id)
+    return Spec("graduation", f"organization:{org.id}", name, org.park, data, organization_id=org.id)
 
 
 def _first_admission(org_id: int) -> date | None:
@@ -190,25 +194,12 @@ def _as_date(value) -> date | None:
     return None
 
 
-def chinese_date(day: date) -> str:
-    """A date on a certificate: 2026年12月1日, the platform's one date style. (Not `show_date`: a
-    certificate is a Chinese document whatever the language of the manager who issues it.)"""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def _period(start: date | None, end: date | None) -> str | None:
     if start and end and start != end:
         return f"{chinese_date(start)}至{chinese_date(end)}"
     if start or end:
         return chinese_date(start or end)
     return None
-
-
-def format_hours(hours) -> str | None:
-    if hours is None or hours == "":
-        return None
-    value = Decimal(str(hours)).normalize()
-    return f"{value:f}"
 
 
 # -- templates ------------------------------------------------------------------------------
@@ -234,6 +225,9 @@ def template_for(kind: str, park: Park) -> tuple[str, str | None]:
 def _variables(spec: Spec, serial: str, code: str, issued: date) -> dict:
     verify_base = verify_base_url()
     variables = dict(spec.data)
+    for key in ("holder_name", "organization_name"):  # data stored before names were cleaned
+        if isinstance(variables.get(key), str):
+            variables[key] = clean_name(variables[key])
     if spec.kind == "completion" and not variables.get("outcome"):  # issued before the wording was kept
         variables["outcome"] = COMPLETION_OUTCOME[bool(variables.get("assessed"))]
     variables.update(
@@ -246,11 +240,39 @@ def _variables(spec: Spec, serial: str, code: str, issued: date) -> dict:
     return variables
 
 
+DEV_BASE_URL = "http://127.0.0.1:5000/"
+_warned_dev_base = False
+
+
+def public_base_url() -> str:
+    """The platform's public address printed on certificates: config `BASE_URL` (env
+    INCUBATOR_BASE_URL). Never a request's Host header: it is whatever the client sent, and a
+    worker or a command has none. In debug, tests and the demo: the local server, with a warning.
+    Elsewhere, issuing is refused rather than print an address nobody can reach."""
+    global _warned_dev_base
+    base = current_app.config.get("BASE_URL") or current_app.config.get("CERTIFICATES_PUBLIC_URL")
+    if base:
+        return base
+    if current_app.debug or current_app.testing or g.get("certificates_demo"):
+        if not _warned_dev_base:
+            _warned_dev_base = True
+            log.warning("BASE_URL (INCUBATOR_BASE_URL) is not set: certificates print %s as their "
+                        "verification address", DEV_BASE_URL)
+        return DEV_BASE_URL
+    raise CertificateError(_("未设置平台的公开网址（配置 BASE_URL，环境变量 INCUBATOR_BASE_URL），"
+                             "无法在证书上印制验证地址，未颁发"), field="base_url")
+
+
 def verify_base_url() -> str:
-    base = current_app.config.get("CERTIFICATES_PUBLIC_URL")
-    if not base:
-        base = request.host_url if has_request_context() else "http://127.0.0.1:5000/"
-    return base.rstrip("/") + "/certificates/verify"
+    return public_base_url().rstrip("/") + "/certificates/verify"
+
+
+def verify_url(cert: Certificate) -> str:
+    """The public verification address of `cert` (the API shows it)."""
+    if current_app.config.get("BASE_URL") or current_app.config.get("CERTIFICATES_PUBLIC_URL"):
+        return f"{verify_base_url()}/{cert.code}"
+    from flask import url_for
+    return url_for("certificates.verify", code=cert.code, _external=True)
 
 
 def new_code() -> str:
@@ -263,18 +285,6 @@ def normalize_code(text: str) -> str:
     return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4)) if len(raw) == 16 else raw
 
 
-# -- storage --------------------------------------------------------------------------------
-
-def storage_dir() -> Path:
-    path = Path(current_app.config["CERTIFICATES_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def pdf_path(cert: Certificate) -> Path:
-    return storage_dir() / cert.filename
-
-
 # -- issuing --------------------------------------------------------------------------------
 
 def _check_issuable(specs: list[Spec]) -> None:
@@ -282,7 +292,9 @@ def _check_issuable(specs: list[Spec]) -> None:
         fonts.require()
     except fonts.FontMissing as exc:
         raise CertificateError(str(exc)) from exc
+    public_base_url()
     for spec in specs:
+        spec.holder_name = clean_name(spec.holder_name)
         if not spec.holder_name:
             raise CertificateError(_("持证人姓名为空，未颁发"), field="holder_name")
         missing = fonts.uncovered(spec.holder_name)
@@ -299,7 +311,10 @@ def issue_many(specs: list[Spec], *, user=None, commit: bool = True) -> list[Cer
 
 
 def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) -> list[Certificate]:
-    """Render, store and record `specs` in ONE transaction (callers keep groups small)."""
+    """Render, store and record `specs` in ONE transaction (callers keep groups small).
+
+    The files are written to staging names and moved into place once the rows are committed
+    (see storage.py): a process killed at any point leaves no file without its row."""
     if not specs:
         return []
     _check_issuable(specs)
@@ -326,11 +341,10 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
                 db.session.add(cert)
                 certs.append(cert)
             db.session.flush()  # ids → serials
-            directory = storage_dir()
             for spec, cert in zip(specs, certs):
                 cert.serial = f"BH{SERIAL_PREFIX[spec.kind]}{today.year}{cert.id:07d}"
                 variables = _variables(spec, cert.serial, cert.code, today)
-                paths.append(directory / cert.filename)
+                paths.append(storage.staged_path(cert))
                 jobs.append((spec.kind, templates[(spec.kind, spec.park.id)][1], variables, str(paths[-1])))
             stored = _render_many(jobs, executor)  # rendered and written by the workers
             for spec, cert, (sha256, size) in zip(specs, certs, stored):
@@ -341,10 +355,10 @@ def _issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) 
                              user=user, summary=f"{KINDS[cert.kind]} {cert.serial} {cert.holder_name}",
                              serial=cert.serial, subject=cert.subject, version=cert.version, sha256=cert.pdf_sha256)
     except BaseException:
-        for path in paths:  # nothing was recorded: leave no orphan files behind
-            path.unlink(missing_ok=True)
-            Path(f"{path}.tmp").unlink(missing_ok=True)
+        storage.discard(paths)  # nothing was recorded: leave no orphan files behind
         raise
+    for cert in certs:  # recorded (or, with commit=False, about to be: the demo's seed)
+        storage.publish(cert)
     return certs
 
 
@@ -434,7 +448,7 @@ def reissue(cert: Certificate, *, user, holder_name: str | None = None, reason: 
         raise Conflict(_("该证书已有更新的版本，请对最新版本操作"))
     if cert.revoked_at is not None:
         raise Conflict(_("已撤销的证书不能重新颁发"))
-    name = (holder_name or "").strip() or _current_holder_name(cert)
+    name = clean_name(holder_name) or clean_name(_current_holder_name(cert))
     if len(name) > 120:
         raise ValidationError(_("姓名不能超过120字"), field="holder_name")
     data = dict(cert.data, holder_name=name)
@@ -494,68 +508,15 @@ def offering_ref(offering_id: int, items=None) -> OfferingRef:
     return OfferingRef(offering_id, park_id)
 
 
-def start_batch(offering_id: int, *, user) -> BatchJob:
-    """Queue the batch issue for every completed enrolment of the offering; returns the job."""
-    items = completions(offering_id)
-    if not items:
-        raise Conflict(_("该班次还没有结业的学员"))
-    ref = offering_ref(offering_id, items)
-    with transaction():
-        job = BatchJob(offering_id=offering_id, park_id=ref.park_id, total=len(items), created_by_id=user.id)
-        db.session.add(job)
-        audit.record("certificate.batch", job, user=user, summary=f"批量颁发结业证书：班次 {offering_id}，{len(items)} 人",
-                     offering_id=offering_id)
-    from . import tasks
-    tasks.enqueue_batch(job.id)
-    db.session.refresh(job)
-    return job
+def start_batch(offering_id: int, *, user):
+    """Queue the batch issue of an offering (see jobs.py)."""
+    from . import jobs
+    return jobs.start_batch(offering_id, user=user)
 
 
-def run_batch(job_id: int, progress=None) -> BatchJob:
-    """Do a batch job (in the worker): render the certificates in groups, committing as it goes."""
-    job = db.session.get(BatchJob, job_id)
-    if job is None or job.status in ("done", "running"):
-        return job
-    user = db.session.get(_user_model(), job.created_by_id) if job.created_by_id else None
-    with transaction():
-        job.status, job.started_at, job.done, job.issued = "running", utcnow(), 0, 0
-    try:
-        items = completions(job.offering_id)
-        have = set(db.session.scalars(select(Certificate.subject).where(
-            Certificate.offering_id == job.offering_id)))
-        todo = [completion_spec(e) for e in items if f"enrolment:{e.id}" not in have]
-        already = len(items) - len(todo)
-        with transaction():
-            job.total, job.done = len(items), already
-        if progress:
-            progress(already)
-        group = rendering.CHUNK * rendering.worker_count()
-        executor = rendering.pool({spec.park.name for spec in todo})
-        for start in range(0, len(todo), group):
-            specs = todo[start:start + group]
-            certs = _issue(specs, user=user, executor=executor)
-            with transaction():
-                job.done += len(specs)
-                job.issued += len(certs)
-            if progress:
-                progress(len(specs))
-        with transaction():
-            job.status, job.finished_at = "done", utcnow()
-            audit.record("certificate.batch_done", job, user=user,
-                         summary=f"班次 {job.offering_id}：新颁发 {job.issued} 张", issued=job.issued)
-    except Exception as exc:
-        db.session.rollback()
-        job = db.session.get(BatchJob, job_id)
-        with transaction():
-            job.status, job.finished_at = "failed", utcnow()
-            job.error = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        log.exception("certificate batch %s failed", job_id)
-    return job
-
-
-def _user_model():
-    from incubator.users.models import User
-    return User
+def run_batch(job_id: int, progress=None):
+    from . import jobs
+    return jobs.run_batch(job_id, progress=progress)
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -585,8 +546,7 @@ def certificates_query(*, park_ids=None, offering_id=None, kind="", q="", curren
         stmt = stmt.where(Certificate.superseded_by_id.is_(None))
     q = (q or "").strip()
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(Certificate.holder_name.ilike(like, escape="\\") | Certificate.serial.ilike(like, escape="\\"))
+        stmt = stmt.where(matches(q, Certificate.holder_name, Certificate.serial))
     return stmt.order_by(Certificate.id.desc())
 
 
@@ -608,11 +568,11 @@ def offering_zip(offering_id: int, park_ids=None) -> tuple[io.BytesIO, int]:
     """All current certificates of an offering as one ZIP (stored, not deflated: PDFs are compressed)."""
     certs = db.session.scalars(certificates_query(park_ids=park_ids, offering_id=offering_id)).all()
     buffer = io.BytesIO()
+    used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for cert in certs:
-            path = pdf_path(cert)
-            if path.is_file():
-                archive.write(path, f"{cert.serial}-{cert.holder_name}.pdf")
+            if storage.promote(cert):  # a name the holder chose: made safe as an entry name
+                archive.write(pdf_path(cert), file_name(cert.serial, cert.holder_name, used))
     buffer.seek(0)
     return buffer, len(certs)
 

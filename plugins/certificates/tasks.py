@@ -4,15 +4,19 @@ Storage: `SqliteHuey` in `<instance>/certificates-queue.db` by default (embedded
 `RedisHuey` when `INCUBATOR_REDIS_URL` (config `CERTIFICATES_REDIS_URL`) is set, so workers can run
 on other machines (they need the same database and a shared `CERTIFICATES_DIR`). With
 `CERTIFICATES_QUEUE_IMMEDIATE` (the default under TESTING) a task runs at once, in the caller.
-Start a worker with `incubator certificates worker`.
+Start a worker with `incubator certificates worker`. A worker, as it starts and then every
+minute, queues again the jobs whose worker died (jobs.py) and finishes what a killed worker left
+in the file staging area (storage.py).
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
+log = logging.getLogger(__name__)
 QUEUE_NAME = "incubator-certificates"
 _worker_app = None  # the app a worker process runs its tasks in
 
@@ -26,7 +30,11 @@ def build(app, *, redis_url: str | None = None, immediate: bool | None = None):
     else:
         huey = SqliteHuey(QUEUE_NAME, filename=os.path.join(app.instance_path, "certificates-queue.db"),
                           immediate=immediate, results=False)
-    huey.batch_task = huey.task(name="certificates.batch")(_run_batch)
+    # Retried when the job could not even be claimed (the database away a moment); run_batch
+    # itself records a failing batch as failed.
+    retries = {} if immediate else {"retries": 3, "retry_delay": 30}
+    huey.batch_task = huey.task(name="certificates.batch", **retries)(_run_batch)
+    huey.recover_task = huey.periodic_task(crontab(minute="*"), name="certificates.recover")(_recover)
     return huey
 
 
@@ -42,9 +50,17 @@ def enqueue_batch(job_id: int) -> None:
 
 
 def _run_batch(job_id: int) -> None:
-    from . import services
+    from . import jobs
+    _in_app(lambda: jobs.run_batch(job_id))
+
+
+def _recover() -> None:
+    _in_app(lambda: recover(at_start=False))
+
+
+def _in_app(work) -> None:
     if has_app_context():  # immediate mode: we are inside the request or command that queued it
-        services.run_batch(job_id)
+        work()
         return
     app = _worker_app
     if app is None:
@@ -52,10 +68,24 @@ def _run_batch(job_id: int) -> None:
         app = _set_worker_app(create_app())
     with app.app_context():
         try:
-            services.run_batch(job_id)
+            work()
         finally:
             from incubator.extensions import db
             db.session.remove()
+
+
+def recover(*, at_start: bool) -> list[int]:
+    """Queue again the jobs a dead worker left (and those the queue never received); move into
+    place the files whose rows were committed. The ids queued."""
+    from . import jobs, storage
+    moved, removed = storage.sweep(jobs.lease_seconds())
+    if moved or removed:
+        log.warning("certificate files: %s moved into place, %s unrecorded removed", moved, removed)
+    ids = jobs.resumable(at_start=at_start)
+    for job_id in ids:
+        log.warning("certificate batch %s: queued again (its worker stopped, or the queue was down)", job_id)
+        enqueue_batch(job_id)
+    return ids
 
 
 def _set_worker_app(app):
@@ -70,5 +100,6 @@ def run_worker(app, workers: int = 1) -> None:
     _set_worker_app(app)
     with app.app_context():
         rendering.pool()  # start the rendering processes now, from a warm process
+        recover(at_start=True)
     consumer = queue(app).create_consumer(workers=workers, worker_type="thread")
     consumer.run()

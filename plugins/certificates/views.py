@@ -9,11 +9,11 @@ from incubator.forms import attempt, flash_errors
 from incubator.permissions import can, require
 from incubator.plugins import is_enabled, require_enabled, visible_parks
 
-from . import services
+from . import PLUGIN, services
 from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
 from .models import KIND_LABELS, BatchJob, Certificate
+from .names import file_name
 
-PLUGIN = "certificates"
 bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
 
 
@@ -61,11 +61,11 @@ def detail(cert_id):
 @login_required
 def download(cert_id):
     cert = load(cert_id, "certificate.view")
-    path = services.pdf_path(cert)
-    if not path.is_file():
+    if not services.storage.promote(cert):
         abort(404)
-    return send_file(path, mimetype="application/pdf", as_attachment=request.args.get("inline") is None,
-                     download_name=f"{cert.serial}-{cert.holder_name}.pdf", max_age=0, etag=cert.pdf_sha256)
+    return send_file(services.pdf_path(cert), mimetype="application/pdf",
+                     as_attachment=request.args.get("inline") is None,
+                     download_name=file_name(cert.serial, cert.holder_name), max_age=0, etag=cert.pdf_sha256)
 
 
 @bp.route("/<int:cert_id>/revoke", methods=["POST"])
@@ -137,6 +137,8 @@ def batch(offering_id):
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(url_for(".offering", offering_id=offering_id))
+    if job.notice:
+        flash(job.notice, "warning")
     return redirect(url_for(".job", job_id=job.id))
 
 

@@ -1,11 +1,10 @@
 """材料清单 · Document checklist: graduation waits until the registration certificate is on file.
 
-The platform's example plugin: it uses every kind of hook a plugin needs (pages, API, menu,
-organization panel, dashboard widget, stage veto and follow-up, permissions, CLI, demo data,
-its own table and migration branch). Each hook hands on to the modules beside it.
+The platform's example plugin: it uses every kind of hook a plugin needs (menu, organization panel,
+dashboard widget, to-dos, stage veto and follow-up, CLI, demo data). Its pages (`views.bp`), API
+(`api.blueprints`), permission rules (`permissions.py`), table and migration branch (`migrations/`)
+are found by name. Each hook hands on to the modules beside it.
 """
-from pathlib import Path
-
 from flask import render_template, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -21,40 +20,6 @@ INCUBATOR_AUDIT_ACTIONS = {
     "checklist.record": "登记收到的材料",
 }
 PLUGIN = "checklist"
-
-
-@hookimpl
-def incubator_load(app):
-    from .views import bp
-    app.register_blueprint(bp)
-
-
-@hookimpl
-def incubator_api_blueprints():
-    from .api import blp
-    return [blp]
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def incubator_permissions():
-    return [("checklist.view", "查看材料清单"), ("checklist.record", "登记收到的材料")]
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    """Managers see and record documents of their own parks' organizations (admins: the core allows)."""
-    if not action.startswith("checklist.") or not getattr(user, "is_authenticated", False):
-        return None
-    if user.role != "manager":
-        return None
-    if resource is None:
-        return action == "checklist.view"
-    return True if resource.park_id in user.park_ids else None
 
 
 @hookimpl
@@ -86,17 +51,17 @@ def incubator_org_panels(org, user):
 def incubator_todos(user):
     """A contact: the documents their organization still owes for graduation. A manager: organizations
     due within 60 days (or overdue) that still lack them."""
+    from incubator.plugins import is_enabled
+
     from . import services
     if user.role in ("admin", "manager"):
         from incubator.core_hooks import scope_parks
-        from incubator.plugins import is_enabled
         count = services.count_missing_due_soon(scope_parks(user), enabled=lambda park_id: is_enabled(PLUGIN, park_id))
         if count:
             return [Todo(_("即将到期的在孵组织缺少出壳材料"), url_for("checklist.overview"), count=count, order=30)]
         return None
     if user.organization_id:
         from incubator.organizations.models import Organization
-        from incubator.plugins import is_enabled
         org = db.session.get(Organization, user.organization_id)
         if org is None or not is_enabled(PLUGIN, org.park_id) or org.stage not in services.ACTIVE_STAGES:
             return None

@@ -11,6 +11,7 @@ from incubator.plugins import record_for
 from . import services
 
 blp = Blueprint("api_checklist", __name__, url_prefix="/checklist", description="Document checklist (材料清单)")
+blueprints = [blp]  # mounted under /api/v1 by convention
 
 
 class DocumentSchema(ma.Schema):

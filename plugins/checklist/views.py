@@ -9,10 +9,9 @@ from incubator.organizations.models import Organization
 from incubator.permissions import require
 from incubator.plugins import record_for, visible_parks
 
-from . import services
+from . import PLUGIN, services
 from .forms import RecordForm
 
-PLUGIN = "checklist"
 bp = Blueprint("checklist", __name__, url_prefix="/checklist", template_folder="templates")
 
 

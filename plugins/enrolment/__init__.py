@@ -3,7 +3,6 @@
 The hooks below hand on to the modules beside them. The plugin also offers a hook of its own
 (`hookspecs.py`): `incubator_enrolment_completed(enrolment)`, fired after each completion.
 """
-from pathlib import Path
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
@@ -37,33 +36,8 @@ PLUGIN = "enrolment"
 
 @hookimpl
 def incubator_load(app):
-    from .views import bp
-    app.register_blueprint(bp)
-
-
-@hookimpl
-def incubator_api_blueprints():
-    from .api import blueprints
-    return blueprints
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def incubator_permissions():
-    return [("academy.manage", "排班、审核报名、移出学员（本园区班次）"),
-            ("academy.teach", "查看名单、记录考勤、打印签到表（本园区或自己授课的班次）"),
-            ("academy.report", "查看学院报名与结业统计")]
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    """Managers run their own parks' offerings; an offering's instructor takes its attendance."""
-    from .permissions import decide
-    return decide(user, action, resource)
+    from .imports import configure
+    configure(app)
 
 
 @hookimpl

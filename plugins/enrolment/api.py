@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated, paginated_list
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.markdown import render_markdown
@@ -23,7 +23,8 @@ from incubator.permissions import can, require
 from incubator.plugins import require_enabled
 from incubator.users.models import User
 
-from . import services
+from . import PLUGIN, services
+from .imports import find_enrollable
 from .models import ATTENDANCE, STATUSES, Enrolment, Offering, Session
 from .views import enabled_park_ids
 
@@ -79,17 +80,13 @@ class SessionSchema(ma.Schema):
 
 class OfferingSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    course = ma.fields.Function(lambda o: o.course.code, deserialize=lambda v: v, required=True,
-                                metadata={"description": "course code", "type": "string"})
+    course = Reference("course.code", required=True, metadata={"description": "course code"})
     course_title = ma.fields.Function(lambda o: o.course.title, dump_only=True)
     hours = ma.fields.Function(lambda o: float(o.course.hours), dump_only=True)
-    park = ma.fields.Function(lambda o: o.park.code, deserialize=lambda v: v, required=True,
-                              metadata={"description": "park code", "type": "string"})
-    title = ma.fields.String(load_default="")
+    park = Reference("park.code", required=True, metadata={"description": "park code"})
+    title = Name(max_length=120, min_length=0, load_default="")
     venue = ma.fields.String(required=True)
-    instructor = ma.fields.Function(lambda o: o.instructor.username if o.instructor else None,
-                                    deserialize=lambda v: v, allow_none=True,
-                                    metadata={"description": "username of an expert", "type": "string"})
+    instructor = Reference("instructor.username", allow_none=True, metadata={"description": "username of an expert"})
     capacity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10000))
     enrol_opens_at = UtcDateTime(required=True)
     enrol_closes_at = UtcDateTime(required=True)
@@ -117,9 +114,9 @@ class OfferingSchema(ma.Schema):
 
 
 class OfferingPatchSchema(ma.Schema):
-    title = ma.fields.String()
+    title = Name(max_length=120, min_length=0)
     venue = ma.fields.String()
-    instructor = ma.fields.String(allow_none=True, metadata={"description": "username of an expert"})
+    instructor = Reference(allow_none=True, metadata={"description": "username of an expert"})
     capacity = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000))
     enrol_opens_at = UtcDateTime()
     enrol_closes_at = UtcDateTime()
@@ -129,8 +126,8 @@ class OfferingPatchSchema(ma.Schema):
 
 
 class OfferingQuerySchema(PageQuerySchema):
-    park = ma.fields.String(load_default="")
-    course = ma.fields.String(load_default="")
+    park = Reference(load_default="", metadata={"description": "park code"})
+    course = Reference(load_default="", metadata={"description": "course code"})
     upcoming = ma.fields.Boolean(load_default=False)
 
 
@@ -164,7 +161,7 @@ class EnrolmentSchema(ma.Schema):
 
 
 class EnrolRequestSchema(ma.Schema):
-    username = ma.fields.String(load_default=None, metadata={
+    username = Reference(load_default=None, allow_none=True, metadata={
         "description": "managers: enrol this person (username or phone); leave out to enrol yourself"})
     note = ma.fields.String(load_default="")
 
@@ -197,6 +194,7 @@ class AttendanceResultSchema(ma.Schema):
 
 CoursePageSchema = page_schema(CourseSchema, "CoursePage")
 OfferingPageSchema = page_schema(OfferingSchema, "OfferingPage")
+EnrolmentPageSchema = page_schema(EnrolmentSchema, "EnrolmentPage")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -205,7 +203,7 @@ def _offering(offering_id: int, action: str | None = None) -> Offering:
     offering = db.session.get(Offering, offering_id)
     if offering is None:
         abort(404, description="班次不存在")
-    require_enabled(services.PLUGIN, offering.park_id)
+    require_enabled(PLUGIN, offering.park_id)
     if action and not can(action, offering):
         abort(403, description="无权操作该班次")
     return offering
@@ -215,13 +213,20 @@ def _enrolment(enrolment_id: int) -> Enrolment:
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None:
         abort(404, description="报名记录不存在")
-    require_enabled(services.PLUGIN, enrolment.offering.park_id)
+    require_enabled(PLUGIN, enrolment.offering.park_id)
     return enrolment
 
 
 def _with_positions(enrolments):
     g.academy_positions = services.waitlist_positions(enrolments)
     return enrolments
+
+
+def _page_with_positions(enrolments, args):
+    """A page of a list the roster's order decides (computed in Python, so paged in Python)."""
+    page = paginated_list(enrolments, args)
+    _with_positions(page["items"])
+    return page
 
 
 def _instructor(username):
@@ -293,7 +298,7 @@ def create_offering(data):
     park = parks.by_code(data["park"] or "")
     if park is None:
         raise ValidationError(_("园区不存在：%(park)s", park=data['park']), field="park")
-    require_enabled(services.PLUGIN, park)
+    require_enabled(PLUGIN, park)
     if not can("academy.manage", park):
         abort(403, description="无权在该园区排班")
     course = services.course_by_code(data["course"] or "")
@@ -331,10 +336,11 @@ def update_offering(data, offering_id):
 @offerings_blp.route("/<int:offering_id>/enrolments")
 @token_required
 @offerings_blp.doc(security=[BEARER])
-@offerings_blp.response(200, EnrolmentSchema(many=True))
-def list_enrolments(offering_id):
+@offerings_blp.arguments(PageQuerySchema, location="query")
+@offerings_blp.response(200, EnrolmentPageSchema)
+def list_enrolments(args, offering_id):
     """The roster: seated first, then pending, then the waitlist in order, then the rest."""
-    return _with_positions(services.roster(_offering(offering_id, "academy.teach")))
+    return _page_with_positions(services.roster(_offering(offering_id, "academy.teach")), args)
 
 
 @offerings_blp.route("/<int:offering_id>/enrolments", methods=["POST"])
@@ -349,7 +355,7 @@ def enrol(data, offering_id):
     if data.get("username"):
         if not can("academy.manage", offering):
             abort(403, description="只有园区管理员可以为他人报名")
-        person = services.find_person(data["username"])
+        person = find_enrollable(data["username"], current_user)
         if person is None:
             raise ValidationError(_("找不到账号：%(username)s", username=data['username']), field="username")
         return services.enrol(offering, person, by=current_user, as_manager=True, note=data["note"])
@@ -370,10 +376,11 @@ def close_offering(offering_id):
 @enrolments_blp.route("/mine")
 @token_required
 @enrolments_blp.doc(security=[BEARER])
-@enrolments_blp.response(200, EnrolmentSchema(many=True))
-def my_enrolments():
+@enrolments_blp.arguments(PageQuerySchema, location="query")
+@enrolments_blp.response(200, EnrolmentPageSchema)
+def my_enrolments(args):
     """Your own enrolments, newest first, with waitlist positions and attendance."""
-    return _with_positions(services.my_enrolments(current_user))
+    return _page_with_positions(services.my_enrolments(current_user), args)
 
 
 @enrolments_blp.route("/<int:enrolment_id>")

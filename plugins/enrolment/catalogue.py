@@ -42,6 +42,7 @@ from sqlalchemy import select
 from incubator import audit
 from incubator.database import transaction
 from incubator.extensions import db
+from incubator.validators import name_error
 
 from .models import Course
 
@@ -54,8 +55,8 @@ COMPLETION_KEYS = ("attendance", "note", "assessment")
 
 
 def default_directory() -> Path:
-    """INCUBATOR_COURSES_DIR, else `courses/` at the top of the project (beside the `plugins` package)."""
-    return Path(os.environ.get("INCUBATOR_COURSES_DIR") or Path(__file__).resolve().parents[2] / "courses")
+    """INCUBATOR_COURSES_DIR, else the catalogue shipped with the plugin (`plugins/enrolment/courses/`)."""
+    return Path(os.environ.get("INCUBATOR_COURSES_DIR") or Path(__file__).resolve().parent / "courses")
 
 
 @dataclass
@@ -132,6 +133,8 @@ def parse_file(path: Path) -> dict:
     title = str(data["title"]).strip()
     if len(title) > 120:
         fail(at("title"), "课程名称不能超过120字")
+    if error := name_error(title):
+        fail(at("title"), f"课程名称{error}")
     try:
         hours = Decimal(str(data["hours"]))
     except InvalidOperation:

@@ -1,4 +1,4 @@
-"""`incubator courses sync|list`: the course catalogue (课程目录) from `courses/` into the database."""
+"""`incubator courses sync|list`: the course catalogue (课程目录) from `plugins/enrolment/courses/` into the database."""
 from pathlib import Path
 
 import click
@@ -6,10 +6,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from incubator.extensions import db
+from incubator.numbers import show_hours
 
 from . import catalogue
 from .models import Course
-from .services import format_hours
 
 
 @click.group("courses", help="Course catalogue of the academy (课程目录).")
@@ -19,7 +19,7 @@ def courses_group():
 
 @courses_group.command("sync")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="catalogue directory (default: courses/ of the project)")
+              help="catalogue directory (default: $INCUBATOR_COURSES_DIR, else the plugin's courses/)")
 @with_appcontext
 def sync_command(directory):
     """Load the course files into the database (by code); refuse every change if a file is malformed."""
@@ -42,4 +42,4 @@ def list_command(show_all):
     if not show_all:
         stmt = stmt.where(Course.active.is_(True))
     for course in db.session.scalars(stmt):
-        click.echo(f"{course.code:<8} {format_hours(course.hours):>5} 学时  {course.title}{'' if course.active else '  (retired)'}")
+        click.echo(f"{course.code:<8} {show_hours(course.hours):>5} 学时  {course.title}{'' if course.active else '  (retired)'}")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
+from incubator.dates import to_local, to_utc
 from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.organizations.models import Organization
@@ -36,7 +37,7 @@ def seed(session, size: int = 60) -> None:
                           admin) for code in parks}
     rng = random.Random(7)
     # Sessions at 09:00 Beijing time; "now" for windows and dates is that time today.
-    now = services.to_utc(services.to_local(utcnow()).replace(hour=9, minute=0, second=0, microsecond=0))
+    now = to_utc(to_local(utcnow()).replace(hour=9, minute=0, second=0, microsecond=0))
     day = timedelta(days=1)
 
     def offering(code, park, title, venue, instructor, capacity, first, weeks, approval=False, opens=None):

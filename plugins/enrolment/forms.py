@@ -19,7 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from incubator.forms import phone_validator
+from incubator.dates import to_local
+from incubator.forms import name_validator, phone_validator
 
 SESSION_LINE = re.compile(
     r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})\s*[-–~至]\s*(\d{1,2}:\d{2})\s*(.*)$")
@@ -48,7 +49,7 @@ def parse_sessions(text: str) -> list[tuple[datetime, datetime, str]]:
     return sessions
 
 
-def format_sessions(sessions, to_local) -> str:
+def format_sessions(sessions) -> str:
     return "\n".join(f"{to_local(s.starts_at):%Y-%m-%d %H:%M}-{to_local(s.ends_at):%H:%M} {s.topic}".rstrip()
                      for s in sessions)
 
@@ -56,7 +57,7 @@ def format_sessions(sessions, to_local) -> str:
 class OfferingForm(FlaskForm):
     course = SelectField(_l("课程"), coerce=int)
     park = SelectField(_l("园区"), coerce=int)
-    title = StringField(_l("班次名称"), validators=[Optional(), Length(max=120)], description=_l("如“2026年第2期”"))
+    title = StringField(_l("班次名称"), validators=[Optional(), Length(max=120), name_validator], description=_l("如“2026年第2期”"))
     venue = StringField(_l("上课地点"), validators=[DataRequired(), Length(max=200)])
     instructor = SelectField(_l("授课讲师（专家）"), coerce=int)
     capacity = IntegerField(_l("容量（人）"), validators=[DataRequired(), NumberRange(min=1, max=10000)])
@@ -92,7 +93,7 @@ class DecisionForm(FlaskForm):
 class SignupForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(min=3, max=80)],
                            description=_l("3–80位字母、数字或 _.@-，登录时使用"))
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=80), name_validator])
     phone = StringField(_l("手机号"), validators=[DataRequired(), phone_validator])
     organization = StringField(_l("所在单位/社会组织（可不填）"), validators=[Optional(), Length(max=120)],
                                description=_l("仅用于学院统计，不会使您成为该组织的联系人；组织联系人由组织所在园区的管理员添加。"))

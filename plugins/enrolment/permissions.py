@@ -6,13 +6,19 @@
 Administrators are allowed everything by the core. Trainees act only on their own enrolments,
 which the views check directly.
 """
-from incubator.parks.models import Park
+from incubator.permissions import park_id_of
+
+ACTIONS = [
+    ("academy.manage", "排班、审核报名、移出学员（本园区班次）"),
+    ("academy.teach", "查看名单、记录考勤、打印签到表（本园区或自己授课的班次）"),
+    ("academy.report", "查看学院报名与结业统计"),
+]
 
 
 def decide(user, action, resource):
     if not action.startswith("academy.") or not getattr(user, "is_authenticated", False):
         return None
-    park_id = resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
+    park_id = park_id_of(resource)
     if user.role == "manager":
         if resource is None:
             return action in ("academy.manage", "academy.report")

@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, text
@@ -23,10 +22,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import show_datetime
+from incubator.dates import show_datetime, to_local
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.search import matches
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
@@ -45,34 +45,14 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-PLUGIN = "enrolment"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # what people type and read; the database keeps naive UTC like the core
-
-
-def to_utc(local: datetime) -> datetime:
-    """A wall-clock time in Beijing time → naive UTC for storage."""
-    return local.replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def to_local(utc: datetime) -> datetime:
-    return utc.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ).replace(tzinfo=None)
-
-
-def format_hours(value) -> str:
-    """12.0 → "12", 1.50 → "1.5"."""
-    if value is None or value == "":
-        return ""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # -- courses ---------------------------------------------------------------------------------
 
 def catalogue_query(q: str = "", category: str = ""):
     stmt = select(Course).where(Course.active.is_(True)).order_by(Course.code)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(Course.title.ilike(like) | Course.code.ilike(like) | Course.summary.ilike(like))
+    if q and q.strip():
+        stmt = stmt.where(matches(q.strip(), Course.title, Course.code, Course.summary))
     if category:
         stmt = stmt.where(Course.category == category)
     return stmt
@@ -715,88 +695,7 @@ def signup(data: dict) -> User:
     return user
 
 
-IMPORT_COLUMNS = {"用户名": "username", "username": "username", "手机号": "phone", "手机": "phone", "phone": "phone",
-                  "姓名": "name", "name": "name"}
-MAX_IMPORT_ROWS = 2000
-
-
-def read_table(filename: str, content: bytes) -> list[list[str]]:
-    """Rows of cell texts from an .xlsx or .csv file (CSV in UTF-8, with or without BOM, or GBK)."""
-    import csv
-    import io
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:
-            raise ValidationError(_("无法读取该 Excel 文件（请另存为 .xlsx 后重试）"), field="file")
-        sheet = book.worksheets[0]
-        rows = [["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v).strip()
-                 for v in row] for row in sheet.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 2)]
-        book.close()
-        return rows
-    if filename.lower().endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("无法识别 CSV 文件的编码（请用 UTF-8）"), field="file")
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    raise ValidationError(_("只接受 .xlsx 或 .csv 文件"), field="file")
-
-
-def import_roster(offering: Offering, filename: str, content: bytes, *, by: User) -> list[Enrolment]:
-    """Enrol everyone listed in the file, or nobody: every bad row is reported (422, one reason per row).
-
-    The file's first row names the columns: 用户名 and/or 手机号 (to find the account), 姓名 (checked
-    against the account when given).
-    """
-    rows = read_table(filename, content)
-    while rows and not any(rows[-1]):
-        rows.pop()
-    if not rows:
-        raise ValidationError(_("文件是空的"), field="file")
-    header = [IMPORT_COLUMNS.get(h.strip().lower() if h.isascii() else h.strip()) for h in rows[0]]
-    if "username" not in header and "phone" not in header:
-        raise ValidationError(_("第1行应为表头，至少包含“用户名”或“手机号”一列"), field="file")
-    if len(rows) - 1 > MAX_IMPORT_ROWS:
-        raise ValidationError(_("一次最多导入 %(n)s 行", n=MAX_IMPORT_ROWS), field="file")
-    errors, people, seen = [], [], {}
-    with transaction():
-        offering = _lock(offering.id)
-        taken = dict(db.session.execute(select(Enrolment.user_id, Enrolment.status).where(
-            Enrolment.offering_id == offering.id)).all())
-        for number, row in enumerate(rows[1:], 2):
-            if not any(row):
-                continue
-            cells = {key: (row[i] if i < len(row) else "") for i, key in enumerate(header) if key}
-            identifier = cells.get("username") or cells.get("phone") or ""
-            if not identifier:
-                errors.append(_("第%(row)s行：缺少用户名或手机号", row=number))
-                continue
-            person = find_person(cells.get("username", "")) or find_person(cells.get("phone", ""))
-            if person is None:
-                errors.append(_("第%(row)s行：找不到账号 %(account)s（请学员先注册）", row=number, account=identifier))
-                continue
-            if cells.get("name") and cells["name"] != person.name:
-                errors.append(_("第%(row)s行：姓名“%(given)s”与账号 %(username)s 的姓名“%(name)s”不符", row=number, given=cells['name'], username=person.username, name=person.name))
-                continue
-            if person.id in seen:
-                errors.append(_("第%(row)s行：%(name)s 与第%(other)s行重复", row=number, name=person.display_name, other=seen[person.id]))
-                continue
-            if taken.get(person.id) in ACTIVE:
-                errors.append(_("第%(row)s行：%(name)s 已报名该班次（%(status)s）", row=number, name=person.display_name, status=_(STATUSES[taken[person.id]])))
-                continue
-            seen[person.id] = number
-            people.append(person)
-        if errors:
-            raise ValidationError(_("导入未执行，以下行有问题："), reasons=errors)
-        if not people:
-            raise ValidationError(_("文件中没有学员"), field="file")
-        enrolments = [_enrol_locked(offering, person, by=by, as_manager=True) for person in people]
-        audit.record("academy.import", offering, user=by, summary=f"{offering.display_title}:批量导入 {len(people)} 人",
-                     file=filename)
-    return enrolments
+def import_roster(offering: Offering, filename: str, content, *, by: User) -> list[Enrolment]:
+    """Enrol everyone listed in an uploaded file, or nobody (imports.py reads it within bounds)."""
+    from .imports import import_roster
+    return import_roster(offering, filename, content, by=by)

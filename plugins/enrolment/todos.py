@@ -15,16 +15,15 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from incubator.dates import show_datetime, today
+from incubator.dates import show_datetime, today, to_local, to_utc
 from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.plugins import is_enabled
 from incubator.ui import Todo
 
-from . import services
+from . import PLUGIN
 from .models import SEATED, Attendance, Enrolment, Offering, Session
 
-PLUGIN = "enrolment"
 ATTENDANCE_LOOKBACK = timedelta(days=60)  # older sessions without a record are left to the roster
 LIMIT = 10
 
@@ -44,7 +43,7 @@ def for_user(user) -> list[Todo]:
 
 def trainee_todos(user) -> list[Todo]:
     now, day = utcnow(), today()
-    until = services.to_utc(datetime.combine(day + timedelta(days=2), time()))
+    until = to_utc(datetime.combine(day + timedelta(days=2), time()))
     items = []
     classes = db.session.execute(
         select(Session, Offering).join(Offering, Offering.id == Session.offering_id)
@@ -55,7 +54,7 @@ def trainee_todos(user) -> list[Todo]:
     for session, offering in classes:
         if not is_enabled(PLUGIN, offering.park_id):
             continue
-        when = services.to_local(session.starts_at)
+        when = to_local(session.starts_at)
         label = _("今天上课：《%(title)s》%(time)s，%(venue)s", title=offering.display_title,
                   time=f"{when:%H:%M}", venue=offering.venue) if when.date() == day else \
             _("明天上课：《%(title)s》%(time)s，%(venue)s", title=offering.display_title, time=f"{when:%H:%M}",

@@ -5,35 +5,30 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from incubator.dates import show_datetime
+from incubator.dates import show_datetime, to_local, to_utc
 from incubator.db_types import utcnow
 from incubator.errors import DomainError
 from incubator.exports import xlsx_response
 from incubator.extensions import db, limiter
 from incubator.forms import show_domain_error
+from incubator.numbers import show_hours
 from incubator.parks.models import Park
 from incubator.permissions import can, require
 from incubator.plugins import enabled_parks, is_enabled, require_enabled, visible_parks
 from incubator.users.models import User
 
-from . import services
+from . import PLUGIN, services
 from .forms import DecisionForm, EnrolOneForm, ImportForm, OfferingForm, SignupForm, format_sessions
+from .imports import find_enrollable
 from .models import ATTENDANCE, ATTENDED, SEATED, Course, Enrolment, Offering, Session
 
-PLUGIN = "enrolment"
 bp = Blueprint("enrolment", __name__, url_prefix="/academy", template_folder="templates")
 
 
 @bp.app_template_filter("local_time")
 def local_time(value, fmt="%Y-%m-%d %H:%M"):
     """Stored UTC → Beijing time text (sessions are planned in local time)."""
-    return services.to_local(value).strftime(fmt) if value else ""
-
-
-@bp.app_template_filter("hours")
-def hours(value):
-    """12.0 → 12, 1.5 → 1.5 (学时)."""
-    return services.format_hours(value)
+    return to_local(value).strftime(fmt) if value else ""
 
 
 @bp.app_template_filter("percent")
@@ -226,7 +221,7 @@ def manage():
 
 
 def _offering_form(form: OfferingForm, park_ids):
-    form.course.choices = [(c.id, _("%(code)s %(title)s（%(hours)s学时）", code=c.code, title=c.title, hours=services.format_hours(c.hours))) for c in db.session.scalars(
+    form.course.choices = [(c.id, _("%(code)s %(title)s（%(hours)s学时）", code=c.code, title=c.title, hours=show_hours(c.hours))) for c in db.session.scalars(
         select(Course).where(Course.active.is_(True)).order_by(Course.code))]
     form.park.choices = [(p.id, p.name) for p in db.session.scalars(
         select(Park).where(Park.id.in_(park_ids or [-1])).order_by(Park.id))]
@@ -239,10 +234,10 @@ def _offering_data(form: OfferingForm) -> dict:
         "course": db.session.get(Course, form.course.data), "park": db.session.get(Park, form.park.data),
         "title": form.title.data or "", "venue": form.venue.data, "capacity": form.capacity.data,
         "instructor": db.session.get(User, form.instructor.data) if form.instructor.data else None,
-        "enrol_opens_at": services.to_utc(form.enrol_opens_at.data),
-        "enrol_closes_at": services.to_utc(form.enrol_closes_at.data),
+        "enrol_opens_at": to_utc(form.enrol_opens_at.data),
+        "enrol_closes_at": to_utc(form.enrol_closes_at.data),
         "requires_approval": form.requires_approval.data, "description": form.description.data or "",
-        "sessions": [(services.to_utc(s), services.to_utc(e), t) for s, e, t in form.parsed_sessions],
+        "sessions": [(to_utc(s), to_utc(e), t) for s, e, t in form.parsed_sessions],
     }
 
 
@@ -279,9 +274,9 @@ def edit_offering(offering_id):
     if request.method == "GET":
         form.course.data, form.park.data = offering.course_id, offering.park_id
         form.instructor.data = offering.instructor_id or 0
-        form.enrol_opens_at.data = services.to_local(offering.enrol_opens_at)
-        form.enrol_closes_at.data = services.to_local(offering.enrol_closes_at)
-        form.sessions.data = format_sessions(offering.sessions, services.to_local)
+        form.enrol_opens_at.data = to_local(offering.enrol_opens_at)
+        form.enrol_closes_at.data = to_local(offering.enrol_closes_at)
+        form.sessions.data = format_sessions(offering.sessions)
     form.course.choices = [(offering.course_id, offering.course.title)]  # the course of an offering stays
     if form.validate_on_submit():
         data = _offering_data(form)
@@ -318,7 +313,7 @@ def enrol_one(offering_id):
     offering = load_offering(offering_id, "academy.manage")
     form = EnrolOneForm()
     if form.validate_on_submit():
-        person = services.find_person(form.person.data)
+        person = find_enrollable(form.person.data, current_user)
         if person is None:
             flash(_("找不到账号：%(account)s（请学员先注册）", account=form.person.data), "danger")
         else:
@@ -344,7 +339,7 @@ def import_roster(offering_id):
         return redirect(url_for(".roster", offering_id=offering.id))
     upload = form.file.data
     try:
-        enrolments = services.import_roster(offering, upload.filename or "", upload.read(), by=current_user)
+        enrolments = services.import_roster(offering, upload.filename or "", upload.stream, by=current_user)
     except DomainError as exc:
         return render_template("enrolment/import_errors.html", offering=offering, error=exc), exc.status
     waiting = sum(1 for e in enrolments if e.status == "waitlisted")

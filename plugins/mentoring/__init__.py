@@ -6,7 +6,6 @@ disputes it. Follow-up actions, hours reports for paying experts, a per-park gra
 least N confirmed sessions on distinct days), assignments that end when the organization graduates
 or exits, experts' landing page and everyone's to-dos. Each hook hands on to the modules beside it.
 """
-from pathlib import Path
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
@@ -33,43 +32,6 @@ INCUBATOR_AUDIT_ACTIONS = {
 }
 PLUGIN = "mentoring"
 
-ACTIONS = [
-    ("mentoring.view", "查看组织的督导记录"),
-    ("mentoring.assign", "指派督导专家、关联组织联系人"),
-    ("mentoring.log", "撰写督导记录"),
-    ("mentoring.confirm", "签字确认或对督导记录提出异议"),
-    ("mentoring.act", "标记跟进事项完成"),
-    ("mentoring.report", "查看并导出督导时长报表"),
-    ("mentoring.settings", "设置园区的督导参数"),
-]
-
-
-@hookimpl
-def incubator_load(app):
-    from .views import bp
-    app.register_blueprint(bp)
-
-
-@hookimpl
-def incubator_api_blueprints():
-    from .api import blp
-    return [blp]
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def incubator_permissions():
-    return ACTIONS
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    from .permissions import decide
-    return decide(user, action, resource)
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated, paginated_list
 from incubator.dates import today
 from incubator.errors import ValidationError
 from incubator.extensions import db
@@ -16,20 +16,19 @@ from incubator.parks.services import by_code
 from incubator.permissions import can
 from incubator.plugins import enabled_parks, park_for, record_for, visible_parks
 
-from . import services
+from . import PLUGIN, services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
 
-PLUGIN = "mentoring"
 blp = Blueprint("api_mentoring", __name__, url_prefix="/mentoring",
                 description="Mentoring logs (督导记录): assignments, sessions, confirmations, hours")
+blueprints = [blp]  # mounted under /api/v1 by convention
 
 
 class MentoringAssignmentSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     organization_id = ma.fields.Integer(dump_only=True)
     organization = ma.fields.Function(lambda a: a.organization.name, dump_only=True)
-    expert = ma.fields.Function(lambda a: a.expert.username, deserialize=lambda v: v, required=True,
-                                metadata={"description": "the expert's username", "type": "string"})
+    expert = Reference("expert.username", required=True, metadata={"description": "the expert's username"})
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(allow_none=True, load_default=None)
     note = ma.fields.String(load_default="")
@@ -38,7 +37,7 @@ class MentoringAssignmentSchema(ma.Schema):
 class FollowUpActionSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
-    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
+    owner = Name(max_length=60, required=True, metadata={"description": "who follows it up (a person or a role)"})
     due_on = ma.fields.Date(required=True)
     done_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     overdue = ma.fields.Function(lambda a: a.is_overdue(), dump_only=True)
@@ -85,7 +84,7 @@ class MentoringSummarySchema(ma.Schema):
 
 
 class HoursReportQuerySchema(ma.Schema):
-    park = ma.fields.String(load_default="")
+    park = Reference(load_default="", metadata={"description": "park code"})
     year = ma.fields.Integer(load_default=lambda: today().year, validate=ma.validate.Range(min=2000, max=2100))
     month = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=12))
 
@@ -162,10 +161,11 @@ def my_assignments(args):
 @blp.route("/organizations/<int:org_id>/assignments")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, MentoringAssignmentSchema(many=True))
-def list_assignments(org_id):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, MentorAssignmentPageSchema)
+def list_assignments(args, org_id):
     """Experts assigned to the organization, newest first."""
-    return services.assignments(_org(org_id).id)
+    return paginated_list(services.assignments(_org(org_id).id), args)
 
 
 @blp.route("/organizations/<int:org_id>/assignments", methods=["POST"])

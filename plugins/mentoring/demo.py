@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 
 from incubator.dates import today as district_today
+from incubator.db_types import utcnow
 from incubator.organizations.models import Organization
 from incubator.users.models import User
 
@@ -47,7 +48,7 @@ def seed(session, size):
         # A graduated organization's assignment ended with its graduation.
         assignments.append({"organization_id": org_id, "expert_id": expert.id, "starts_on": starts_on,
                             "ends_on": today - timedelta(days=2) if stage == "graduated" else None,
-                            "note": "演示数据", "created_at": datetime.now()})
+                            "note": "演示数据", "created_at": utcnow()})
         sessions = 8 if org_id == first_org else rng.randint(1, 7)
         pending = 2 if org_id == first_org else 1  # the first organization's contact has two to sign
         step = max(1, (today - timedelta(days=3) - starts_on).days // sessions)  # one session a day at most
@@ -61,7 +62,7 @@ def seed(session, size):
                          "findings": rng.choice(FINDINGS), "advice": rng.choice(ADVICE),
                          "status": "confirmed" if confirmed else "pending",
                          "confirmed_at": datetime.combine(held_on, datetime.min.time()) if confirmed else None,
-                         "dispute_comment": "", "created_at": datetime.now(), "updated_at": datetime.now()})
+                         "dispute_comment": "", "created_at": utcnow(), "updated_at": utcnow()})
     session.execute(insert(MentorAssignment), assignments)
     session.execute(insert(SupervisionLog), logs)
     # A few follow-ups on the newest log of each sampled organization, some overdue.

@@ -12,6 +12,15 @@ from incubator.parks.models import Park
 
 from . import services
 
+ACTIONS = [
+    ("mentoring.view", "查看组织的督导记录"),
+    ("mentoring.assign", "指派督导专家、关联组织联系人"),
+    ("mentoring.log", "撰写督导记录"),
+    ("mentoring.confirm", "签字确认或对督导记录提出异议"),
+    ("mentoring.act", "标记跟进事项完成"),
+    ("mentoring.report", "查看并导出督导时长报表"),
+    ("mentoring.settings", "设置园区的督导参数"),
+]
 MANAGER_ACTIONS = {"mentoring.view", "mentoring.assign", "mentoring.act", "mentoring.report", "mentoring.settings"}
 CONTACT_ACTIONS = {"mentoring.view", "mentoring.confirm", "mentoring.act"}
 

@@ -90,15 +90,6 @@ def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, 
 
 # -- assignments ------------------------------------------------------------------------------
 
-def assigned_org_ids(user, *, active_on: date | None = None) -> set[int]:
-    """Organizations `user` has (had) an assignment for; with `active_on`, only those covering that day."""
-    stmt = select(MentorAssignment.organization_id).where(MentorAssignment.expert_id == user.id)
-    if active_on is not None:
-        stmt = stmt.where(MentorAssignment.starts_on <= active_on,
-                          or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= active_on))
-    return set(db.session.scalars(stmt))
-
-
 def is_assigned(user, org_id: int, *, active_on: date | None = None) -> bool:
     stmt = select(MentorAssignment.id).where(MentorAssignment.expert_id == user.id, MentorAssignment.organization_id == org_id)
     if active_on is not None:

@@ -15,11 +15,10 @@ from incubator.permissions import can, require
 from incubator.plugins import enabled_parks, park_for, record_for, require_enabled, visible_parks
 from incubator.users.models import User
 
-from . import services
+from . import PLUGIN, services
 from .forms import AssignForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
 from .models import STATUSES, FollowUpAction, MentorAssignment, SupervisionLog
 
-PLUGIN = "mentoring"
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
 
 

@@ -3,7 +3,6 @@
 Enabled for 万年埠街道 until the administrator decides otherwise; usable by any park.
 Each hook hands on to the modules beside it.
 """
-from pathlib import Path
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -26,37 +25,6 @@ INCUBATOR_AUDIT_ACTIONS = {
     "microgrant.review": "中期评估",
 }
 PLUGIN = "microgrant"
-
-
-@hookimpl
-def incubator_load(app):
-    from .services import yuan
-    from .views import bp
-    app.register_blueprint(bp)
-    app.jinja_env.filters["microgrant_yuan"] = yuan
-
-
-@hookimpl
-def incubator_api_blueprints():
-    from .api import blp
-    return [blp]
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def incubator_permissions():
-    from .permissions import ACTIONS
-    return ACTIONS
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    from .permissions import decide
-    return decide(user, action, resource)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
@@ -18,11 +18,11 @@ from incubator.parks.services import by_code
 from incubator.permissions import can, require
 from incubator.plugins import enabled_parks, require_enabled
 
-from . import services
+from . import PLUGIN, services
 from .models import Application, Round
 
-PLUGIN = "microgrant"
 blp = Blueprint("api_microgrant", __name__, url_prefix="/microgrant", description="Micro-grant rounds (公益微创投)")
+blueprints = [blp]  # mounted under /api/v1 by convention
 
 
 class CriterionSchema(ma.Schema):
@@ -32,16 +32,16 @@ class CriterionSchema(ma.Schema):
 
 class RoundSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    park = ma.fields.Function(lambda r: r.park.code, deserialize=lambda v: v, required=True,
-                              metadata={"type": "string", "description": "park code"})
-    title = ma.fields.String(required=True)
+    park = Reference("park.code", required=True, metadata={"description": "park code"})
+    title = Name(max_length=120, required=True)
     year = ma.fields.Integer(load_default=None)
     description = ma.fields.String(load_default="")
     budget_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     committed_fen = ma.fields.Integer(dump_only=True)
     remaining_fen = ma.fields.Integer(dump_only=True)
     max_grant_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    categories = ma.fields.List(ma.fields.String(), required=True)
+    categories = ma.fields.List(Name(max_length=services.CATEGORY_MAX), required=True,
+                                validate=ma.validate.Length(min=1))
     criteria = ma.fields.List(ma.fields.Nested(CriterionSchema), load_default=None)
     tranche_percents = ma.fields.List(ma.fields.Integer(), load_default=None)
     apply_from = ma.fields.Date(required=True)
@@ -55,7 +55,7 @@ class RoundSchema(ma.Schema):
 
 
 class ExpertsSchema(ma.Schema):
-    experts = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "usernames"})
+    experts = ma.fields.List(Reference(), required=True, metadata={"description": "usernames"})
 
 
 class BudgetLineSchema(ma.Schema):
@@ -82,8 +82,9 @@ class ApplicationSchema(ma.Schema):
     round_id = ma.fields.Integer(dump_only=True)
     organization_id = ma.fields.Integer(required=True)
     organization = ma.fields.Function(lambda a: a.organization.name, dump_only=True)
-    title = ma.fields.String(required=True)
-    category = ma.fields.String(required=True)
+    title = Name(max_length=120, required=True)
+    category = Reference(required=True, max_length=services.CATEGORY_MAX,
+                         metadata={"description": "one of the round's categories"})
     goals = ma.fields.String(required=True)
     beneficiaries = ma.fields.String(load_default="")
     beneficiary_count = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))

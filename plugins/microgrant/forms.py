@@ -13,18 +13,28 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .services import DEFAULT_CATEGORIES, DEFAULT_CRITERIA
+from incubator.forms import name_validator
+
+from .services import DEFAULT_CATEGORIES, DEFAULT_CRITERIA, categories_error
+
+
+def categories_validator(form, field):
+    """Each line a category that fits the applications' column (checked again by the service)."""
+    if field.data and (error := categories_error([c.strip() for c in field.data.splitlines() if c.strip()])):
+        raise FieldError(error)
 
 
 class RoundForm(FlaskForm):
     park = SelectField(_l("园区"), choices=[])
-    title = StringField(_l("本轮名称"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(_l("本轮名称"), validators=[DataRequired(), Length(max=120), name_validator])
     year = IntegerField(_l("年度"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
     budget = DecimalField(_l("总预算（元）"), places=2, validators=[DataRequired(), NumberRange(min=0.01)])
     max_grant = DecimalField(_l("单个项目资助上限（元）"), places=2, validators=[DataRequired(), NumberRange(min=0.01)])
-    categories = TextAreaField(_l("项目类别（每行一个）"), default="\n".join(DEFAULT_CATEGORIES), validators=[DataRequired()])
+    categories = TextAreaField(_l("项目类别（每行一个）"), default="\n".join(DEFAULT_CATEGORIES),
+                               validators=[DataRequired(), categories_validator])
     criteria = TextAreaField(_l("评分标准（每行：名称 满分）"), default="\n".join(f"{c['name']} {c['max']}" for c in DEFAULT_CRITERIA),
                              validators=[DataRequired()])
     tranche_percents = StringField(_l("分期拨付比例（%，以逗号分隔）"), default="60,40", validators=[DataRequired()])
@@ -54,7 +64,7 @@ class BudgetLineForm(FlaskForm):
 
 class ApplicationForm(FlaskForm):
     organization_id = SelectField(_l("申报组织"), coerce=int, choices=[])
-    title = StringField(_l("项目名称"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(_l("项目名称"), validators=[DataRequired(), Length(max=120), name_validator])
     category = SelectField(_l("项目类别"), choices=[])
     goals = TextAreaField(_l("项目目标"), validators=[DataRequired(), Length(max=5000)])
     beneficiaries = TextAreaField(_l("受益对象"), validators=[Optional(), Length(max=2000)])

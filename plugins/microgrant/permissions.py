@@ -9,7 +9,7 @@
 - microgrant.score  — an application: the experts assigned to its round.
 """
 from incubator.extensions import db
-from incubator.parks.models import Park
+from incubator.permissions import park_id_of
 
 ACTIONS = [
     ("microgrant.manage", "公益微创投：开设轮次、分配专家、立项决定、拨付与中期评估"),
@@ -17,10 +17,6 @@ ACTIONS = [
     ("microgrant.apply", "公益微创投：申报项目"),
     ("microgrant.score", "公益微创投：专家评分"),
 ]
-
-
-def _park_id(resource):
-    return resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
 
 
 def _org_covered(user, rnd) -> bool:
@@ -38,7 +34,7 @@ def decide(user, action, resource):
         return None
     if user.role == "admin":
         return None  # the core allows
-    if user.role == "manager" and (resource is None or _park_id(resource) in user.park_ids):
+    if user.role == "manager" and (resource is None or park_id_of(resource) in user.park_ids):
         return True
     if resource is None:
         return None

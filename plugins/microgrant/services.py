@@ -7,7 +7,7 @@ path forgot the lock.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -16,17 +16,21 @@ from sqlalchemy.orm import lazyload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import show_date
-from incubator.dates import today as district_today
+from incubator.dates import show_date, today
+from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.numbers import show_yuan
 from incubator.organizations.models import Organization
 from incubator.parks.services import descendant_ids
 from incubator.users.models import User
+from incubator.validators import name_error
 
 from .models import Application, BudgetLine, Review, Round, Score, Tranche, round_experts
 
-PLUGIN = "microgrant"
+# A category is stored on each application; its column's length is the one limit, wherever a
+# category is entered (the round's form, the API, the defaults below).
+CATEGORY_MAX = Application.__table__.c.category.type.length
 DEFAULT_CATEGORIES = ["便民服务", "文明养犬", "社区公约", "居民骨干培育", "为老服务", "青少年成长"]
 DEFAULT_CRITERIA = [{"name": "需求明确", "max": 20}, {"name": "方案可行", "max": 30},
                     {"name": "预算合理", "max": 20}, {"name": "居民参与", "max": 20}, {"name": "可持续性", "max": 10}]
@@ -45,32 +49,27 @@ def to_fen(value) -> int:
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def yuan(fen: int | None) -> str:
-    """¥1,500,000.00"""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{Decimal(abs(fen)) / 100:,.2f}"
-
-
-def today() -> date:
-    """The district's today (rounds' periods are the district's dates)."""
-    return district_today()
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 # -- rounds ---------------------------------------------------------------------------------------
 
 DATE_FIELDS = ("apply_from", "apply_until", "review_from", "review_until", "execute_from", "execute_until")
+
+
+def categories_error(categories) -> str | None:
+    """None if every category fits its column and is a clean one-line name, else the reason."""
+    for category in categories:
+        if len(category) > CATEGORY_MAX:
+            return _("项目类别“%(name)s”超过%(max)s字", name=category[:CATEGORY_MAX] + "…", max=CATEGORY_MAX)
+        if error := name_error(category):
+            return _("项目类别%(error)s", error=error)
+    return None
 
 
 def validate_round(data: dict) -> dict:
     title = (data.get("title") or "").strip()
     if not title or len(title) > 120:
         raise ValidationError(_("请填写本轮名称（120字以内）"), field="title")
+    if error := name_error(title):
+        raise ValidationError(error, field="title")
     budget, max_grant = data.get("budget_fen"), data.get("max_grant_fen")
     if not budget or budget <= 0:
         raise ValidationError(_("总预算须大于零"), field="budget_fen")
@@ -88,6 +87,8 @@ def validate_round(data: dict) -> dict:
     categories = [c.strip() for c in data.get("categories") or [] if c and c.strip()]
     if not categories or len(set(categories)) != len(categories):
         raise ValidationError(_("请填写至少一个项目类别（不重复）"), field="categories")
+    if error := categories_error(categories):
+        raise ValidationError(error, field="categories")
     criteria = data.get("criteria") or DEFAULT_CRITERIA
     try:
         criteria = [{"name": str(c["name"]).strip(), "max": int(c["max"])} for c in criteria]
@@ -110,7 +111,7 @@ def create_round(park, data: dict, *, user) -> Round:
         rnd = Round(park_id=park.id, created_by_id=user.id, committed_fen=0, **values)
         db.session.add(rnd)
         audit.record("microgrant.round", rnd, user=user,
-                     summary=f"{park.name} 开设 {rnd.title}，预算 {yuan(rnd.budget_fen)}")
+                     summary=f"{park.name} 开设 {rnd.title}，预算 {show_yuan(rnd.budget_fen)}")
     return rnd
 
 
@@ -121,7 +122,7 @@ def edit_round(rnd: Round, data: dict, *, user) -> Round:
     with transaction():
         locked = _lock_round(rnd.id)
         if values["budget_fen"] < locked.committed_fen:
-            raise Conflict(_("总预算不能低于已立项金额 %(committed_fen)s", committed_fen=yuan(locked.committed_fen)))
+            raise Conflict(_("总预算不能低于已立项金额 %(committed_fen)s", committed_fen=show_yuan(locked.committed_fen)))
         used = set(db.session.scalars(select(Application.category).where(Application.round_id == locked.id)))
         if used - set(values["categories"]):
             raise Conflict(_("已有申报项目使用的类别不能删除：%(names)s", names="、".join(sorted(used - set(values["categories"])))))
@@ -184,7 +185,7 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
             raise ValidationError(_("每项预算须有名称和大于零的金额"), field="lines")
     requested = sum(amount for _, amount in lines)
     if requested > rnd.max_grant_fen:
-        raise ValidationError(_("申请金额 %(requested)s 超过单个项目资助上限 %(max_grant_fen)s", requested=yuan(requested), max_grant_fen=yuan(rnd.max_grant_fen)),
+        raise ValidationError(_("申请金额 %(requested)s 超过单个项目资助上限 %(max_grant_fen)s", requested=show_yuan(requested), max_grant_fen=show_yuan(rnd.max_grant_fen)),
                               field="lines")
     if not (data.get("goals") or "").strip():
         raise ValidationError(_("请填写项目目标"), field="goals")
@@ -200,7 +201,7 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
             lines=[BudgetLine(position=i, item=item[:120], amount_fen=amount) for i, (item, amount) in enumerate(lines)])
         db.session.add(application)
         audit.record("microgrant.apply", application, user=user,
-                     summary=f"{org.name} 申报 {title}，申请 {yuan(requested)}")
+                     summary=f"{org.name} 申报 {title}，申请 {show_yuan(requested)}")
     return application
 
 
@@ -280,9 +281,9 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
         if not amount_fen or amount_fen <= 0:
             raise ValidationError(_("请填写资助金额"), field="amount")
         if amount_fen > application.requested_fen:
-            raise ValidationError(_("资助金额不能超过申请金额 %(requested_fen)s", requested_fen=yuan(application.requested_fen)), field="amount")
+            raise ValidationError(_("资助金额不能超过申请金额 %(requested_fen)s", requested_fen=show_yuan(application.requested_fen)), field="amount")
         if amount_fen > rnd.max_grant_fen:
-            raise ValidationError(_("资助金额不能超过单个项目上限 %(max_grant_fen)s", max_grant_fen=yuan(rnd.max_grant_fen)), field="amount")
+            raise ValidationError(_("资助金额不能超过单个项目上限 %(max_grant_fen)s", max_grant_fen=show_yuan(rnd.max_grant_fen)), field="amount")
     with transaction():
         locked_round = _lock_round(rnd.id)
         locked = _lock_application(application.id)
@@ -291,16 +292,16 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
         if approve:
             if locked_round.committed_fen + amount_fen > locked_round.budget_fen:
                 raise Conflict(_("超出本轮预算：总预算 %(budget)s，已立项 %(committed)s，剩余 %(remaining)s，本项目 %(amount)s",
-                                 budget=yuan(locked_round.budget_fen), committed=yuan(locked_round.committed_fen),
-                                 remaining=yuan(locked_round.remaining_fen), amount=yuan(amount_fen)))
+                                 budget=show_yuan(locked_round.budget_fen), committed=show_yuan(locked_round.committed_fen),
+                                 remaining=show_yuan(locked_round.remaining_fen), amount=show_yuan(amount_fen)))
             locked_round.committed_fen += amount_fen
             locked.granted_fen = amount_fen
             locked.tranches = [Tranche(seq=i, amount_fen=part, status="pending")
                                for i, part in enumerate(split(amount_fen, locked_round.tranche_percents), start=1)]
         locked.status = "approved" if approve else "rejected"
-        locked.decision_note, locked.decided_by_id, locked.decided_at = (note or "").strip(), user.id, now()
+        locked.decision_note, locked.decided_by_id, locked.decided_at = (note or "").strip(), user.id, utcnow()
         audit.record("microgrant.decide", locked, user=user,
-                     summary=f"{locked.title}:{'立项 ' + yuan(amount_fen) if approve else '不予立项'}")
+                     summary=f"{locked.title}:{'立项 ' + show_yuan(amount_fen) if approve else '不予立项'}")
     return locked
 
 
@@ -325,7 +326,7 @@ def pay(application: Application, seq: int, *, user, day: date | None = None) ->
             if review is None or not review.passed:
                 raise Conflict(_("第%(seq)s期须在中期评估通过后拨付", seq=seq))
         tranche.status, tranche.paid_on, tranche.paid_by_id = "paid", day or today(), user.id
-        audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}:拨付第{seq}期 {yuan(tranche.amount_fen)}")
+        audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}:拨付第{seq}期 {show_yuan(tranche.amount_fen)}")
     return tranche
 
 

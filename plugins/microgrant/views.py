@@ -17,11 +17,10 @@ from incubator.plugins import enabled_parks, is_enabled, require_enabled, visibl
 from incubator.ui import Todo
 from incubator.users.models import User
 
-from . import services
+from . import PLUGIN, services
 from .forms import ApplicationForm, DecisionForm, ExpertsForm, ReviewForm, RoundForm, ScoreForm
 from .models import Application, Round
 
-PLUGIN = "microgrant"
 bp = Blueprint("microgrant", __name__, url_prefix="/microgrant", template_folder="templates")
 
 
@@ -41,8 +40,6 @@ def _application(application_id, action="microgrant.view"):
 
 def _enabled_park_ids():
     return [p.id for p in enabled_parks(PLUGIN)]
-
-
 
 
 def _manageable_parks():

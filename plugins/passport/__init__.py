@@ -3,7 +3,6 @@
 A street/community plugin: enabled for 方兴社区 only until the administrator decides otherwise.
 Each hook hands on to the modules beside it.
 """
-from pathlib import Path
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
@@ -27,35 +26,6 @@ INCUBATOR_AUDIT_ACTIONS = {
     "passport.redeem": "兑换礼品",
 }
 PLUGIN = "passport"
-
-
-@hookimpl
-def incubator_load(app):
-    from .views import bp
-    app.register_blueprint(bp)
-
-
-@hookimpl
-def incubator_api_blueprints():
-    from .api import blp
-    return [blp]
-
-
-@hookimpl
-def incubator_migration_dirs():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def incubator_permissions():
-    from .permissions import ACTIONS
-    return ACTIONS
-
-
-@hookimpl
-def incubator_permission(user, action, resource):
-    from .permissions import decide
-    return decide(user, action, resource)
 
 
 @hookimpl

@@ -10,20 +10,20 @@ from sqlalchemy import select
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import PageQuerySchema, page_schema, paginated
+from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated, paginated_list
 from incubator.extensions import db
 from incubator.plugins import park_for, record_for
 
-from . import services
+from . import PLUGIN, services
 from .models import Activity, Gift, RedemptionWindow, Volunteer
 
-PLUGIN = "passport"
 blp = Blueprint("api_passport", __name__, url_prefix="/passport", description="Volunteer passport (义粉护照)")
+blueprints = [blp]  # mounted under /api/v1 by convention
 
 
 class VolunteerSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True, metadata={"description": "passport number"})
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
+    name = Name(max_length=60, required=True)
     phone = ma.fields.String(required=True, load_only=True)
     phone_masked = ma.fields.String(dump_only=True)
     id_number = ma.fields.String(required=True, load_only=True, metadata={"description": "18-digit ID (GB 11643); never returned"})
@@ -50,9 +50,8 @@ class LedgerEntrySchema(ma.Schema):
 
 class ActivitySchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    park = ma.fields.Function(lambda a: a.park.code, deserialize=lambda v: v, required=True,
-                              metadata={"type": "string", "description": "park code"})
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    park = Reference("park.code", required=True, metadata={"description": "park code"})
+    title = Name(max_length=120, required=True)
     organization_id = ma.fields.Integer(allow_none=True, load_default=None)
     held_on = ma.fields.Date(required=True)
     place = ma.fields.String(load_default="")
@@ -78,7 +77,7 @@ class CorrectionSchema(ma.Schema):
 
 class GiftSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True)
+    name = Name(max_length=80, required=True)
     points_cost = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     stock = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
     active = ma.fields.Boolean(load_default=True)
@@ -86,7 +85,7 @@ class GiftSchema(ma.Schema):
 
 class WindowSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True)
+    name = Name(max_length=60, required=True)
     opens_on = ma.fields.Date(required=True)
     closes_on = ma.fields.Date(required=True)
 
@@ -111,6 +110,10 @@ class VolunteerQuerySchema(PageQuerySchema):
 
 
 VolunteerPageSchema = page_schema(VolunteerSchema, "PassportVolunteerPage")
+LedgerPageSchema = page_schema(LedgerEntrySchema, "PassportLedgerPage")
+GiftPageSchema = page_schema(GiftSchema, "PassportGiftPage")
+WindowPageSchema = page_schema(WindowSchema, "PassportWindowPage")
+RankingPageSchema = page_schema(RankingSchema, "PassportRankingPage")
 
 
 def _park(code, action="passport.manage"):
@@ -155,10 +158,12 @@ def get_volunteer(volunteer_id):
 @blp.route("/volunteers/<int:volunteer_id>/ledger")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, LedgerEntrySchema(many=True))
-def get_ledger(volunteer_id):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, LedgerPageSchema)
+def get_ledger(args, volunteer_id):
     """Every change of the volunteer's points, oldest first."""
-    return services.ledger(_load(Volunteer, volunteer_id, "passport.view").id)
+    stmt = services.ledger_query(_load(Volunteer, volunteer_id, "passport.view").id)
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 
 
 @blp.route("/volunteers/<int:volunteer_id>/corrections", methods=["POST"])
@@ -222,10 +227,12 @@ def record_service(data, activity_id):
 @blp.route("/parks/<code>/gifts")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, GiftSchema(many=True))
-def list_gifts(code):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, GiftPageSchema)
+def list_gifts(args, code):
     park = _park(code)
-    return db.session.scalars(select(Gift).where(Gift.park_id == park.id).order_by(Gift.points_cost)).all()
+    stmt = select(Gift).where(Gift.park_id == park.id).order_by(Gift.points_cost, Gift.id)
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 
 
 @blp.route("/parks/<code>/gifts", methods=["POST"])
@@ -240,11 +247,13 @@ def create_gift(data, code):
 @blp.route("/parks/<code>/windows")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, WindowSchema(many=True))
-def list_windows(code):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, WindowPageSchema)
+def list_windows(args, code):
     park = _park(code)
-    return db.session.scalars(select(RedemptionWindow).where(RedemptionWindow.park_id == park.id)
-                              .order_by(RedemptionWindow.opens_on)).all()
+    stmt = (select(RedemptionWindow).where(RedemptionWindow.park_id == park.id)
+            .order_by(RedemptionWindow.opens_on, RedemptionWindow.id))
+    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 
 
 @blp.route("/parks/<code>/windows", methods=["POST"])
@@ -259,12 +268,13 @@ def create_window(data, code):
 @blp.route("/parks/<code>/ranking")
 @token_required
 @blp.doc(security=[BEARER])
-@blp.response(200, RankingSchema(many=True))
-def get_ranking(code):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, RankingPageSchema)
+def get_ranking(args, code):
     """Volunteers by hours served (names in full for managers, masked otherwise)."""
     from incubator.permissions import can
     park = _park(code, "passport.ranking")
     full = can("passport.manage", park)
-    return [{"rank": i, "volunteer_id": v.id, "hours": v.hours,
-             "name": v.name if full else v.name[:1] + "*" * (len(v.name) - 1)}
-            for i, v in enumerate(services.ranking(park.id), start=1)]
+    return paginated_list(({"rank": i, "volunteer_id": v.id, "hours": v.hours,
+                            "name": v.name if full else v.name[:1] + "*" * (len(v.name) - 1)}
+                           for i, v in enumerate(services.ranking(park.id), start=1)), args)

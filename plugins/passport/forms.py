@@ -3,9 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from incubator.forms import name_validator
+
 
 class VolunteerForm(FlaskForm):
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60), name_validator])
     phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
     id_number = StringField(_l("身份证号码"), validators=[DataRequired(), Length(min=18, max=18)],
                             description=_l("仅保存加密摘要与脱敏号码，任何页面和导出都不显示完整号码"))
@@ -15,14 +17,14 @@ class VolunteerForm(FlaskForm):
 
 
 class VolunteerEditForm(FlaskForm):
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60), name_validator])
     phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
     username = StringField(_l("关联平台账号（可选）"), validators=[Optional(), Length(max=80)])
     submit = SubmitField(_l("保存"))
 
 
 class ActivityForm(FlaskForm):
-    title = StringField(_l("活动名称"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(_l("活动名称"), validators=[DataRequired(), Length(max=120), name_validator])
     organization_id = SelectField(_l("组织方"), coerce=int, choices=[])
     held_on = DateField(_l("活动日期"), validators=[DataRequired()])
     place = StringField(_l("地点"), validators=[Optional(), Length(max=120)])
@@ -49,7 +51,7 @@ class RedeemForm(FlaskForm):
 
 
 class WindowForm(FlaskForm):
-    name = StringField(_l("窗口名称"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("窗口名称"), validators=[DataRequired(), Length(max=60), name_validator])
     opens_on = DateField(_l("开始日期"), validators=[DataRequired()])
     closes_on = DateField(_l("结束日期"), validators=[DataRequired()])
 
@@ -59,7 +61,7 @@ class GenerateWindowsForm(FlaskForm):
 
 
 class GiftForm(FlaskForm):
-    name = StringField(_l("礼品名称"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("礼品名称"), validators=[DataRequired(), Length(max=80), name_validator])
     points_cost = IntegerField(_l("所需积分"), validators=[DataRequired(), NumberRange(min=1)])
     stock = IntegerField(_l("库存"), validators=[Optional(), NumberRange(min=0)], default=0)
     active = BooleanField(_l("上架"), default=True)

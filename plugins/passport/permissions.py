@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from incubator.extensions import db
 from incubator.parks.models import Park
+from incubator.permissions import park_id_of
 
 ACTIONS = [
     ("passport.manage", "义粉护照：登记志愿者、管理活动、兑换窗口与礼品"),
@@ -24,10 +25,6 @@ ACTIONS = [
 ]
 
 
-def _park_id(resource):
-    return resource.id if isinstance(resource, Park) else getattr(resource, "park_id", None)
-
-
 def decide(user, action, resource):
     if not action.startswith("passport."):
         return None
@@ -35,7 +32,7 @@ def decide(user, action, resource):
         return True
     if not getattr(user, "is_authenticated", False) or user.role == "admin":
         return None  # admins: the core says yes
-    is_manager = user.role == "manager" and (resource is None or _park_id(resource) in user.park_ids)
+    is_manager = user.role == "manager" and (resource is None or park_id_of(resource) in user.park_ids)
     if is_manager:
         return True
     if resource is None:

@@ -18,13 +18,12 @@ from incubator.database import transaction
 from incubator.dates import show_date, today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.search import matches
 from incubator.organizations.models import Organization
 from incubator.validators import phone_error
 
 from . import idcard
 from .models import Activity, Gift, LedgerEntry, PassportSettings, Redemption, RedemptionWindow, Service, Volunteer
-
-PLUGIN = "passport"
 
 
 # -- settings and the points rule -------------------------------------------------------------
@@ -117,17 +116,21 @@ def volunteers_query(park_id: int, q: str = ""):
     stmt = select(Volunteer).where(Volunteer.park_id == park_id)
     q = (q or "").strip()
     if q:
-        stmt = stmt.where((Volunteer.name.contains(q)) | (Volunteer.phone == q))
+        stmt = stmt.where(matches(q, Volunteer.name) | (Volunteer.phone == q))
     return stmt.order_by(Volunteer.id)
 
 
+def ledger_query(volunteer_id: int):
+    """The volunteer's ledger, oldest first, as a select (the API pages it)."""
+    return (select(LedgerEntry).where(LedgerEntry.volunteer_id == volunteer_id)
+            .options(joinedload(LedgerEntry.service).joinedload(Service.activity),
+                     joinedload(LedgerEntry.redemption).joinedload(Redemption.gift),
+                     joinedload(LedgerEntry.created_by))
+            .order_by(LedgerEntry.id))
+
+
 def ledger(volunteer_id: int) -> list[LedgerEntry]:
-    return db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.volunteer_id == volunteer_id)
-        .options(joinedload(LedgerEntry.service).joinedload(Service.activity),
-                 joinedload(LedgerEntry.redemption).joinedload(Redemption.gift),
-                 joinedload(LedgerEntry.created_by))
-        .order_by(LedgerEntry.id)).all()
+    return db.session.scalars(ledger_query(volunteer_id)).all()
 
 
 def _lock_volunteer(volunteer_id: int) -> Volunteer:

@@ -17,7 +17,7 @@ from incubator.permissions import can, require
 from incubator.plugins import is_enabled, park_for, record_for, visible_parks
 from incubator.users.models import User
 
-from . import services
+from . import PLUGIN, services
 from .exports import rows_for
 from .forms import (
     ActivityForm,
@@ -34,7 +34,6 @@ from .forms import (
 from .models import Activity, Gift, RedemptionWindow, Volunteer
 from .permissions import own_organization_park, own_volunteers
 
-PLUGIN = "passport"
 bp = Blueprint("passport", __name__, url_prefix="/passport", template_folder="templates")
 
 
@@ -44,8 +43,6 @@ def _park(code):
 
 def _load(model, record_id, action):
     return record_for(PLUGIN, model, record_id, action)
-
-
 
 
 @bp.route("/")

@@ -114,6 +114,7 @@ class LiveServer:
         self.env = template.env(self.instance, self.pg_name)
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env["INCUBATOR_BASE_URL"] = self.base_url + "/"  # printed on certificates (not run in debug)
         self.log = open(self.instance / "server.log", "w")
         self.process = subprocess.Popen(INCUBATOR + ["run", "--host", "127.0.0.1", "--port", str(self.port)],
                                         env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)

@@ -297,9 +297,9 @@ def test_results_report_per_park_and_cohort_with_excel(entry_and_exit, assessed_
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "组织" and rows[1][0] == "方兴助老服务社"
     assert (rows[1][2], rows[1][4], rows[1][7], rows[1][9]) == (cohort, 550, 800, 250)
-    data = client.get("/api/v1/assessment/reports", headers=api("changqing-mgr")).get_json()
+    data = client.get("/api/v1/assessment/reports", headers=api("changqing-mgr")).get_json()["items"]
     assert data == []
-    data = client.get(f"/api/v1/assessment/reports?cohort={cohort}", headers=api("admin")).get_json()
+    data = client.get(f"/api/v1/assessment/reports?cohort={cohort}", headers=api("admin")).get_json()["items"]
     assert data[0]["park"] == "fangxing" and data[0]["exit_grade"] == "4A"
 
 

@@ -51,7 +51,7 @@ def test_a_contact_reads_their_organizations_locked_assessments_with_radar_and_c
     assert '<form method="post" novalidate>' not in text and "删除草稿" not in text
     assert client.get(f"/assessment/{draft.id}").status_code == 403
     listed = client.get(f"/api/v1/assessment/organizations/{assessed_org.id}/assessments",
-                        headers=api("contact-zhang")).get_json()
+                        headers=api("contact-zhang")).get_json()["items"]
     assert sorted(a["kind"] for a in listed) == ["entry", "exit"]
 
 

@@ -59,7 +59,7 @@ def test_enrol_waitlist_cancel_and_promotion_through_the_api(client, api, make_o
 
     cancelled = client.post(f"/api/v1/enrolments/{first.get_json()['id']}/cancel", headers=wang)
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
-    mine = client.get("/api/v1/enrolments/mine", headers=chen).get_json()
+    mine = client.get("/api/v1/enrolments/mine", headers=chen).get_json()["items"]
     assert mine[0]["status"] == "enrolled" and mine[0]["promoted_at"] and mine[0]["waitlist_position"] is None
 
     twice = client.post(f"/api/v1/enrolments/{first.get_json()['id']}/cancel", headers=wang)
@@ -97,7 +97,7 @@ def test_roster_and_enrolments_are_private(client, api, make_offering):
     assert client.get(f"/api/v1/offerings/{offering.id}/enrolments", headers=api("trainee-chen")).status_code == 403
     assert client.get(f"/api/v1/enrolments/{e['id']}", headers=api("trainee-chen")).status_code == 403
     assert client.get(f"/api/v1/enrolments/{e['id']}", headers=api("trainee-wang")).status_code == 200
-    roster = client.get(f"/api/v1/offerings/{offering.id}/enrolments", headers=api("expert-li")).get_json()
+    roster = client.get(f"/api/v1/offerings/{offering.id}/enrolments", headers=api("expert-li")).get_json()["items"]
     assert [r["username"] for r in roster] == ["trainee-wang"]
     assert client.get("/api/v1/enrolments/424242", headers=api("trainee-wang")).status_code == 404
 
@@ -114,7 +114,7 @@ def test_attendance_through_the_api_completes_and_reports_it(client, api, make_o
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["completed"] == [e.id] and response.get_json()["rows"][0]["status"] == "present"
     assert len(completions.calls) == 1
-    mine = client.get("/api/v1/enrolments/mine", headers=api("trainee-wang")).get_json()
+    mine = client.get("/api/v1/enrolments/mine", headers=api("trainee-wang")).get_json()["items"]
     assert mine[0]["status"] == "completed" and mine[0]["hours"] == 12.0
     assert mine[0]["attendance"][0]["status"] == "present"
 

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy.exc import IntegrityError
 
+from incubator.dates import to_local
 from incubator.audit.models import AuditEntry
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
@@ -513,9 +514,9 @@ def test_manager_raises_capacity_on_the_edit_page_and_the_waitlist_moves_up(clie
     assert "第1讲" in page and 'value="1"' in page  # sessions and capacity filled in, in Beijing time
     form = {"course": offering.course_id, "park": offering.park_id, "title": "测试班", "venue": "活动室",
             "instructor": offering.instructor_id, "capacity": 2,
-            "enrol_opens_at": services.to_local(offering.enrol_opens_at).strftime("%Y-%m-%dT%H:%M"),
-            "enrol_closes_at": services.to_local(offering.enrol_closes_at).strftime("%Y-%m-%dT%H:%M"),
-            "sessions": "\n".join(f"{services.to_local(s.starts_at):%Y-%m-%d %H:%M}-{services.to_local(s.ends_at):%H:%M} {s.topic}"
+            "enrol_opens_at": to_local(offering.enrol_opens_at).strftime("%Y-%m-%dT%H:%M"),
+            "enrol_closes_at": to_local(offering.enrol_closes_at).strftime("%Y-%m-%dT%H:%M"),
+            "sessions": "\n".join(f"{to_local(s.starts_at):%Y-%m-%d %H:%M}-{to_local(s.ends_at):%H:%M} {s.topic}"
                                   for s in offering.sessions)}
     response = client.post(f"/academy/manage/{offering.id}/edit", data=form, follow_redirects=True)
     assert "已从候补名单递补 1 人" in response.get_data(as_text=True)

@@ -2,7 +2,7 @@
 confirmations and phone layouts of the academy's pages."""
 from datetime import datetime, time, timedelta
 
-from incubator.dates import today
+from incubator.dates import today, to_utc
 from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.plugins import collect, hook, set_enablement
@@ -23,7 +23,7 @@ def labels_of(user):
 
 def offering_tomorrow(courses, parks, users, capacity=3, **fields):
     """An offering in 方兴 whose one session is tomorrow at 09:00 Beijing time, enrolment open now."""
-    starts = services.to_utc(datetime.combine(today() + timedelta(days=1), time(9)))
+    starts = to_utc(datetime.combine(today() + timedelta(days=1), time(9)))
     now = utcnow()
     data = {"course": courses["CG104"], "park": parks["fangxing"], "title": "明日班", "venue": "三楼活动室",
             "instructor": users["expert-li"], "capacity": capacity, "enrol_opens_at": now - timedelta(days=3),

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.numbers import show_yuan
 from incubator.plugins import set_enablement
 from plugins.microgrant import services
 from plugins.microgrant.models import Application, Round
@@ -16,11 +17,11 @@ from plugins.microgrant.models import Application, Round
 TODAY = date.today()
 
 
-def test_money_is_fen_and_shown_with_thousands_separators():
+def test_money_is_fen_and_shown_with_thousands_separators(ctx):
     assert services.to_fen("1500000") == 150_000_000
     assert services.to_fen("¥1,234.565") == 123_457
-    assert services.yuan(150_000_000) == "¥1,500,000.00"
-    assert services.yuan(5) == "¥0.05"
+    assert show_yuan(150_000_000) == "¥1,500,000.00"
+    assert show_yuan(5) == "¥0.05"
     with pytest.raises(ValueError):
         services.to_fen("一百")
 

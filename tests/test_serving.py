@@ -1,0 +1,360 @@
+"""Production serving (`incubator serve`, incubator/serve.py): what it refuses, and two servers and two
+certificate queue workers on one PostgreSQL database and one Redis behaving as one process would.
+
+The end-to-end test needs PostgreSQL (INCUBATOR_TEST_DATABASE_URL; it uses a database of its own
+beside it, `<name>_serving`, whose schema it drops) and a Redis database of its own:
+INCUBATOR_TEST_SERVING_REDIS_URL, or INCUBATOR_TEST_REDIS_URL's server with the db number before
+(the certificates tests use INCUBATOR_TEST_REDIS_URL's queue: our workers must not take their tasks).
+Only the rate-limit counters and the certificate queue are cleared there, never the whole db.
+"""
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import CookieJar
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from incubator.serve import MAX_WORKERS, default_bind, default_workers, problems
+from incubator.testing import PASSWORD, Page
+
+ROOT = Path(__file__).resolve().parent.parent
+INCUBATOR = [sys.executable, "-c", "from incubator.cli import main; main()"]
+CAPACITY = 5
+TRAINEES = 24
+MOVES = 6
+
+
+def fake_app(**config):
+    values = {"RATELIMIT_STORAGE_URI": "memory://", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/x",
+              "SECRET_KEY": "k" * 64}
+    values.update(config)
+    return SimpleNamespace(config=values)
+
+
+# -- the refusals ------------------------------------------------------------------------------
+
+def test_memory_rate_limits_refused_with_several_workers():
+    assert any("memory://" in p for p in problems(fake_app(), workers=2))
+    assert problems(fake_app(), workers=1) == []
+    assert problems(fake_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0"), workers=4) == []
+    assert problems(fake_app(RATELIMIT_ENABLED=False), workers=4) == []
+
+
+def test_sqlite_refused_with_several_workers():
+    sqlite = fake_app(SQLALCHEMY_DATABASE_URI="sqlite:////srv/instance/incubator.db",
+                      RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    assert any("SQLite" in p for p in problems(sqlite, workers=2))
+    assert problems(sqlite, workers=1) == []
+
+
+def test_weak_secret_key_refused():
+    assert any("secret key" in p for p in problems(fake_app(SECRET_KEY="dev"), workers=1))
+
+
+def test_defaults():
+    assert default_workers(1) == 3 and default_workers(2) == 5 and default_workers(64) == MAX_WORKERS
+    assert default_bind({"HOST": "0.0.0.0", "PORT": "8080"}) == "0.0.0.0:8080"
+    assert default_bind({}) == "127.0.0.1:8000"
+
+
+def test_serve_exits_non_zero_with_a_clear_message(tmp_path):
+    """The command itself: the default memory:// limits with two workers never start a server."""
+    env = dict(os.environ, INCUBATOR_INSTANCE_PATH=str(tmp_path), INCUBATOR_RATELIMIT_STORAGE_URL="",
+               INCUBATOR_DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    done = subprocess.run(INCUBATOR + ["serve", "--workers", "2", "--bind", f"127.0.0.1:{free_port()}"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "refusing to serve" in done.stderr and "INCUBATOR_RATELIMIT_STORAGE_URL" in done.stderr
+
+
+# -- two servers, two queue workers -------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serving_redis_url() -> str | None:
+    url = os.environ.get("INCUBATOR_TEST_SERVING_REDIS_URL")
+    base = os.environ.get("INCUBATOR_TEST_REDIS_URL")
+    if url or not base:
+        return url
+    parts = urllib.parse.urlsplit(base)
+    db = int(parts.path.strip("/") or 0)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{db - 1 if db else 1}"))
+
+
+def clear_redis(url: str) -> None:
+    """Stale limits (an earlier run's logins) and queued tasks (an earlier run's job ids) go."""
+    import redis
+    client = redis.Redis.from_url(url)
+    for pattern in ("LIMITS*", "huey*incubator-certificates*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """Two `incubator serve --workers 2` on two ports and two `incubator certificates worker`, on a
+    migrated PostgreSQL database with the demo data; yields what the test needs to know."""
+    base_url = os.environ.get("INCUBATOR_TEST_DATABASE_URL", "")
+    if not base_url.startswith("postgres"):
+        pytest.skip("needs PostgreSQL: set INCUBATOR_TEST_DATABASE_URL")
+    redis_url = serving_redis_url()
+    if not redis_url:
+        pytest.skip("needs Redis: set INCUBATOR_TEST_REDIS_URL (or INCUBATOR_TEST_SERVING_REDIS_URL)")
+    import redis
+    try:
+        clear_redis(redis_url)
+    except redis.ConnectionError:
+        pytest.skip(f"Redis at {redis_url} does not answer")
+    database = fresh_database(base_url)
+    instance = tmp_path_factory.mktemp("serving")
+    ports = [free_port(), free_port()]
+    env = dict(os.environ, INCUBATOR_INSTANCE_PATH=str(instance), INCUBATOR_DATABASE_URL=database,
+               INCUBATOR_SECRET_KEY=secrets.token_hex(32), INCUBATOR_RATELIMIT_STORAGE_URL=redis_url,
+               INCUBATOR_REDIS_URL=redis_url, INCUBATOR_BASE_URL=f"http://127.0.0.1:{ports[0]}",
+               FLASK_DEBUG="0", PYTHONPATH=str(ROOT))
+    for command in (["db", "upgrade"], ["demo", "--orgs", "6"]):
+        run(INCUBATOR + command, env)
+    seeded = json.loads(run([sys.executable, "-c", "from tests.test_serving import seed; seed()"], env))
+    processes = []
+    try:
+        for port in ports:
+            processes.append(start(INCUBATOR + ["serve", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                                                "--no-access-log"], env, instance / f"serve-{port}.log"))
+        for n in range(2):
+            processes.append(start(INCUBATOR + ["certificates", "worker"], env, instance / f"worker-{n}.log"))
+        for port in ports:
+            wait_healthy(port, processes)
+        yield SimpleNamespace(urls=[f"http://127.0.0.1:{p}" for p in ports], database=database,
+                              logs=lambda: "\n".join(p.read_text()[-2000:] for p in sorted(instance.glob("*.log"))),
+                              **seeded)
+    finally:
+        for process in processes:
+            stop(process)
+
+
+def run(command, env) -> str:
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{command[3:]} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def fresh_database(base_url: str) -> str:
+    import psycopg
+
+    from incubator.testing import _worker_database
+    url = _worker_database(base_url, "serving")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    return url
+
+
+def start(command, env, log_path) -> subprocess.Popen:
+    log = open(log_path, "w")
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(port, processes, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert all(p.poll() is None for p in processes), "a server or worker exited early (see its log)"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"no server on port {port} after {seconds} s")
+
+
+def stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def seed():
+    """(In a subprocess, with the test's environment.) A small offering open for enrolment, trainees
+    and an administrator with API tokens, organizations to move; the demo's finished offering loses
+    its certificates so that the batch has them all to issue. Prints JSON."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, func, insert, select
+
+    from incubator import create_app
+    from incubator.db_types import utcnow
+    from incubator.extensions import db
+    from incubator.organizations.models import Organization, Transition
+    from incubator.parks.models import Park
+    from incubator.search import initials
+    from incubator.users.models import ApiToken, User
+    from plugins.certificates.models import Certificate
+    from plugins.enrolment import services
+    from plugins.enrolment.models import Enrolment
+
+    app = create_app()
+    with app.app_context():
+        now = utcnow()
+        park = db.session.scalar(select(Park).where(Park.code == "fangxing"))
+        manager = db.session.scalar(select(User).where(User.username == "fangxing-mgr"))
+        start = now + timedelta(days=20)
+        offering = services.create_offering({
+            "course": services.course_by_code("PM101"), "park": park, "title": "并发测试班", "venue": "活动室",
+            "capacity": CAPACITY, "enrol_opens_at": now - timedelta(days=1), "enrol_closes_at": now + timedelta(days=7),
+            "sessions": [(start, start + timedelta(hours=3), "第一讲")]}, user=manager)
+        db.session.execute(insert(User), [{"username": f"serve-{i:03d}", "role": "trainee", "name": f"并发学员{i}",
+                                           "phone": f"137{i:08d}", "password_hash": manager.password_hash,
+                                           "active": True, "created_at": now} for i in range(TRAINEES)])
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        users = db.session.scalars(select(User).where(User.username.like("serve-%")).order_by(User.id)).all()
+        tokens = {u.id: secrets.token_urlsafe(24) for u in users + [admin]}
+        db.session.execute(insert(ApiToken), [{"user_id": uid, "token_hash": ApiToken.hash(t), "created_at": now,
+                                               "expires_at": now + timedelta(days=1)} for uid, t in tokens.items()])
+        orgs = [Organization(name=f"并发测试社工服务中心{n}", name_initials=initials(f"并发测试社工服务中心{n}"), park=park,
+                             stage="applied", category="社工服务类", contact_name="张芳", contact_phone="13912345678",
+                             registration_status="unregistered") for n in range(MOVES)]
+        db.session.add_all(orgs)
+        db.session.flush()
+        db.session.add_all(Transition(organization_id=o.id, from_stage=None, to_stage="applied", note="") for o in orgs)
+        finished = db.session.execute(select(Enrolment.offering_id, func.count()).where(Enrolment.status == "completed")
+                                      .group_by(Enrolment.offering_id)).first()
+        db.session.execute(delete(Certificate).where(Certificate.offering_id == finished[0]))
+        db.session.commit()
+        print(json.dumps({"offering": offering.id, "trainees": [tokens[u.id] for u in users], "admin": tokens[admin.id],
+                          "orgs": [o.id for o in orgs], "finished": finished[0], "completed": finished[1]}))
+
+
+class Client:
+    """A browser of sorts: cookies kept across both servers (one host, as behind a load balancer),
+    redirects not followed."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), self._NoRedirect)
+
+    def request(self, url, form=None, json_body=None, token=None):
+        headers, data = {}, None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+        if json_body is not None:
+            data, headers["Content-Type"] = json.dumps(json_body).encode(), "application/json"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def csrf(self, url) -> str:
+        status, html = self.request(url)
+        assert status == 200, (url, status)
+        field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+        return re.search(r'value="([^"]+)"', field).group(1)
+
+    def login(self, url, username, password=PASSWORD) -> int:
+        token = self.csrf(f"{url}/login")
+        return self.request(f"{url}/login", form={"csrf_token": token, "username": username, "password": password})[0]
+
+
+def at_once(jobs):
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return [f.result() for f in [pool.submit(job) for job in jobs]]
+
+
+def query(database, sql, *params):
+    import psycopg
+    with psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_servers_enrol_without_over_booking(stack):
+    """Every trainee enrols at once, half through each server: as in one process, CAPACITY seats
+    taken, the others on a gapless waitlist, nobody twice."""
+    api = "/api/v1/offerings/{}/enrolments".format(stack.offering)
+    results = at_once([lambda i=i, t=t: Client().request(stack.urls[i % 2] + api, json_body={}, token=t)
+                       for i, t in enumerate(stack.trainees)])
+    assert [status for status, _ in results] == [201] * TRAINEES, stack.logs()
+    statuses = sorted(json.loads(body)["status"] for _, body in results)
+    assert statuses == ["enrolled"] * CAPACITY + ["waitlisted"] * (TRAINEES - CAPACITY)
+    rows = query(stack.database, "SELECT status, count(*), count(DISTINCT user_id) FROM academy_enrolments "
+                                 "WHERE offering_id = %s GROUP BY status ORDER BY status", stack.offering)
+    assert rows == [("enrolled", CAPACITY, CAPACITY), ("waitlisted", TRAINEES - CAPACITY, TRAINEES - CAPACITY)]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_servers_move_a_stage_once(stack):
+    """The same move sent to both servers at once: one wins, the other is told it changed (409)."""
+    jobs = [lambda o=o, url=url: Client().request(f"{url}/api/v1/organizations/{o}/transitions",
+                                                  json_body={"to_stage": "reviewing"}, token=stack.admin)[0]
+            for o in stack.orgs for url in stack.urls]
+    statuses = at_once(jobs)
+    assert sorted(statuses) == [201] * MOVES + [409] * MOVES
+    rows = query(stack.database, "SELECT organization_id, count(*) FROM transitions WHERE to_stage = 'reviewing' "
+                                 "AND organization_id = ANY(%s) GROUP BY organization_id", stack.orgs)
+    assert sorted(rows) == [(o, 1) for o in sorted(stack.orgs)]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_session_from_one_server_works_on_the_other_and_batches_issue_once(stack):
+    """Logged in on A, the manager's page and form work on B; two batches of the same offering,
+    started on A and B and run by two queue workers, leave one certificate per completion."""
+    a, b = stack.urls
+    browser = Client()
+    assert browser.login(a, "district-mgr") == 302
+    status, html = browser.request(f"{b}/certificates/offerings/{stack.finished}")
+    assert status == 200
+    assert Page(html).form(f"/certificates/offerings/{stack.finished}/batch")["submit"]
+    token = browser.csrf(f"{b}/certificates/offerings/{stack.finished}")
+    path = f"/certificates/offerings/{stack.finished}/batch"
+    statuses = at_once([lambda url=url: browser.request(url + path, form={"csrf_token": token})[0] for url in (a, b)])
+    assert statuses == [302, 302]
+    # A second batch may also be refused while the first is under way (a flash, then the same 302).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        jobs = query(stack.database, "SELECT status, error FROM certificate_batch_jobs WHERE offering_id = %s",
+                     stack.finished)
+        if jobs and all(s in ("done", "failed") for s, _ in jobs):
+            break
+        time.sleep(0.5)
+    rows = query(stack.database, "SELECT count(*), count(DISTINCT subject) FROM certificates "
+                                 "WHERE offering_id = %s AND superseded_by_id IS NULL", stack.finished)
+    assert rows == [(stack.completed, stack.completed)]  # none lost, none doubled
+    # As with one worker, where a second job finds them all issued: no job fails.
+    assert jobs and all(s == "done" for s, _ in jobs), (jobs, stack.logs())
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_login_rate_limit_shared_by_both_servers(stack):
+    """40 logins, half on each server (two workers each), against 10 per minute: at most 10 in."""
+    logins = at_once([lambda i=i: Client().login(stack.urls[i % 2], "fangxing-mgr") for i in range(40)])
+    assert set(logins) <= {302, 429}
+    assert 1 <= logins.count(302) <= 10, logins
