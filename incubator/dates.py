@@ -29,8 +29,10 @@ def to_utc(local: datetime) -> datetime:
 
 
 def to_local(utc: datetime) -> datetime:
-    """A stored (naive UTC) time → the district's wall clock, naive, for forms and file names."""
-    return utc.replace(tzinfo=timezone.utc).astimezone(district_zone()).replace(tzinfo=None)
+    """A stored (naive UTC) time → the district's wall clock, naive, for forms and file names.
+    An aware time is converted from its own zone."""
+    aware = utc if utc.tzinfo else utc.replace(tzinfo=timezone.utc)
+    return aware.astimezone(district_zone()).replace(tzinfo=None)
 
 
 # CLDR's "long" date for Chinese is 2026年12月1日; English reads "Dec 1, 2026".

@@ -11,5 +11,7 @@ def initials(text: str) -> str:
 def matches(q: str, *columns):
     """A filter: any of `columns` contains `q`, ignoring case, with `%` and `_` taken literally
     (SQLAlchemy escapes them: a search for "100%" finds "100%", not everything starting "100")."""
-    from sqlalchemy import or_
+    from sqlalchemy import false, or_
+    if "\x00" in q:  # no stored text holds a NUL (PostgreSQL refuses one in a query): nothing matches
+        return false()
     return or_(*(column.icontains(q, autoescape=True) for column in columns))

@@ -18,6 +18,7 @@ from ..parks.models import Park
 from ..permissions import require
 from ..plugins import enablement, registry, set_enablement
 from ..users import services as users
+from ..search import matches
 from ..users.forms import ResetPasswordForm, UserForm
 from ..users.models import ROLES, User
 from ..users.views import stay_signed_in
@@ -73,7 +74,7 @@ def user_list():
         stmt = stmt.where(User.role == role)
     q = request.args.get("q", "").strip()
     if q:
-        stmt = stmt.where(User.username.icontains(q, autoescape=True) | User.name.icontains(q, autoescape=True))
+        stmt = stmt.where(matches(q, User.username, User.name))
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("admin/users.html", page=page, roles=ROLES)
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from ..dates import to_utc
+from ..search import matches
 from .labels import LOGIN
 from .models import AuditEntry
 
@@ -24,8 +24,7 @@ class AuditFilter:
 
 def district_midnight_utc(day: date) -> datetime:
     """The start of `day` in the district, as the naive UTC time the log stores."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+    return to_utc(datetime.combine(day, time.min))
 
 
 def statement(f: AuditFilter):
@@ -50,11 +49,9 @@ def statement(f: AuditFilter):
         person = aliased(User)
 
         def named(model, *columns):
-            return select(cast(model.id, String)).where(or_(*(c.icontains(q, autoescape=True) for c in columns)))
+            return select(cast(model.id, String)).where(matches(q, *columns))
         stmt = stmt.outerjoin(actor, AuditEntry.user_id == actor.id).where(or_(
-            AuditEntry.summary.icontains(q, autoescape=True),
-            actor.name.icontains(q, autoescape=True),
-            actor.username.icontains(q, autoescape=True),
+            matches(q, AuditEntry.summary, actor.name, actor.username),
             and_(AuditEntry.object_type == "Organization",
                  AuditEntry.object_id.in_(named(Organization, Organization.name))),
             and_(AuditEntry.object_type == "User", AuditEntry.object_id.in_(named(person, person.name, person.username))),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import chinese_date
+from incubator.dates import chinese_date, to_local
 from incubator.dates import today as local_today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, DomainError, ValidationError
@@ -151,11 +151,8 @@ def transition_day(transition) -> date | None:
 
 
 def district_day(when: datetime) -> date:
-    """The district's day (BABEL_DEFAULT_TIMEZONE) of a stored UTC time."""
-    from datetime import timezone
-    from zoneinfo import ZoneInfo
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(zone).date()
+    """The district's day of a stored UTC time."""
+    return to_local(when).date()
 
 
 def _offering_dates(offering) -> tuple[date | None, date | None]:

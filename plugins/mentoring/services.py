@@ -5,18 +5,16 @@ Plain functions over the session, used by the pages, the API, the CLI and the ho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from flask import current_app
 from sqlalchemy import and_, case, exists, extract, false, func, or_, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import show_date, today
+from incubator.dates import show_date, to_local, today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
@@ -196,8 +194,7 @@ def transition_day(transition) -> date:
     created = transition.created_at
     if created is None:
         return today()
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return created.replace(tzinfo=timezone.utc).astimezone(zone).date()
+    return to_local(created).date()
 
 
 def close_assignments(org: Organization, transition) -> list[MentorAssignment]:

@@ -1,8 +1,9 @@
 """Fixtures for the academy's tests: the synced catalogue, offerings, trainees, a hook recorder."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
+from incubator.dates import to_utc, today
 from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.hookspecs import hookimpl
@@ -29,7 +30,10 @@ def make_offering(courses, parks, users):
     def _make(course="CG101", park="fangxing", capacity=3, requires_approval=False, sessions=4, started=False,
               opens=None, closes=None, instructor="expert-li", title="测试班"):
         now = utcnow().replace(microsecond=0)
-        first = now - timedelta(days=7 * sessions) if started else now + timedelta(days=10)
+        # Sessions at 09:00–12:00 in the district, whatever time the suite runs (a session starting
+        # at 22:00 would end after midnight, and its "12-01 22:00-01:00" line read as ending first).
+        start_day = today() - timedelta(days=7 * sessions) if started else today() + timedelta(days=10)
+        first = to_utc(datetime.combine(start_day, time(9)))
         times = [(first + timedelta(days=7 * i), first + timedelta(days=7 * i, hours=3), f"第{i + 1}讲")
                  for i in range(sessions)]
         manager = next(u for u in users.values() if u.role == "manager" and park in {p.code for p in u.parks})
