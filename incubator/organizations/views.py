@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms import attempt, flash_errors, show_domain_error
 from ..parks.models import Park
 from ..permissions import can, require
-from ..plugins import collect, hooks_for, visible_parks
+from ..plugins import collect, hooks_for, record_for, visible_parks
 from . import contacts, services, stages
 from .forms import (ContactForm, InvitationForm, MoveForm, OrganizationForm, RemoveContactForm, RenewForm,
                     RevokeInvitationForm, TransferForm)
@@ -22,9 +22,7 @@ bp = Blueprint("organizations", __name__, url_prefix="/orgs")
 
 
 def load(org_id: int, action: str = "org.view") -> Organization:
-    org = db.session.get(Organization, org_id) or abort(404)
-    require(action, org)
-    return org
+    return record_for(None, Organization, org_id, action)
 
 
 @bp.route("")

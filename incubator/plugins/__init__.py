@@ -383,19 +383,23 @@ def park_for(plugin_name: str, code: str, action: str | None = None):
     return park
 
 
-def record_for(plugin_name: str, model, record_id: int, action: str, park_id=lambda record: record.park_id,
+def record_for(plugin_name: str | None, model, record_id: int, action: str | None = None,
                missing: str | None = None):
-    """A plugin's record by id: 404 (with `missing` as the message) if missing or the plugin is off
-    for its park, 403 unless the current user may do `action` on it. `park_id` finds the record's
-    park when it has no `park_id` column."""
+    """The one way a page or an API handler loads the record its URL names: 404 (with `missing` as
+    the message) if there is none or `plugin_name` is off for its park, 403 unless the current user
+    may do `action` on it (when given). The record's park is `permissions.park_id_of(record)`: a
+    model whose park is found through another record says so with a `park_id` property. The core's
+    own records pass `plugin_name=None` (nothing to be enabled)."""
     from flask import abort
 
-    from ..permissions import require
+    from ..permissions import park_id_of, require
     record = db.session.get(model, record_id)
     if record is None:
         abort(404, description=missing)
-    require_enabled(plugin_name, park_id(record))
-    require(action, record)
+    if plugin_name is not None:
+        require_enabled(plugin_name, park_id_of(record))
+    if action:
+        require(action, record)
     return record
 
 

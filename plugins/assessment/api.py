@@ -118,7 +118,7 @@ def _org(org_id: int, action: str = "assessment.view") -> Organization:
 
 
 def _assessment(assessment_id: int, action: str = "assessment.view") -> Assessment:
-    return record_for(PLUGIN, Assessment, assessment_id, action, park_id=lambda record: record.organization.park_id,
+    return record_for(PLUGIN, Assessment, assessment_id, action,
                       missing="评估不存在")
 
 

@@ -9,7 +9,7 @@ from incubator.api.auth import token_required
 from incubator.api.schemas import Name, PageQuerySchema, page_schema, paginated
 from incubator.extensions import db, limiter
 from incubator.permissions import require
-from incubator.plugins import is_enabled, require_enabled
+from incubator.plugins import is_enabled, record_for, require_enabled
 
 from . import PLUGIN, services
 from .models import KINDS, BatchJob, Certificate
@@ -96,10 +96,7 @@ CertificatePageSchema = page_schema(CertificateSchema, "CertificatePage")
 
 
 def _load(cert_id: int, action: str) -> Certificate:
-    cert = db.session.get(Certificate, cert_id) or abort(404, description="证书不存在")
-    require_enabled(PLUGIN, cert.park_id)
-    require(action, cert)
-    return cert
+    return record_for(PLUGIN, Certificate, cert_id, action, missing="证书不存在")
 
 
 @blp.route("")
@@ -179,11 +176,7 @@ def batch_issue(offering_id):
 @blp.response(200, JobSchema)
 def get_job(job_id):
     """A batch job's progress."""
-    job = db.session.get(BatchJob, job_id) or abort(404, description="任务不存在")
-    ref = services.OfferingRef(job.offering_id, job.park_id)
-    require_enabled(PLUGIN, ref.park_id)
-    require("certificate.issue", ref)
-    return job
+    return record_for(PLUGIN, BatchJob, job_id, "certificate.issue", missing="任务不存在")
 
 
 @blp.route("/verify/<code>")

@@ -7,7 +7,7 @@ from incubator.errors import DomainError
 from incubator.extensions import db, limiter
 from incubator.forms import attempt, flash_errors
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, require_enabled, visible_parks
+from incubator.plugins import is_enabled, record_for, require_enabled, visible_parks
 
 from . import PLUGIN, services
 from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
@@ -27,10 +27,7 @@ def visible_park_ids(user) -> list[int]:
 
 
 def load(cert_id: int, action: str) -> Certificate:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
-    require_enabled(PLUGIN, cert.park_id)
-    require(action, cert)
-    return cert
+    return record_for(PLUGIN, Certificate, cert_id, action)
 
 
 @bp.route("")
@@ -145,10 +142,7 @@ def batch(offering_id):
 @bp.route("/jobs/<int:job_id>")
 @login_required
 def job(job_id):
-    job = db.session.get(BatchJob, job_id) or abort(404)
-    ref = services.OfferingRef(job.offering_id, job.park_id)
-    require_enabled(PLUGIN, ref.park_id)
-    require("certificate.issue", ref)
+    job = record_for(PLUGIN, BatchJob, job_id, "certificate.issue")
     return render_template("certificates/job.html", job=job)
 
 

@@ -136,6 +136,11 @@ class Session(db.Model):
 
     offering: Mapped[Offering] = relationship(back_populates="sessions")
 
+    @property
+    def park_id(self) -> int:
+        """The offering's park (`incubator.permissions.park_id_of`, `record_for`)."""
+        return self.offering.park_id
+
 
 class Enrolment(db.Model):
     """A person's enrolment (报名) in an offering; one row per person and offering."""
@@ -166,6 +171,11 @@ class Enrolment(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     offering: Mapped[Offering] = relationship()
+
+    @property
+    def park_id(self) -> int:
+        """The offering's park (`incubator.permissions.park_id_of`, `record_for`)."""
+        return self.offering.park_id
     user: Mapped[User] = relationship()
     attendance: Mapped[list[Attendance]] = relationship(back_populates="enrolment", cascade="all, delete-orphan")
 

@@ -14,7 +14,7 @@ from incubator.forms import show_domain_error
 from incubator.numbers import show_hours
 from incubator.parks.models import Park
 from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, is_enabled, require_enabled, visible_parks
+from incubator.plugins import enabled_parks, is_enabled, record_for, visible_parks
 from incubator.users.models import User
 
 from . import PLUGIN, services
@@ -46,17 +46,11 @@ def managed_park_ids() -> list[int]:
 
 
 def load_offering(offering_id: int, action: str | None = None) -> Offering:
-    offering = db.session.get(Offering, offering_id) or abort(404)
-    require_enabled(PLUGIN, offering.park_id)
-    if action:
-        require(action, offering)
-    return offering
+    return record_for(PLUGIN, Offering, offering_id, action)
 
 
 def load_enrolment(enrolment_id: int) -> Enrolment:
-    enrolment = db.session.get(Enrolment, enrolment_id) or abort(404)
-    require_enabled(PLUGIN, enrolment.offering.park_id)
-    return enrolment
+    return record_for(PLUGIN, Enrolment, enrolment_id)
 
 
 def _back(offering):
@@ -407,7 +401,7 @@ def close(offering_id):
 @bp.route("/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 @login_required
 def attendance(session_id):
-    session = db.session.get(Session, session_id) or abort(404)
+    session = record_for(PLUGIN, Session, session_id)
     offering = load_offering(session.offering_id, "academy.teach")
     if request.method == "POST":
         if not DecisionForm().validate_on_submit():

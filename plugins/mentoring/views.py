@@ -27,7 +27,7 @@ def _org(org_id: int, action: str = "mentoring.view") -> Organization:
 
 
 def _log(log_id: int, action: str = "mentoring.view") -> SupervisionLog:
-    return record_for(PLUGIN, SupervisionLog, log_id, action, park_id=lambda record: record.organization.park_id)
+    return record_for(PLUGIN, SupervisionLog, log_id, action)
 
 
 def _safe_next(target) -> bool:

@@ -16,7 +16,7 @@ from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.parks.services import by_code
 from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, require_enabled
+from incubator.plugins import enabled_parks, record_for, require_enabled
 
 from . import PLUGIN, services
 from .models import Application, Round
@@ -130,17 +130,11 @@ class ReportSchema(ma.Schema):
 
 
 def _round(round_id, action="microgrant.view"):
-    rnd = db.session.get(Round, round_id) or abort(404)
-    require_enabled(PLUGIN, rnd.park_id)
-    require(action, rnd)
-    return rnd
+    return record_for(PLUGIN, Round, round_id, action, missing="轮次不存在")
 
 
 def _application(application_id, action="microgrant.view"):
-    application = db.session.get(Application, application_id) or abort(404)
-    require_enabled(PLUGIN, application.park_id)
-    require(action, application)
-    return application
+    return record_for(PLUGIN, Application, application_id, action, missing="申报项目不存在")
 
 
 @blp.route("/rounds")

@@ -12,8 +12,8 @@ from incubator.exports import xlsx_response
 from incubator.extensions import db
 from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
-from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, is_enabled, require_enabled, visible_parks
+from incubator.permissions import can
+from incubator.plugins import enabled_parks, is_enabled, record_for, visible_parks
 from incubator.ui import Todo
 from incubator.users.models import User
 
@@ -25,17 +25,11 @@ bp = Blueprint("microgrant", __name__, url_prefix="/microgrant", template_folder
 
 
 def _round(round_id, action="microgrant.view"):
-    rnd = db.session.get(Round, round_id) or abort(404)
-    require_enabled(PLUGIN, rnd.park_id)
-    require(action, rnd)
-    return rnd
+    return record_for(PLUGIN, Round, round_id, action)
 
 
 def _application(application_id, action="microgrant.view"):
-    application = db.session.get(Application, application_id) or abort(404)
-    require_enabled(PLUGIN, application.park_id)
-    require(action, application)
-    return application
+    return record_for(PLUGIN, Application, application_id, action)
 
 
 def _enabled_park_ids():
