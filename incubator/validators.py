@@ -1,33 +1,60 @@
-"""Validation of Chinese identifiers (the USCC, GB 32100-2015; phone numbers) and of names."""
+"""Validation of Chinese identifiers and of names: the project's policy and messages, over
+python-stdnum's checks (the USCC, GB 32100-2015; the resident ID number, GB 11643-1999), and phone
+numbers."""
 import re
 import unicodedata
 
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+from stdnum.cn import ric
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
-def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
-    return USCC_CHARS[(31 - total % 31) % 31]
+def normalize_uscc(value: str | None) -> str | None:
+    """The code as stored: separators people type (spaces, dashes) dropped, upper case."""
+    return stdnum_uscc.compact(value or "") or None
 
 
 def uscc_error(value: str) -> str | None:
-    """None if `value` is a valid 统一社会信用代码, else the reason in Chinese."""
-    value = (value or "").strip().upper()
-    if len(value) != 18:
+    """None if `value` is a valid 统一社会信用代码 (separators allowed), else the reason in Chinese."""
+    try:
+        stdnum_uscc.validate(value or "")
+    except InvalidLength:
         return "统一社会信用代码应为18位"
-    if not USCC_RE.match(value):
-        return "统一社会信用代码含有无效字符"
-    if uscc_check_char(value[:17]) != value[17]:
+    except InvalidChecksum:
         return "统一社会信用代码校验位不正确"
+    except ValidationError:
+        return "统一社会信用代码含有无效字符"
     return None
 
 
-def normalize_uscc(value: str | None) -> str | None:
-    value = (value or "").strip().upper()
-    return value or None
+def id_number_error(value: str | None, *, today) -> str | None:
+    """None if `value` is a valid 18-digit 居民身份证号码 (separators allowed), else the reason in
+    Chinese. stdnum's parts, the project's policy: the birth-place code must be one that has existed
+    (stdnum's `validate` also asks that it existed in the birth year, which refuses the 包河区
+    residents born before 1983 whose cards carry 340111), and the birth date not in the future."""
+    number = ric.compact(re.sub(r"[\s-]", "", value or ""))
+    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return "身份证号码应为18位（最后一位可为X）"
+    try:
+        born = ric.get_birth_date(number)
+    except InvalidComponent:
+        return "身份证号码中的出生日期无效"
+    if born > today or born.year < 1900:
+        return "身份证号码中的出生日期无效"
+    if ric.calc_check_digit(number) != number[17]:
+        return "身份证号码校验位不正确"
+    if not _place_known(number[:6]):
+        return "身份证号码中的地区代码无效"
+    return None
+
+
+def _place_known(code: str) -> bool:
+    """Has `code` (province, city, county) ever been an administrative division's code?"""
+    from stdnum import numdb
+    parts = numdb.get("cn/loc").info(code)
+    return len(parts) == 2 and all(props for _part, props in parts)
 
 
 def phone_error(value: str) -> str | None:
@@ -39,7 +66,7 @@ def phone_error(value: str) -> str | None:
 
 def make_uscc(body17: str) -> str:
     """Complete 17 characters with their check character (for demo data and tests)."""
-    return body17 + uscc_check_char(body17)
+    return body17 + stdnum_uscc.calc_check_digit(body17)
 
 
 # Characters that make a name look like another, or hide part of it: zero-width spaces and joiners,
