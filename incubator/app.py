@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from flask import Flask, g, jsonify, make_response, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user

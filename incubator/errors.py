@@ -31,6 +31,12 @@ class ValidationError(DomainError):
     status = 422
 
 
+class NotFound(DomainError):
+    """What the request names does not exist (404): services raise it, never `abort()`."""
+
+    status = 404
+
+
 class Conflict(DomainError):
     """The request clashes with the current state: duplicate, illegal move, veto, full (409)."""
 

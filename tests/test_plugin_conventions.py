@@ -1,5 +1,6 @@
 """A plugin package's pages, API, permissions and migrations are found by name (plugins/conventions.py):
 its `__init__.py` keeps only what is its own."""
+import ast
 import textwrap
 
 from incubator.permissions import all_actions, can, park_id_of
@@ -113,3 +114,27 @@ def test_every_first_party_rule_takes_a_park_as_its_resource(app, ctx, parks, us
               "certificate.issue", "mentoring.assign", "microgrant.manage", "passport.manage"}
     assert scoped & set(actions) == scoped
     assert not any(answers[(action, "changqing-mgr")] for action in scoped)
+
+
+def _modules(pattern: str):
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    return [(path, ast.parse(path.read_text(encoding="utf-8")))
+            for path in sorted(root.glob(pattern)) if "tests" not in path.parts]
+
+
+def test_api_modules_never_import_views():
+    """An API handler shares services with the pages, never the pages' module."""
+    offenders = [str(path) for path, tree in _modules("plugins/*/api.py") + _modules("incubator/api/*.py")
+                 for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 and (node.module or "").split(".")[-1] == "views"]
+    assert offenders == []
+
+
+def test_services_never_abort():
+    """Services raise domain errors (incubator.errors: ValidationError, Conflict, NotFound); the page
+    or the API answers them."""
+    offenders = [f"{path}:{node.lineno}" for path, tree in _modules("plugins/*/services.py")
+                 + _modules("incubator/*/services.py") for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "abort"]
+    assert offenders == []

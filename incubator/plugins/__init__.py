@@ -420,3 +420,13 @@ def enabled_parks(plugin_name: str) -> list:
     """Every park where `plugin_name` is enabled, in id order (whoever asks)."""
     from ..parks.models import Park
     return [p for p in db.session.scalars(select(Park).order_by(Park.id)) if is_enabled(plugin_name, p)]
+
+
+def visible_park_ids(user, plugin_name: str | None = None) -> list[int]:
+    """The ids of `visible_parks(user, plugin_name)`."""
+    return [park.id for park in visible_parks(user, plugin_name)]
+
+
+def enabled_park_ids(plugin_name: str) -> list[int]:
+    """The ids of `enabled_parks(plugin_name)`."""
+    return [park.id for park in enabled_parks(plugin_name)]

@@ -12,7 +12,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import park_for, record_for, visible_parks
+from incubator.plugins import park_for, record_for, visible_park_ids
 
 from . import PLUGIN, rubrics, services
 from .models import KINDS, STATUSES, Assessment
@@ -237,7 +237,7 @@ def results_report(args):
             abort(403, description="无权查看该园区")
         park_ids = [park.id]
     else:
-        park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
+        park_ids = visible_park_ids(current_user, PLUGIN)
     return paginated_list(services.report(park_ids=park_ids, cohort=args["cohort"]), args)
 
 

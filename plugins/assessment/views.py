@@ -12,7 +12,7 @@ from incubator.extensions import db
 from incubator.forms import show_domain_error
 from incubator.organizations.models import Organization
 from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, park_for, record_for, visible_parks
+from incubator.plugins import enabled_park_ids, park_for, record_for, visible_parks
 from incubator.users.models import User
 
 from . import PLUGIN, charts, rubrics, services
@@ -63,7 +63,7 @@ def index():
         stmt = services.list_query(park_ids=[p.id for p in parks], status=status, kind=kind)
     else:  # an expert: the assessments they are named assessor of, in parks where the plugin is on
         parks = []
-        enabled = [p.id for p in enabled_parks(PLUGIN)]
+        enabled = enabled_park_ids(PLUGIN)
         stmt = services.list_query(park_ids=enabled, assessor_id=user.id, status=status, kind=kind)
     page = db.paginate(stmt, per_page=20, error_out=False)
     return render_template("assessment/index.html", page=page, items=page.items, parks=parks, status=status,

@@ -9,11 +9,10 @@ from incubator.api.auth import token_required
 from incubator.api.schemas import Name, PageQuerySchema, page_schema, paginated
 from incubator.extensions import db, limiter
 from incubator.permissions import require
-from incubator.plugins import is_enabled, record_for, require_enabled
+from incubator.plugins import is_enabled, record_for, require_enabled, visible_park_ids
 
 from . import PLUGIN, services
 from .models import KINDS, BatchJob, Certificate
-from .views import _verify_limit, visible_park_ids
 
 blp = Blueprint("api_certificates", __name__, url_prefix="/certificates",
                 description="Certificates (结业证书, 出壳证书) and their public verification")
@@ -107,7 +106,7 @@ def _load(cert_id: int, action: str) -> Certificate:
 def list_certificates(args):
     """Current certificates in the parks the caller manages (a trainee: their own)."""
     if current_user.role in ("admin", "manager"):
-        stmt = services.certificates_query(park_ids=visible_park_ids(current_user), offering_id=args["offering"],
+        stmt = services.certificates_query(park_ids=visible_park_ids(current_user, PLUGIN), offering_id=args["offering"],
                                            kind=args["kind"], q=args["q"])
     else:
         ids = [c.id for c in services.of_user(current_user) if is_enabled(PLUGIN, c.park_id)]
@@ -180,7 +179,7 @@ def get_job(job_id):
 
 
 @blp.route("/verify/<code>")
-@limiter.limit(_verify_limit)
+@limiter.limit(services.verify_limit)
 @blp.response(200, VerificationSchema)
 @blp.alt_response(404, description="No certificate has this code")
 def verify_certificate(code):

@@ -26,7 +26,7 @@ from incubator.database import transaction
 from incubator.dates import chinese_date, to_local
 from incubator.dates import today as local_today
 from incubator.db_types import utcnow
-from incubator.errors import Conflict, DomainError, ValidationError
+from incubator.errors import Conflict, DomainError, NotFound, ValidationError
 from incubator.extensions import db
 from incubator.numbers import show_hours
 from incubator.parks.models import Park
@@ -482,12 +482,16 @@ def revoke(cert: Certificate, reason: str, *, user) -> Certificate:
 
 # -- batch issue for an offering ------------------------------------------------------------
 
+def verify_limit() -> str:
+    """The rate limit of the public verification page and API, per address."""
+    return current_app.config["CERTIFICATES_VERIFY_RATE_LIMIT"]
+
+
 def completions(offering_id: int) -> list:
     """The completed enrolments of an offering, from whichever plugin provides them (the academy)."""
     result = hook().incubator_certificate_completions(offering_id=offering_id)
     if result is None:
-        from flask import abort
-        abort(404)
+        raise NotFound(_("班次不存在"))
     return list(result)
 
 
@@ -500,8 +504,7 @@ def offering_ref(offering_id: int, items=None) -> OfferingRef:
             offering = items[0].offering
             park_id = getattr(offering, "park_id", None) or offering.park.id
     if park_id is None:
-        from flask import abort
-        abort(404)
+        raise NotFound(_("班次不存在"))
     return OfferingRef(offering_id, park_id)
 
 

@@ -7,7 +7,7 @@ from incubator.errors import DomainError
 from incubator.extensions import db, limiter
 from incubator.forms import attempt, flash_errors
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, record_for, require_enabled, visible_parks
+from incubator.plugins import is_enabled, record_for, require_enabled, visible_park_ids
 
 from . import PLUGIN, services
 from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
@@ -15,15 +15,6 @@ from .models import KIND_LABELS, BatchJob, Certificate
 from .names import file_name
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates", template_folder="templates")
-
-
-def _verify_limit():
-    return current_app.config["CERTIFICATES_VERIFY_RATE_LIMIT"]
-
-
-def visible_park_ids(user) -> list[int]:
-    """Parks whose certificates `user` may list: managed (all for admins) and with the plugin enabled."""
-    return [p.id for p in visible_parks(user, PLUGIN)]
 
 
 def load(cert_id: int, action: str) -> Certificate:
@@ -37,7 +28,7 @@ def index():
     if current_user.role not in ("admin", "manager"):
         abort(403)
     offering = request.args.get("offering", type=int)
-    stmt = services.certificates_query(park_ids=visible_park_ids(current_user), offering_id=offering,
+    stmt = services.certificates_query(park_ids=visible_park_ids(current_user, PLUGIN), offering_id=offering,
                                        kind=request.args.get("kind", ""), q=request.args.get("q", ""))
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     return render_template("certificates/index.html", page=page, kinds=KIND_LABELS, offering=offering)
@@ -163,7 +154,7 @@ def offering_zip(offering_id):
 # -- public verification --------------------------------------------------------------------
 
 @bp.route("/verify")
-@limiter.limit(_verify_limit)
+@limiter.limit(services.verify_limit)
 def verify_form():
     form = VerifyForm(request.args)
     if request.args.get("code") and form.validate():
@@ -172,7 +163,7 @@ def verify_form():
 
 
 @bp.route("/verify/<code>", methods=["GET", "POST"])
-@limiter.limit(_verify_limit)
+@limiter.limit(services.verify_limit)
 def verify(code):
     cert = services.by_code(code)
     if cert is not None and not is_enabled(PLUGIN, cert.park_id):

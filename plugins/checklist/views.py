@@ -7,7 +7,7 @@ from incubator.extensions import db
 from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.permissions import require
-from incubator.plugins import record_for, visible_parks
+from incubator.plugins import record_for, visible_park_ids
 
 from . import PLUGIN, services
 from .forms import RecordForm
@@ -32,7 +32,7 @@ def record(org_id):
 @login_required
 def overview():
     require("checklist.view")
-    park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
+    park_ids = visible_park_ids(current_user, PLUGIN)
     page = db.paginate(services.missing_query(park_ids).order_by(Organization.incubation_due, Organization.id),
                        per_page=50, error_out=False)
     return render_template("checklist/overview.html", page=page, documents=services.DOCUMENTS,

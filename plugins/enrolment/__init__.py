@@ -56,8 +56,8 @@ def incubator_nav_items(user):
 @hookimpl
 def incubator_profile_panels(user):
     from . import services
-    from .views import enabled_park_ids
-    enabled = set(enabled_park_ids())
+    from incubator.plugins import enabled_park_ids
+    enabled = set(enabled_park_ids(PLUGIN))
     enrolments = [e for e in services.my_enrolments(user) if e.offering.park_id in enabled]
     if not enrolments and user.role not in ("trainee",):
         return None

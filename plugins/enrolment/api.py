@@ -20,13 +20,12 @@ from incubator.extensions import db
 from incubator.markdown import render_markdown
 from incubator.parks import services as parks
 from incubator.permissions import can, require
-from incubator.plugins import require_enabled
+from incubator.plugins import enabled_park_ids, require_enabled
 from incubator.users.models import User
 
 from . import PLUGIN, services
 from .imports import find_enrollable
 from .models import ATTENDANCE, STATUSES, Enrolment, Offering, Session
-from .views import enabled_park_ids
 
 courses_blp = Blueprint("api_courses", __name__, url_prefix="/courses", description="Course catalogue (课程目录)")
 offerings_blp = Blueprint("api_offerings", __name__, url_prefix="/offerings",
@@ -270,7 +269,7 @@ def get_course(code):
 @offerings_blp.response(200, OfferingPageSchema)
 def list_offerings(args):
     """Offerings in parks where the academy is enabled; filter by park code, course code, upcoming."""
-    park_ids = enabled_park_ids()
+    park_ids = enabled_park_ids(PLUGIN)
     if args["park"]:
         park = parks.by_code(args["park"])
         if park is None:

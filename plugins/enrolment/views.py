@@ -14,7 +14,7 @@ from incubator.forms import show_domain_error
 from incubator.numbers import show_hours
 from incubator.parks.models import Park
 from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, is_enabled, record_for, visible_parks
+from incubator.plugins import enabled_park_ids, is_enabled, record_for, visible_park_ids
 from incubator.users.models import User
 
 from . import PLUGIN, services
@@ -36,13 +36,9 @@ def percent(value):
     return f"{value * 100:.0f}%"
 
 
-def enabled_park_ids() -> list[int]:
-    return [p.id for p in enabled_parks(PLUGIN)]
-
-
 def managed_park_ids() -> list[int]:
     """Parks whose offerings the current user manages (and where the academy is enabled)."""
-    return [p.id for p in visible_parks(current_user, PLUGIN)]
+    return visible_park_ids(current_user, PLUGIN)
 
 
 def load_offering(offering_id: int, action: str | None = None) -> Offering:
@@ -74,7 +70,7 @@ def course(code):
     found = services.course_by_code(code)
     if found is None or not found.active:
         abort(404)
-    offerings = db.session.scalars(services.offerings_query(enabled_park_ids(), course_id=found.id, upcoming=True)
+    offerings = db.session.scalars(services.offerings_query(enabled_park_ids(PLUGIN), course_id=found.id, upcoming=True)
                                    .limit(20)).all()
     counts = services.counts([o.id for o in offerings])
     prerequisites = db.session.scalars(select(Course).where(Course.code.in_(found.prerequisite_codes or ["-"]))).all()
@@ -197,7 +193,7 @@ def _teaching_scope():
     if current_user.role in ("admin", "manager"):
         return managed_park_ids(), None
     if current_user.role == "expert":
-        return enabled_park_ids(), current_user.id
+        return enabled_park_ids(PLUGIN), current_user.id
     abort(403)
 
 

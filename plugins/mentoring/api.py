@@ -14,7 +14,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import enabled_parks, park_for, record_for, visible_parks
+from incubator.plugins import enabled_park_ids, park_for, record_for, visible_park_ids
 
 from . import PLUGIN, services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
@@ -149,9 +149,9 @@ def my_assignments(args):
     active_on = today() if args["active"] else None
     if current_user.role == "expert":
         stmt = services.assignments_query(expert_id=current_user.id,
-                                          park_ids=[p.id for p in enabled_parks(PLUGIN)], active_on=active_on)
+                                          park_ids=enabled_park_ids(PLUGIN), active_on=active_on)
     elif current_user.role in ("admin", "manager"):
-        stmt = services.assignments_query(park_ids=[p.id for p in visible_parks(current_user, PLUGIN)],
+        stmt = services.assignments_query(park_ids=visible_park_ids(current_user, PLUGIN),
                                           active_on=active_on)
     else:
         abort(403, description="无权查看督导指派")
@@ -284,7 +284,7 @@ def hours_report(args):
             abort(403, description="无权查看该园区")
         park_ids = [park.id]
     else:
-        park_ids = [p.id for p in visible_parks(current_user, PLUGIN)]
+        park_ids = visible_park_ids(current_user, PLUGIN)
     return services.hours_report(park_ids=park_ids, year=args["year"], month=args["month"])
 
 

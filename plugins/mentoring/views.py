@@ -12,7 +12,7 @@ from incubator.extensions import db
 from incubator.forms import attempt, flash_errors, show_domain_error
 from incubator.organizations.models import Organization
 from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, park_for, record_for, require_enabled, visible_parks
+from incubator.plugins import enabled_park_ids, park_for, record_for, require_enabled, visible_parks
 from incubator.users.models import User
 
 from . import PLUGIN, services
@@ -60,7 +60,7 @@ def index():
                                overdue=services.open_actions(park_ids=park_ids, overdue_only=True, limit=20),
                                overdue_total=services.count_overdue(park_ids), today=today())
     if user.role == "expert":
-        enabled = [p.id for p in enabled_parks(PLUGIN)]
+        enabled = enabled_park_ids(PLUGIN)
         mine = db.session.scalars(select(MentorAssignment).where(MentorAssignment.expert_id == user.id)
                                   .join(Organization).where(Organization.park_id.in_(enabled or [-1]))
                                   .options(joinedload(MentorAssignment.organization))

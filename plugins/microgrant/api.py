@@ -16,7 +16,7 @@ from incubator.extensions import db
 from incubator.organizations.models import Organization
 from incubator.parks.services import by_code
 from incubator.permissions import can, require
-from incubator.plugins import enabled_parks, record_for, require_enabled
+from incubator.plugins import enabled_park_ids, record_for, require_enabled
 
 from . import PLUGIN, services
 from .models import Application, Round
@@ -144,7 +144,7 @@ def _application(application_id, action="microgrant.view"):
 @blp.response(200, page_schema(RoundSchema, "MicrograntRoundPage"))
 def list_rounds(args):
     """Rounds the user may see, in parks where the plugin is enabled."""
-    enabled = [p.id for p in enabled_parks(PLUGIN)]
+    enabled = enabled_park_ids(PLUGIN)
     stmt = services.visible_rounds_query(current_user, enabled)
     return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 

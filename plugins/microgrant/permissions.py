@@ -57,12 +57,12 @@ def decide(user, action, resource):
 
 def has_anything(user) -> bool:
     """Is there a micro-grant page for `user`? (the menu entry)"""
-    from incubator.plugins import enabled_parks
+    from incubator.plugins import enabled_park_ids
 
     from .services import visible_rounds_query
     if not getattr(user, "is_authenticated", False):
         return False
     if user.role in ("admin", "manager"):
         return True
-    enabled = [p.id for p in enabled_parks("microgrant")]
+    enabled = enabled_park_ids("microgrant")
     return db.session.scalar(visible_rounds_query(user, enabled).limit(1)) is not None

@@ -13,7 +13,7 @@ from incubator.extensions import db
 from incubator.forms import attempt, flash_errors
 from incubator.organizations.models import Organization
 from incubator.permissions import can
-from incubator.plugins import enabled_parks, is_enabled, record_for, visible_parks
+from incubator.plugins import enabled_park_ids, is_enabled, record_for, visible_parks
 from incubator.ui import Todo
 from incubator.users.models import User
 
@@ -32,10 +32,6 @@ def _application(application_id, action="microgrant.view"):
     return record_for(PLUGIN, Application, application_id, action)
 
 
-def _enabled_park_ids():
-    return [p.id for p in enabled_parks(PLUGIN)]
-
-
 def _manageable_parks():
     return [p for p in visible_parks(current_user, PLUGIN) if can("microgrant.manage", p)]
 
@@ -43,7 +39,7 @@ def _manageable_parks():
 @bp.route("/")
 @login_required
 def index():
-    enabled = _enabled_park_ids()
+    enabled = enabled_park_ids(PLUGIN)
     may_open = bool(_manageable_parks())
     # A manager none of whose parks has the plugin finds nothing here, as in the menu.
     if not enabled or (current_user.role == "manager" and not may_open):
@@ -336,7 +332,7 @@ def org_panel(org, user):
     own = bool(getattr(user, "organization_id", None)) and user.organization_id == org.id
     if not (own or can("org.view", org, user=user)):
         return None
-    applications = services.applications_of(org.id, _enabled_park_ids())
+    applications = services.applications_of(org.id, enabled_park_ids(PLUGIN))
     if not applications:
         return None
     rows = [(a, can("microgrant.view", a, user=user)) for a in applications]
@@ -360,7 +356,7 @@ def todos(user):
             items.append(Todo(_("%(title)s：项目待您评分", title=rnd.title), link(rnd, count, first, status="submitted"),
                               due=rnd.review_until, count=count, order=40))
     if user.role in ("admin", "manager"):
-        parks = _enabled_park_ids() if user.role == "admin" else [p for p in user.park_ids if is_enabled(PLUGIN, p)]
+        parks = enabled_park_ids(PLUGIN) if user.role == "admin" else [p for p in user.park_ids if is_enabled(PLUGIN, p)]
         for rnd, count, first in services.decisions_waiting(parks):
             items.append(Todo(_("%(title)s：申报项目待立项决定", title=rnd.title), link(rnd, count, first, status="submitted"),
                               due=rnd.review_until, count=count, order=41))
