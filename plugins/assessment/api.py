@@ -6,13 +6,13 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
+from incubator.api.park_settings import park_settings_routes
 from incubator.api.schemas import PageQuerySchema, Reference, page_schema, paginated_list
 from incubator.errors import ValidationError
 from incubator.organizations.models import Organization
-from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import park_for, record_for, visible_park_ids
+from incubator.plugins import record_for, visible_park_ids
 
 from . import PLUGIN, rubrics, services
 from .models import KINDS, STATUSES, Assessment
@@ -241,24 +241,5 @@ def results_report(args):
     return paginated_list(services.report(park_ids=park_ids, cohort=args["cohort"]), args)
 
 
-def _settings_park(code: str) -> Park:
-    return park_for(PLUGIN, code, "assessment.settings")
-
-
-@blp.route("/parks/<code>/settings")
-@token_required
-@blp.doc(security=[BEARER])
-@blp.response(200, AssessmentSettingsSchema)
-def get_settings(code):
-    """The park's rubric and graduation veto (defaults when never saved)."""
-    return services.settings_for(_settings_park(code).id)
-
-
-@blp.route("/parks/<code>/settings", methods=["PUT"])
-@token_required
-@blp.doc(security=[BEARER])
-@blp.arguments(AssessmentSettingsSchema)
-@blp.response(200, AssessmentSettingsSchema)
-def put_settings(data, code):
-    """Choose the park's rubric, switch the veto and set the exit threshold."""
-    return services.save_settings(_settings_park(code), user=current_user, **data)
+park_settings_routes(blp, PLUGIN, "assessment.settings", AssessmentSettingsSchema,
+                     load=services.settings_for, save=services.save_settings)

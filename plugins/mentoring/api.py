@@ -6,15 +6,15 @@ from flask_smorest import Blueprint
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
+from incubator.api.park_settings import park_settings_routes
 from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated, paginated_list
 from incubator.dates import today
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.organizations.models import Organization
-from incubator.parks.models import Park
 from incubator.parks.services import by_code
 from incubator.permissions import can
-from incubator.plugins import enabled_park_ids, park_for, record_for, visible_park_ids
+from incubator.plugins import enabled_park_ids, record_for, visible_park_ids
 
 from . import PLUGIN, services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
@@ -288,24 +288,5 @@ def hours_report(args):
     return services.hours_report(park_ids=park_ids, year=args["year"], month=args["month"])
 
 
-def _settings_park(code: str) -> Park:
-    return park_for(PLUGIN, code, "mentoring.settings")
-
-
-@blp.route("/parks/<code>/settings")
-@token_required
-@blp.doc(security=[BEARER])
-@blp.response(200, MentoringSettingsSchema)
-def get_settings(code):
-    """The park's mentoring settings (defaults when never saved)."""
-    return services.settings_for(_settings_park(code).id)
-
-
-@blp.route("/parks/<code>/settings", methods=["PUT"])
-@token_required
-@blp.doc(security=[BEARER])
-@blp.arguments(MentoringSettingsSchema)
-@blp.response(200, MentoringSettingsSchema)
-def put_settings(data, code):
-    """Set the park's graduation veto, minimum confirmed sessions and topic list."""
-    return services.save_settings(_settings_park(code), user=current_user, **data)
+park_settings_routes(blp, PLUGIN, "mentoring.settings", MentoringSettingsSchema,
+                     load=services.settings_for, save=services.save_settings)
