@@ -28,9 +28,7 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from incubator import live  # noqa: E402  (the checkout, run as a script)
 
 
 def parse_args():
@@ -123,29 +122,13 @@ def start_server(args, env, log_path):
         raise SystemExit(f"port {args.port} is in use: stop whatever listens there or pass --port")
     command = [str(Path(sys.executable).parent / "incubator"), "run", "--host", "127.0.0.1", "--port", str(args.port),
                "--with-threads", "--no-reload", "--no-debugger"]
-    log = open(log_path, "w")
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"server exited early, see {log_path}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("server did not become healthy within 60 s")
-
-
-def stop_server(server):
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+    server = live.start(command, env=env, cwd=ROOT, log_path=log_path)
+    try:
+        live.wait_healthy(f"http://127.0.0.1:{args.port}", [server])
+    except RuntimeError as exc:
+        live.stop(server)
+        raise SystemExit(f"{exc}; see {log_path}") from exc
+    return server
 
 
 def post(url, token, body=None):
@@ -262,7 +245,7 @@ def main():
         return 1 if overbooked or errors or problems else 0
     finally:
         if server is not None:
-            stop_server(server)
+            live.stop(server)
         shutil.rmtree(instance, ignore_errors=True)
 
 

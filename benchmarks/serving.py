@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,9 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from incubator import live  # noqa: E402  (the checkout, run as a script)
+
 INCUBATOR = [sys.executable, "-c", "from incubator.cli import main; main()"]
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -102,31 +104,15 @@ def fetch(browser, url):
 
 
 def start(args, env, workers, log_path):
-    log = open(log_path, "w")
-    server = subprocess.Popen(INCUBATOR + ["serve", "--workers", str(workers), "--bind", f"127.0.0.1:{args.port}",
-                                           "--no-access-log"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited early, see {log_path}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2):
-                time.sleep(0.5 * workers)  # the last workers boot
-                return server
-        except OSError:
-            time.sleep(0.3)
-    stop(server)
-    raise SystemExit("the server did not answer within 60 s")
-
-
-def stop(server):
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+    server = live.start(INCUBATOR + ["serve", "--workers", str(workers), "--bind", f"127.0.0.1:{args.port}",
+                                     "--no-access-log"], env=env, cwd=ROOT, log_path=log_path)
+    try:
+        live.wait_healthy(f"http://127.0.0.1:{args.port}", [server])
+    except RuntimeError as exc:
+        live.stop(server)
+        raise SystemExit(f"{exc}; see {log_path}") from exc
+    time.sleep(0.5 * workers)  # the last workers boot
+    return server
 
 
 def measure(args, env, workers, instance):
@@ -141,7 +127,7 @@ def measure(args, env, workers, instance):
             results = list(pool.map(lambda i: fetch(browser, url), range(args.requests)))
             seconds, cpu = time.perf_counter() - started, cpu_seconds(server.pid) - cpu
     finally:
-        stop(server)
+        live.stop(server)
     latencies = sorted(r[1] for r in results)
     bad = sum(1 for status, _ in results if status != 200)
     return {"workers": workers, "rps": len(results) / seconds, "cpu_ms": 1000 * cpu / len(results),

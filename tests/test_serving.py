@@ -11,7 +11,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from incubator import live
 from incubator.serve import MAX_WORKERS, default_bind, default_workers, problems
 from incubator.testing import PASSWORD, Page
 
@@ -165,31 +165,15 @@ def fresh_database(base_url: str) -> str:
 
 
 def start(command, env, log_path) -> subprocess.Popen:
-    log = open(log_path, "w")
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return live.start(command, env=env, cwd=ROOT, log_path=log_path)
 
 
-def wait_healthy(port, processes, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert all(p.poll() is None for p in processes), "a server or worker exited early (see its log)"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"no server on port {port} after {seconds} s")
+def wait_healthy(port, processes):
+    live.wait_healthy(f"http://127.0.0.1:{port}", processes)
 
 
 def stop(process):
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    live.stop(process)
 
 
 def seed():

@@ -13,11 +13,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from incubator import live
 
 ROOT = Path(__file__).resolve().parents[2]
 # The console script beside this Python (the venv's), as a person runs it.
@@ -115,22 +115,12 @@ class LiveServer:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env["INCUBATOR_BASE_URL"] = self.base_url + "/"  # printed on certificates (not run in debug)
-        self.log = open(self.instance / "server.log", "w")
-        self.process = subprocess.Popen(INCUBATOR + ["run", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
-
-    def _wait(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server stopped:\n" + self.server_log())
-            try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the server did not answer within a minute:\n" + self.server_log())
+        self.process = live.start(INCUBATOR + ["run", "--host", "127.0.0.1", "--port", str(self.port)],
+                                  env=self.env, cwd=ROOT, log_path=self.instance / "server.log")
+        try:
+            live.wait_healthy(self.base_url, [self.process])
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{self.server_log()}") from exc
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -155,16 +145,10 @@ class LiveServer:
             return conn.execute(query, params).fetchall()
 
     def server_log(self) -> str:
-        self.log.flush()
         return (self.instance / "server.log").read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        live.stop(self.process, timeout=10)
         self.template.drop(self.pg_name)
         shutil.rmtree(self.instance, ignore_errors=True)
 
