@@ -1,5 +1,7 @@
 """Crafted input: references that are not strings, lone surrogates, url_for's options in a query,
 odd page arguments, LIKE wildcards in searches, and invisible characters in names."""
+import re
+
 import marshmallow as ma
 import pytest
 from flask import render_template_string
@@ -93,6 +95,7 @@ def test_url_for_options_in_the_query_do_not_break_the_pager_or_the_audit_export
     with app.test_request_context(f"/admin/audit?{query}&q=x"):
         html = render_template_string('{% from "macros.html" import pager %}{{ pager(page, "admin.audit_log") }}',
                                       page=page)
+    html = re.sub(r'href="\s+', 'href="', html)  # Bootstrap-Flask's macro indents its hrefs (browsers strip it)
     assert 'href="/admin/audit?q=x&amp;page=3"' in html and "javascript" not in html
 
 

@@ -128,7 +128,7 @@ def start(org: Organization, kind: str, assessor: User, assessed_on: date | None
                                 created_by_id=user.id)
         db.session.add(assessment)
         audit.record("assessment.start", assessment, user=user,
-                     summary=f"{org.name}: {KINDS[kind]}（评估人 {assessor.display_name}）",
+                     summary=f"{org.name}：{KINDS[kind]}（评估人 {assessor.display_name}）",
                      organization_id=org.id, kind=kind, rubric=rubric.code)
     return assessment
 
@@ -209,7 +209,7 @@ def discard(assessment: Assessment, *, user) -> None:
     with transaction():
         _lock(assessment)
         audit.record("assessment.discard", assessment, user=user,
-                     summary=f"{assessment.organization.name}: 删除{KINDS.get(assessment.kind, assessment.kind)}草稿",
+                     summary=f"{assessment.organization.name}：删除{KINDS.get(assessment.kind, assessment.kind)}草稿",
                      organization_id=assessment.organization_id, kind=assessment.kind)
         db.session.delete(assessment)
 
@@ -240,7 +240,7 @@ def finish(assessment: Assessment, *, user) -> Assessment:
         assessment.total, assessment.grade = total, grade_for(assessment, total)
         assessment.status, assessment.finished_at, assessment.finished_by_id = "finished", utcnow(), user.id
         audit.record("assessment.finish", assessment, user=user,
-                     summary=f"{assessment.organization.name}: {KINDS.get(assessment.kind, assessment.kind)} {total} 分 {assessment.grade}",
+                     summary=f"{assessment.organization.name}：{KINDS.get(assessment.kind, assessment.kind)} {total} 分 {assessment.grade}",
                      organization_id=assessment.organization_id, total=total, grade=assessment.grade)
     return assessment
 

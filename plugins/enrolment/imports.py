@@ -248,7 +248,7 @@ def import_roster(offering: Offering, filename: str, content: bytes | BinaryIO, 
         if not people:
             raise ValidationError(_("文件中没有学员"), field="file")
         enrolments = [services._enrol_locked(offering, person, by=by, as_manager=True) for person in people]
-        audit.record("academy.import", offering, user=by, summary=f"{offering.display_title}:批量导入 {len(people)} 人",
+        audit.record("academy.import", offering, user=by, summary=f"{offering.display_title}：批量导入 {len(people)} 人",
                      file=filename)
     return enrolments
 

@@ -22,10 +22,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import show_datetime, to_local
+from incubator.dates import chinese_date, show_datetime, to_local
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.numbers import show_hours
 from incubator.search import matches
 from incubator.organizations.models import Organization
 from incubator.users.models import User
@@ -126,7 +127,7 @@ def create_offering(data: dict, *, user) -> Offering:
         _set_sessions(offering, data["sessions"])
         db.session.add(offering)
         audit.record("academy.offering.create", offering, user=user,
-                     summary=f"{offering.park.name}:{offering.display_title}（容量 {offering.capacity}）")
+                     summary=f"{offering.park.name}：{offering.display_title}（容量 {offering.capacity}）")
     return offering
 
 
@@ -278,7 +279,7 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     db.session.add(enrolment)
     db.session.flush()
     audit.record("academy.enrol", enrolment, user=by,
-                 summary=f"{person.display_name} 报名 {offering.display_title}:{enrolment.status_label}",
+                 summary=f"{person.display_name} 报名 {offering.display_title}：{enrolment.status_label}",
                  offering_id=offering.id, status=enrolment.status)
     return enrolment
 
@@ -335,7 +336,7 @@ def _leave(enrolment, *, by, status, before_start_only, note=""):
         db.session.flush()
         promoted = _promote(offering, user=by)
         audit.record(f"academy.{'cancel' if status == 'cancelled' else 'remove'}", enrolment, user=by,
-                     summary=f"{enrolment.user.display_name} {STATUSES[status]}:{offering.display_title}",
+                     summary=f"{enrolment.user.display_name} {STATUSES[status]}：{offering.display_title}",
                      promoted=[e.user_id for e in promoted])
     return enrolment, promoted
 
@@ -445,7 +446,7 @@ def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> l
         db.session.flush()
         completed = _complete_eligible(offering, by=by)
         audit.record("academy.attendance", session, user=by,
-                     summary=f"{offering.display_title} {to_local(session.starts_at):%Y-%m-%d} 考勤 {len(marks)} 人",
+                     summary=f"{offering.display_title} {chinese_date(to_local(session.starts_at).date())} 考勤 {len(marks)} 人",
                      changed=changed, completed=[e.id for e in completed])
     fire_completed(completed)
     return completed
@@ -488,7 +489,7 @@ def _complete_eligible(offering: Offering, *, by: User, final: bool = False) -> 
             enrolment.status, enrolment.completed_at = "completed", now
             enrolment.hours = offering.course.hours
             audit.record("academy.complete", enrolment, user=by,
-                         summary=f"{enrolment.user.display_name} 结业：{offering.display_title},{enrolment.hours} 学时")
+                         summary=f"{enrolment.user.display_name} 结业：{offering.display_title}，{show_hours(enrolment.hours)} 学时")
             done.append(enrolment)
     if broken:
         raise Conflict(_("已结业学员的出勤不能改到低于结业要求：%(items)s", items=_("、").join(broken)))

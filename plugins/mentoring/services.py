@@ -14,10 +14,11 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import show_date, to_local, today
+from incubator.dates import chinese_date, show_date, to_local, today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.numbers import show_hours
 from incubator.organizations import stages
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
@@ -314,7 +315,7 @@ def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | 
         log.actions = [FollowUpAction(organization_id=org.id, **a) for a in clean["actions"]]
         db.session.add(log)
         audit.record("mentoring.amend" if amends is not None else "mentoring.log", log, user=user,
-                     summary=f"{org.name}: {clean['held_on']} {clean['hours']}小时",
+                     summary=f"{org.name}：{chinese_date(clean['held_on'])} {show_hours(clean['hours'])} 小时",
                      organization_id=org.id, amends=getattr(amends, "id", None))
     return log
 

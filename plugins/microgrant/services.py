@@ -246,7 +246,7 @@ def score(application: Application, expert, marks: dict, comment: str = "", *, d
         row.marks, row.total, row.comment = clean, sum(clean.values()), (comment or "").strip()
         db.session.add(row)
         audit.record("microgrant.score", application, user=expert,
-                     summary=f"{application.title}:{row.total}/{rnd.max_score} 分")
+                     summary=f"{application.title}：{row.total}/{rnd.max_score} 分")
     return row
 
 
@@ -326,7 +326,7 @@ def pay(application: Application, seq: int, *, user, day: date | None = None) ->
             if review is None or not review.passed:
                 raise Conflict(_("第%(seq)s期须在中期评估通过后拨付", seq=seq))
         tranche.status, tranche.paid_on, tranche.paid_by_id = "paid", day or today(), user.id
-        audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}:拨付第{seq}期 {show_yuan(tranche.amount_fen)}")
+        audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}：拨付第{seq}期 {show_yuan(tranche.amount_fen)}")
     return tranche
 
 
@@ -361,7 +361,7 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
             locked.status = "terminated"
             locked_round.committed_fen -= returned
         audit.record("microgrant.review", locked, user=user,
-                     summary=f"{locked.title}:第{upcoming.seq}期前中期评估{'通过' if passed else '未通过，终止资助'}")
+                     summary=f"{locked.title}：第{upcoming.seq}期前中期评估{'通过' if passed else '未通过，终止资助'}")
     return row
 
 

@@ -49,7 +49,7 @@ def save_settings(park, data: dict, *, user) -> PassportSettings:
         for key in ("points_per_half_hour", "default_points_cap", "window_months", "window_days"):
             setattr(settings, key, data.get(key))
         db.session.add(settings)
-        audit.record("passport.settings", park, user=user, summary=f"{park.name}: 积分规则与兑换周期", **data)
+        audit.record("passport.settings", park, user=user, summary=f"{park.name}：积分规则与兑换周期", **data)
     return settings
 
 
@@ -201,7 +201,7 @@ def record_service(activity: Activity, volunteer: Volunteer, minutes: int, *, us
         _post(locked, "earn", points, minutes, user=user, service_id=service.id,
               note=f"{activity.title}:{minutes} 分钟")
         audit.record("passport.service", service, user=user,
-                     summary=f"{activity.title}:{locked.name} {minutes} 分钟，{points} 分")
+                     summary=f"{activity.title}：{locked.name} {minutes} 分钟，{points} 分")
     return service
 
 
@@ -226,7 +226,7 @@ def correct(volunteer: Volunteer, entry_id: int, points: int, minutes: int, note
         locked = _lock_volunteer(volunteer.id)
         entry = _post(locked, "correction", points, minutes, user=user, corrects_id=original.id, note=note[:300])
         audit.record("passport.correction", locked, user=user,
-                     summary=f"{locked.name}: 更正流水#{original.id} 积分{points:+d} 时长{minutes:+d}分钟，{note}")
+                     summary=f"{locked.name}：更正流水#{original.id} 积分{points:+d} 时长{minutes:+d}分钟，{note}")
     return entry
 
 
@@ -295,7 +295,7 @@ def save_gift(park, data: dict, *, user, gift: Gift | None = None) -> Gift:
         gift.name, gift.points_cost, gift.stock = name, data["points_cost"], data["stock"]
         gift.active = data.get("active", True)
         db.session.add(gift)
-        audit.record("passport.gift", gift, user=user, summary=f"礼品 {name}:{gift.points_cost} 分，库存 {gift.stock}")
+        audit.record("passport.gift", gift, user=user, summary=f"礼品 {name}：{gift.points_cost} 分，库存 {gift.stock}")
     return gift
 
 
@@ -331,7 +331,7 @@ def redeem(volunteer: Volunteer, gift: Gift, quantity: int = 1, *, user, today: 
         _post(locked, "redeem", -cost, 0, user=user, redemption_id=redemption.id,
               note=f"兑换 {locked_gift.name} × {quantity}")
         audit.record("passport.redeem", redemption, user=user,
-                     summary=f"{locked.name} 兑换 {locked_gift.name} × {quantity},{cost} 分")
+                     summary=f"{locked.name} 兑换 {locked_gift.name} × {quantity}，{cost} 分")
     return redemption
 
 
