@@ -55,8 +55,9 @@ def incubator_nav_items(user):
 
 @hookimpl
 def incubator_profile_panels(user):
-    from . import services
     from incubator.plugins import enabled_park_ids
+
+    from . import services
     enabled = set(enabled_park_ids(PLUGIN))
     enrolments = [e for e in services.my_enrolments(user) if e.offering.park_id in enabled]
     if not enrolments and user.role not in ("trainee",):
@@ -101,8 +102,8 @@ def incubator_dashboard_widgets(parks, user):
 @hookimpl
 def incubator_certificate_completions(offering_id):
     """The certificates plugin's batch issue (批量颁发) asks for an offering's completed enrolments."""
-    from . import services
-    return services.completed_enrolments(offering_id)
+    from . import completion
+    return completion.completed_enrolments(offering_id)
 
 
 @hookimpl

@@ -23,7 +23,7 @@ from incubator.permissions import can, require
 from incubator.plugins import enabled_park_ids, require_enabled
 from incubator.users.models import User
 
-from . import PLUGIN, services
+from . import PLUGIN, completion, services
 from .imports import find_enrollable
 from .models import ATTENDANCE, STATUSES, Enrolment, Offering, Session
 
@@ -367,7 +367,7 @@ def enrol(data, offering_id):
 @offerings_blp.response(200, EnrolmentSchema(many=True))
 def close_offering(offering_id):
     """结业评定: complete everyone who meets the course's rule (after the last session has begun)."""
-    return services.close_offering(_offering(offering_id, "academy.manage"), by=current_user)
+    return completion.close_offering(_offering(offering_id, "academy.manage"), by=current_user)
 
 
 # -- enrolments ------------------------------------------------------------------------------
@@ -480,5 +480,5 @@ def record_attendance(data, session_id):
     """Record attendance (present, late, excused, absent); completions it causes are listed in `completed`."""
     session = _session(session_id)
     marks = {m["enrolment_id"]: m["status"] for m in data["marks"]}
-    completed = services.record_attendance(session, marks, by=current_user)
+    completed = completion.record_attendance(session, marks, by=current_user)
     return _attendance_result(session, completed)

@@ -17,7 +17,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
 
-from . import catalogue, services
+from . import catalogue, completion, services
 from .models import Offering, TraineeProfile
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -59,15 +59,15 @@ def seed(session, size: int = 60) -> None:
             good = e.user.username in ("trainee-wang", "trainee-chen") or rng.random() < 0.88
             marks[e.id] = rng.choice(["present", "present", "present", "late"]) if good else \
                 rng.choice(["absent", "excused"])
-        services.record_attendance(session, marks, by=users.get("expert-li") or admin)
-    services.close_offering(done, by=manager["district"])
+        completion.record_attendance(session, marks, by=users.get("expert-li") or admin)
+    completion.close_offering(done, by=manager["district"])
 
     # Under way in 万年埠: two of four sessions held.
     running = offering("CG201", "wannianbu", "2026年冬季班", "万年埠街道孵化园多功能厅", "expert-zhou", 20, now - 10 * day, 4)
     for person in trainees[10:28]:
         services.enrol(running, person, by=manager["wannianbu"], as_manager=True)
     for session in running.sessions[:2]:
-        services.record_attendance(session, {e.id: rng.choice(["present", "present", "late", "excused"])
+        completion.record_attendance(session, {e.id: rng.choice(["present", "present", "late", "excused"])
                                              for e in services.seated_roster(running)}, by=users.get("expert-zhou") or admin)
 
     # Open for enrolment and full in 方兴: trainee-chen waits on the waitlist.

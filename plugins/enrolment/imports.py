@@ -239,7 +239,7 @@ def import_roster(offering: Offering, filename: str, content: bytes | BinaryIO, 
     if "username" not in header and "phone" not in header:
         raise ValidationError(_("第1行应为表头，至少包含“用户名”或“手机号”一列"), field="file")
     with transaction():
-        offering = services._lock(offering.id)
+        offering = services.lock_offering(offering.id)
         taken = dict(db.session.execute(select(Enrolment.user_id, Enrolment.status).where(
             Enrolment.offering_id == offering.id)).all())
         errors, people = _check_rows(rows, header, taken, by)

@@ -1,4 +1,5 @@
-"""The academy's rules: scheduling offerings, enrolment with a waitlist, attendance, completion, reports.
+"""The academy's rules: scheduling offerings, enrolment with a waitlist and its promotions, the trainee's
+view. Attendance and completion are in completion.py, the figures in reporting.py.
 
 Every write that depends on how many seats are taken runs inside one transaction that first locks
 the offering's row (`SELECT … FOR UPDATE`), so concurrent enrolments on PostgreSQL queue behind
@@ -10,9 +11,8 @@ still waiting.
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -22,19 +22,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import chinese_date, show_datetime, to_local
+from incubator.dates import show_datetime
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
-from incubator.numbers import show_hours
 from incubator.search import matches
-from incubator.organizations.models import Organization
 from incubator.users.models import User
 
 from .models import (
     ACTIVE,
-    ATTENDANCE,
-    ATTENDED,
     SEATED,
     STATUSES,
     Attendance,
@@ -135,7 +131,7 @@ def update_offering(offering: Offering, data: dict, *, user) -> tuple[Offering, 
     """Change an offering; a raised capacity promotes from the waitlist at once. Returns (offering, promoted)."""
     _validate_offering(data, existing=offering)
     with transaction():
-        offering = _lock(offering.id)
+        offering = lock_offering(offering.id)
         seated = _seated(offering.id)
         if "capacity" in data and data["capacity"] < seated:
             raise Conflict(_("容量不能小于已报名人数（%(n)s）", n=seated), field="capacity")
@@ -189,7 +185,7 @@ def window_open(offering: Offering, now: datetime | None = None) -> bool:
 
 # -- enrolment -------------------------------------------------------------------------------
 
-def _lock(offering_id: int) -> Offering:
+def lock_offering(offering_id: int) -> Offering:
     """Lock the offering's row for the rest of the transaction and return it freshly loaded.
 
     `of=Offering` keeps the lock off the joined course and park rows, so enrolments in different
@@ -243,7 +239,7 @@ def enrol(offering: Offering, person: User, *, by: User, as_manager: bool = Fals
     offering needs approval. 409 when the person is already in (or was refused), or the window is closed.
     """
     with transaction():
-        enrolment = _enrol_locked(_lock(offering.id), person, by=by, as_manager=as_manager, note=note)
+        enrolment = _enrol_locked(lock_offering(offering.id), person, by=by, as_manager=as_manager, note=note)
     return enrolment
 
 
@@ -287,7 +283,7 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
 def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
     """Approve a pending enrolment: a seat if one is free, else the waitlist."""
     with transaction():
-        offering = _lock(enrolment.offering_id)
+        offering = lock_offering(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status != "pending":
             raise Conflict(_("只能审核待审核的报名（当前：%(status)s）", status=_(enrolment.status_label)))
@@ -301,7 +297,7 @@ def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
 
 def reject(enrolment: Enrolment, *, by: User, note: str = "") -> Enrolment:
     with transaction():
-        _lock(enrolment.offering_id)
+        lock_offering(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status != "pending":
             raise Conflict(_("只能拒绝待审核的报名（当前：%(status)s）", status=_(enrolment.status_label)))
@@ -323,7 +319,7 @@ def remove(enrolment: Enrolment, *, by: User, note: str = "") -> tuple[Enrolment
 
 def _leave(enrolment, *, by, status, before_start_only, note=""):
     with transaction():
-        offering = _lock(enrolment.offering_id)
+        offering = lock_offering(enrolment.offering_id)
         db.session.refresh(enrolment)
         if enrolment.status not in ("pending", "enrolled", "waitlisted"):
             raise Conflict(_("该报名当前为“%(status)s”，不能取消", status=_(enrolment.status_label)) if status == "cancelled"
@@ -400,136 +396,6 @@ def seats_taken(c: dict[str, int]) -> int:
     return sum(c.get(s, 0) for s in SEATED)
 
 
-# -- attendance and completion ---------------------------------------------------------------
-
-def required_sessions(course: Course, n_sessions: int) -> int:
-    """How many sessions must be attended to complete (at least one)."""
-    return max(1, math.ceil(course.min_attendance * n_sessions / 100 - 1e-9))
-
-
-ATTENDANCE_EARLY = timedelta(hours=12)  # a class's attendance may be taken from the morning of the class
-
-
-def attendance_open(session: Session, now: datetime | None = None) -> bool:
-    return session.starts_at <= (now or utcnow()) + ATTENDANCE_EARLY
-
-
-def record_attendance(session: Session, marks: dict[int, str], *, by: User) -> list[Enrolment]:
-    """Record attendance at `session` ({enrolment id: status}); returns enrolments that completed by it.
-
-    Only seated people can be marked. Changing a completed trainee's record so that the completion
-    rule no longer holds is refused: a completion (and its certificate) stands on its attendance.
-    """
-    for enrolment_id, status in marks.items():
-        if status not in ATTENDANCE:
-            raise ValidationError(_("考勤状态应为 %(statuses)s", statuses='、'.join(ATTENDANCE)), field="status")
-    with transaction():
-        offering = _lock(session.offering_id)
-        if not attendance_open(session):
-            raise Conflict(_("这次课尚未开始，不能提前记录考勤"))
-        seated = {e.id: e for e in seated_roster(offering)}
-        unknown = [eid for eid in marks if eid not in seated]
-        if unknown:
-            raise ValidationError(_("这些报名不在该班次的正式名单中：%(ids)s", ids=', '.join(map(str, unknown))), field="enrolment_id")
-        existing = {a.enrolment_id: a for a in db.session.scalars(
-            select(Attendance).where(Attendance.session_id == session.id))}
-        changed, by_id, session_id = 0, by.id, session.id  # read before adding rows: no autoflush of half-made rows
-        for enrolment_id, status in marks.items():
-            row = existing.get(enrolment_id)
-            if row is None:
-                db.session.add(Attendance(session_id=session_id, enrolment_id=enrolment_id, status=status,
-                                          recorded_by_id=by_id))
-                changed += 1
-            elif row.status != status:
-                row.status, row.recorded_by_id = status, by_id
-                changed += 1
-        db.session.flush()
-        completed = _complete_eligible(offering, by=by)
-        audit.record("academy.attendance", session, user=by,
-                     summary=f"{offering.display_title} {chinese_date(to_local(session.starts_at).date())} 考勤 {len(marks)} 人",
-                     changed=changed, completed=[e.id for e in completed])
-    fire_completed(completed)
-    return completed
-
-
-def attendance_tally(offering: Offering) -> dict[int, dict[str, int]]:
-    """{enrolment id: {attendance status: n}} for the offering, in one query."""
-    tally: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for enrolment_id, status, n in db.session.execute(
-            select(Attendance.enrolment_id, Attendance.status, func.count())
-            .join(Session, Session.id == Attendance.session_id)
-            .where(Session.offering_id == offering.id)
-            .group_by(Attendance.enrolment_id, Attendance.status)):
-        tally[enrolment_id][status] = n
-    return tally
-
-
-def _complete_eligible(offering: Offering, *, by: User, final: bool = False) -> list[Enrolment]:
-    """Complete the seated who meet the rule (the offering is locked).
-
-    Someone completes once the rule holds and either every session has a record for them, the last
-    session has begun, or a manager closes the offering (`final`).
-    """
-    n_sessions = len(offering.sessions)
-    if not n_sessions:
-        return []
-    needed = required_sessions(offering.course, n_sessions)
-    tally = attendance_tally(offering)
-    last_started = max(s.starts_at for s in offering.sessions) <= utcnow()
-    now, done = utcnow(), []
-    broken = []
-    for enrolment in seated_roster(offering):
-        attended = sum(tally[enrolment.id].get(s, 0) for s in ATTENDED)
-        recorded = sum(tally[enrolment.id].values())
-        if enrolment.status == "completed":
-            if attended < needed:
-                broken.append(enrolment.user.display_name)
-            continue
-        if attended >= needed and (final or last_started or recorded >= n_sessions):
-            enrolment.status, enrolment.completed_at = "completed", now
-            enrolment.hours = offering.course.hours
-            audit.record("academy.complete", enrolment, user=by,
-                         summary=f"{enrolment.user.display_name} 结业：{offering.display_title}，{show_hours(enrolment.hours)} 学时")
-            done.append(enrolment)
-    if broken:
-        raise Conflict(_("已结业学员的出勤不能改到低于结业要求：%(items)s", items=_("、").join(broken)))
-    db.session.flush()
-    return done
-
-
-def close_offering(offering: Offering, *, by: User) -> list[Enrolment]:
-    """结业评定: after the last session has begun, complete everyone who meets the rule."""
-    with transaction():
-        offering = _lock(offering.id)
-        if not offering.sessions or max(s.starts_at for s in offering.sessions) > utcnow():
-            raise Conflict(_("最后一次课开始后才能进行结业评定"))
-        completed = _complete_eligible(offering, by=by, final=True)
-        audit.record("academy.close", offering, user=by, summary=f"结业评定：{offering.display_title}",
-                     completed=[e.id for e in completed])
-    fire_completed(completed)
-    return completed
-
-
-def completed_enrolments(offering_id: int) -> list[Enrolment] | None:
-    """The offering's completed enrolments (None for an unknown offering)."""
-    if db.session.get(Offering, offering_id) is None:
-        return None
-    return list(db.session.scalars(select(Enrolment).where(
-        Enrolment.offering_id == offering_id, Enrolment.status == "completed")
-        .options(joinedload(Enrolment.user)).order_by(Enrolment.completed_at, Enrolment.id)))
-
-
-def fire_completed(enrolments: list[Enrolment]) -> None:
-    """Tell other plugins (certificates) about each committed completion; their failures are logged."""
-    from incubator.plugins import hooks_for
-    for enrolment in enrolments:
-        try:
-            hooks_for([enrolment.offering.park_id]).incubator_enrolment_completed(enrolment=enrolment)
-        except Exception:  # a follower's failure must not undo or hide a committed completion
-            db.session.rollback()
-            log.exception("incubator_enrolment_completed failed for enrolment %s", enrolment.id)
-
-
 # -- the trainee's view ----------------------------------------------------------------------
 
 def my_enrolments(user: User) -> list[Enrolment]:
@@ -567,82 +433,6 @@ def hours_by_year(user: User) -> tuple[Decimal, list[tuple[int, Decimal]]]:
         Enrolment.user_id == user.id, Enrolment.status == "completed").group_by(year).order_by(year.desc())).all()
     per_year = [(int(y), Decimal(h or 0)) for y, h in rows]
     return sum((h for _y, h in per_year), Decimal(0)), per_year
-
-
-# -- reports ---------------------------------------------------------------------------------
-
-def offering_report(park_ids, year: int | None = None) -> list[dict]:
-    """Per offering: capacity, seated, waitlisted, pending, completed, fill and completion rates."""
-    stmt = offerings_query(park_ids)
-    if year:
-        stmt = stmt.where(func.extract("year", Offering.starts_at) == year)
-    offerings = db.session.scalars(stmt).all()
-    c = counts([o.id for o in offerings])
-    rows = []
-    for offering in offerings:
-        oc = c.get(offering.id, {})
-        seated = seats_taken(oc)
-        rows.append({"offering": offering, "capacity": offering.capacity, "seated": seated,
-                     "waitlisted": oc.get("waitlisted", 0), "pending": oc.get("pending", 0),
-                     "completed": oc.get("completed", 0), "cancelled": oc.get("cancelled", 0) + oc.get("removed", 0),
-                     "fill": seated / offering.capacity if offering.capacity else 0,
-                     "finished": bool(offering.sessions) and max(x.starts_at for x in offering.sessions) <= utcnow(),
-                     "completion": oc.get("completed", 0) / seated if seated else 0})
-    return rows
-
-
-def park_report(park_ids, year: int | None = None) -> list[dict]:
-    """Per park: offerings, seats, seated, completed, hours earned."""
-    parks: dict[int, dict] = {}
-    for row in offering_report(park_ids, year):
-        park = row["offering"].park
-        entry = parks.setdefault(park.id, {"park": park, "offerings": 0, "capacity": 0, "seated": 0,
-                                           "waitlisted": 0, "completed": 0, "hours": Decimal(0)})
-        entry["offerings"] += 1
-        for key in ("capacity", "seated", "waitlisted", "completed"):
-            entry[key] += row[key]
-        entry["hours"] += row["completed"] * row["offering"].course.hours
-    for entry in parks.values():
-        entry["completion"] = entry["completed"] / entry["seated"] if entry["seated"] else 0
-    return sorted(parks.values(), key=lambda e: e["park"].id)
-
-
-def organization_report(park_ids, year: int | None = None) -> list[dict]:
-    """Per organization the trainees belong to (or the name they gave): trainees, enrolments, completions, hours."""
-    org_name = func.coalesce(Organization.name, func.nullif(TraineeProfile.organization_name, ""), "")
-    stmt = (select(org_name.label("org"), func.count(func.distinct(Enrolment.user_id)),
-                   func.count(Enrolment.id),
-                   func.sum(case((Enrolment.status == "completed", 1), else_=0)),
-                   func.coalesce(func.sum(Enrolment.hours), 0))
-            .select_from(Enrolment)
-            .join(Offering, Offering.id == Enrolment.offering_id)
-            .join(User, User.id == Enrolment.user_id)
-            .outerjoin(Organization, Organization.id == User.organization_id)
-            .outerjoin(TraineeProfile, TraineeProfile.user_id == User.id)
-            .where(Enrolment.status.in_(SEATED))
-            .group_by(org_name).order_by(func.count(Enrolment.id).desc(), org_name))
-    if park_ids is not None:
-        stmt = stmt.where(Offering.park_id.in_(park_ids or [-1]))
-    if year:
-        stmt = stmt.where(func.extract("year", Offering.starts_at) == year)
-    rows = []
-    for name, trainees, enrolments, completed, hours in db.session.execute(stmt):
-        rows.append({"organization": name or _("（未填写单位）"), "trainees": trainees, "enrolments": enrolments,
-                     "completed": int(completed or 0), "hours": Decimal(hours or 0),
-                     "completion": (completed or 0) / enrolments if enrolments else 0})
-    return rows
-
-
-def trainee_organization(user: User, profiles: dict[int, TraineeProfile] | None = None) -> str:
-    if user.organization is not None:
-        return user.organization.name
-    profile = (profiles or {}).get(user.id) if profiles is not None else db.session.get(TraineeProfile, user.id)
-    return profile.organization_name if profile else ""
-
-
-def profiles_for(user_ids) -> dict[int, TraineeProfile]:
-    return {p.user_id: p for p in db.session.scalars(
-        select(TraineeProfile).where(TraineeProfile.user_id.in_(list(user_ids) or [-1])))}
 
 
 # -- upcoming offerings for the dashboard ----------------------------------------------------

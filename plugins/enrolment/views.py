@@ -17,7 +17,7 @@ from incubator.permissions import can, require
 from incubator.plugins import enabled_park_ids, is_enabled, record_for, visible_park_ids
 from incubator.users.models import User
 
-from . import PLUGIN, services
+from . import PLUGIN, completion, reporting, services
 from .forms import DecisionForm, EnrolOneForm, ImportForm, OfferingForm, SignupForm, format_sessions
 from .imports import find_enrollable
 from .models import ATTENDANCE, ATTENDED, SEATED, Course, Enrolment, Offering, Session
@@ -286,15 +286,15 @@ def edit_offering(offering_id):
 def roster(offering_id):
     offering = load_offering(offering_id, "academy.teach")
     enrolments = services.roster(offering)
-    profiles = services.profiles_for(e.user_id for e in enrolments)
+    profiles = reporting.profiles_for(e.user_id for e in enrolments)
     return render_template(
         "enrolment/roster.html", offering=offering, enrolments=enrolments,
-        positions=services.waitlist_positions(enrolments), tally=services.attendance_tally(offering),
+        positions=services.waitlist_positions(enrolments), tally=completion.attendance_tally(offering),
         counts=services.counts([offering.id]).get(offering.id, {}), seats_taken=services.seats_taken,
-        needed=services.required_sessions(offering.course, len(offering.sessions)) if offering.sessions else 0,
+        needed=completion.required_sessions(offering.course, len(offering.sessions)) if offering.sessions else 0,
         may_manage=can("academy.manage", offering), form=DecisionForm(), enrol_form=EnrolOneForm(),
-        import_form=ImportForm(), attended=ATTENDED, seated=SEATED, now=utcnow(), attendance_open=services.attendance_open,
-        organization=lambda user: services.trainee_organization(user, profiles))
+        import_form=ImportForm(), attended=ATTENDED, seated=SEATED, now=utcnow(), attendance_open=completion.attendance_open,
+        organization=lambda user: reporting.trainee_organization(user, profiles))
 
 
 @bp.route("/manage/<int:offering_id>/enrol", methods=["POST"])
@@ -385,7 +385,7 @@ def close(offering_id):
     if not DecisionForm().validate_on_submit():
         abort(400)
     try:
-        completed = services.close_offering(offering, by=current_user)
+        completed = completion.close_offering(offering, by=current_user)
         flash(_("结业评定完成：新增结业 %(n)s 人。", n=len(completed)), "success")
     except DomainError as exc:
         flash(exc.message, "danger")
@@ -413,7 +413,7 @@ def attendance(session_id):
             for enrolment in services.seated_roster(offering):
                 marks.setdefault(enrolment.id, request.form["fill"])
         try:
-            completed = services.record_attendance(session, marks, by=current_user)
+            completed = completion.record_attendance(session, marks, by=current_user)
         except DomainError as exc:
             flash(exc.message, "danger")
         else:
@@ -436,9 +436,9 @@ def signin_sheet(offering_id):
     if chosen:
         sessions = [s for s in sessions if s.id == chosen] or abort(404)
     enrolments = services.seated_roster(offering)
-    profiles = services.profiles_for(e.user_id for e in enrolments)
+    profiles = reporting.profiles_for(e.user_id for e in enrolments)
     return render_template("enrolment/signin.html", offering=offering, sessions=sessions, enrolments=enrolments,
-                           organization=lambda user: services.trainee_organization(user, profiles))
+                           organization=lambda user: reporting.trainee_organization(user, profiles))
 
 
 # -- exports and reports ---------------------------------------------------------------------
@@ -449,15 +449,15 @@ def export_roster(offering_id):
     offering = load_offering(offering_id, "academy.teach")
     enrolments = services.roster(offering)
     positions = services.waitlist_positions(enrolments)
-    tally = services.attendance_tally(offering)
-    profiles = services.profiles_for(e.user_id for e in enrolments)
+    tally = completion.attendance_tally(offering)
+    profiles = reporting.profiles_for(e.user_id for e in enrolments)
     sessions = offering.sessions
     header = ["序号", "姓名", "用户名", "手机号", "单位", "状态", "候补位次", "报名时间"] + \
         [f"第{n}次 {local_time(s.starts_at, '%m-%d')}" for n, s in enumerate(sessions, 1)] + ["到课次数", "结业时间", "学时"]
     rows = []
     for n, e in enumerate(enrolments, 1):
         marks = {a.session_id: ATTENDANCE[a.status] for a in e.attendance}
-        rows.append([n, e.user.name, e.user.username, e.user.phone, services.trainee_organization(e.user, profiles),
+        rows.append([n, e.user.name, e.user.username, e.user.phone, reporting.trainee_organization(e.user, profiles),
                      e.status_label, positions.get(e.id, ""), show_datetime(e.created_at)] +
                     [marks.get(s.id, "") for s in sessions] +
                     [sum(tally[e.id].get(s, 0) for s in ATTENDED), show_datetime(e.completed_at), float(e.hours or 0)])
@@ -475,8 +475,8 @@ def reports():
     park_ids = _report_scope()
     year = request.args.get("year", type=int)
     return render_template("enrolment/reports.html", year=year,
-                           offerings=services.offering_report(park_ids, year), parks=services.park_report(park_ids, year),
-                           organizations=services.organization_report(park_ids, year))
+                           offerings=reporting.offering_report(park_ids, year), parks=reporting.park_report(park_ids, year),
+                           organizations=reporting.organization_report(park_ids, year))
 
 
 @bp.route("/reports/export.xlsx")
@@ -487,11 +487,11 @@ def export_reports():
     offering_rows = [[r["offering"].course.code, r["offering"].display_title, r["offering"].park.name,
                       show_datetime(r["offering"].starts_at), r["capacity"], r["seated"], r["waitlisted"], r["pending"],
                       r["completed"], round(r["fill"], 3), round(r["completion"], 3)]
-                     for r in services.offering_report(park_ids, year)]
+                     for r in reporting.offering_report(park_ids, year)]
     park_rows = [[r["park"].name, r["offerings"], r["capacity"], r["seated"], r["waitlisted"], r["completed"],
-                  float(r["hours"]), round(r["completion"], 3)] for r in services.park_report(park_ids, year)]
+                  float(r["hours"]), round(r["completion"], 3)] for r in reporting.park_report(park_ids, year)]
     org_rows = [[r["organization"], r["trainees"], r["enrolments"], r["completed"], float(r["hours"]),
-                 round(r["completion"], 3)] for r in services.organization_report(park_ids, year)]
+                 round(r["completion"], 3)] for r in reporting.organization_report(park_ids, year)]
     return xlsx_response(
         f"学院报名与结业统计{year or ''}.xlsx",
         ["课程代码", "班次", "园区", "开课时间", "容量", "已报名", "候补", "待审核", "已结业", "满员率", "结业率"],

@@ -11,7 +11,7 @@ from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.hookspecs import hookimpl
 from incubator.plugins import registry
-from plugins.enrolment import services
+from plugins.enrolment import completion, reporting, services
 from plugins.enrolment.models import Enrolment, TraineeProfile
 
 from .conftest import login
@@ -76,16 +76,16 @@ def test_only_seated_people_can_be_marked_and_only_known_statuses(held, make_tra
     waiting_offering = make_offering(capacity=1)
     other = services.enrol(waiting_offering, make_trainee(), by=users["fangxing-mgr"], as_manager=True)
     with pytest.raises(ValidationError, match="不在该班次的正式名单"):
-        services.record_attendance(offering.sessions[0], {other.id: "present"}, by=users["expert-li"])
+        completion.record_attendance(offering.sessions[0], {other.id: "present"}, by=users["expert-li"])
     with pytest.raises(ValidationError):
-        services.record_attendance(offering.sessions[0], {wang.id: "sleeping"}, by=users["expert-li"])
+        completion.record_attendance(offering.sessions[0], {wang.id: "sleeping"}, by=users["expert-li"])
 
 
 def test_attendance_cannot_be_taken_for_a_session_days_ahead(make_offering, users):
     offering = make_offering(capacity=2)  # starts in 10 days
     e = services.enrol(offering, users["trainee-wang"], by=users["trainee-wang"])
     with pytest.raises(Conflict, match="尚未开始"):
-        services.record_attendance(offering.sessions[0], {e.id: "present"}, by=users["expert-li"])
+        completion.record_attendance(offering.sessions[0], {e.id: "present"}, by=users["expert-li"])
 
 
 def mark_all(offering, plan, by):
@@ -93,7 +93,7 @@ def mark_all(offering, plan, by):
     codes = {"P": "present", "L": "late", "E": "excused", "A": "absent"}
     completed = []
     for n, session in enumerate(offering.sessions):
-        completed += services.record_attendance(session, {eid: codes[p[n]] for eid, p in plan.items()}, by=by)
+        completed += completion.record_attendance(session, {eid: codes[p[n]] for eid, p in plan.items()}, by=by)
     return completed
 
 
@@ -147,17 +147,17 @@ def test_completion_waits_for_all_sessions_while_the_course_is_running(make_offe
     db.session.commit()
     e = services.enrol(offering, users["trainee-wang"], by=users["fangxing-mgr"], as_manager=True)
     for session in offering.sessions[:3]:
-        services.record_attendance(session, {e.id: "present"}, by=users["expert-li"])
+        completion.record_attendance(session, {e.id: "present"}, by=users["expert-li"])
     assert db.session.get(Enrolment, e.id).status == "enrolled"  # 3/4 meets 75%, but the course goes on
     assert completions.calls == []
     with pytest.raises(Conflict, match="最后一次课开始后"):
-        services.close_offering(offering, by=users["fangxing-mgr"])
+        completion.close_offering(offering, by=users["fangxing-mgr"])
 
 
 def test_managers_close_the_offering_counting_unrecorded_sessions_as_absent(client, held, users, completions):
     offering, (wang, chen, third) = held
     for session in offering.sessions:
-        services.record_attendance(session, {wang.id: "present"}, by=users["expert-li"])
+        completion.record_attendance(session, {wang.id: "present"}, by=users["expert-li"])
     login(client, "fangxing-mgr")
     assert client.post(f"/academy/manage/{offering.id}/close").status_code == 302
     db.session.expire_all()
@@ -169,8 +169,8 @@ def test_a_completion_stands_on_its_attendance(held, users):
     offering, (wang, *_rest) = held
     mark_all(offering, {wang.id: "PPPP"}, by=users["expert-li"])
     with pytest.raises(Conflict, match="已结业学员的出勤不能改到低于结业要求"):
-        services.record_attendance(offering.sessions[0], {wang.id: "absent"}, by=users["expert-li"])
-    services.record_attendance(offering.sessions[0], {wang.id: "late"}, by=users["expert-li"])  # still attended
+        completion.record_attendance(offering.sessions[0], {wang.id: "absent"}, by=users["expert-li"])
+    completion.record_attendance(offering.sessions[0], {wang.id: "late"}, by=users["expert-li"])  # still attended
     assert db.session.get(Enrolment, wang.id).status == "completed"
 
 
@@ -217,7 +217,7 @@ def test_trainee_page_shows_offerings_waitlist_positions_attendance_and_hours_pe
     # A completion in an earlier year counts towards that year.
     older = make_offering(course="CG102", started=True, sessions=1, capacity=2, title="去年班")
     e = services.enrol(older, users["trainee-wang"], by=users["fangxing-mgr"], as_manager=True)
-    services.record_attendance(older.sessions[0], {e.id: "present"}, by=users["expert-li"])
+    completion.record_attendance(older.sessions[0], {e.id: "present"}, by=users["expert-li"])
     db.session.get(Enrolment, e.id).completed_at = utcnow().replace(year=utcnow().year - 1)
     db.session.commit()
     full = make_offering(course="PM101", capacity=1, title="满员班")
@@ -285,12 +285,12 @@ def test_reports_per_offering_park_and_organization(client, held, users, make_of
     login(client, "fangxing-mgr")
     page = client.get("/academy/reports").get_data(as_text=True)
     assert "方兴社区" in page and "常青班" not in page  # a manager sees their own parks
-    rows = services.offering_report([offering.park_id])
+    rows = reporting.offering_report([offering.park_id])
     assert rows[0]["seated"] == 3 and rows[0]["completed"] == 2 and round(rows[0]["completion"], 2) == 0.67
     assert rows[0]["fill"] == 3 / 5
-    park = services.park_report([offering.park_id])[0]
+    park = reporting.park_report([offering.park_id])[0]
     assert (park["offerings"], park["seated"], park["completed"], park["hours"]) == (1, 3, 2, Decimal(24))
-    orgs = {r["organization"]: r for r in services.organization_report([offering.park_id])}
+    orgs = {r["organization"]: r for r in reporting.organization_report([offering.park_id])}
     assert orgs["方兴邻里互助会"]["completed"] == 1 and orgs["常青街道社工站"]["hours"] == Decimal(12)
     assert orgs["（未填写单位）"]["completed"] == 0
 

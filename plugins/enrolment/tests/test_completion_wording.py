@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from incubator.plugins import registry
-from plugins.enrolment import services
+from plugins.enrolment import completion, services
 
 from .conftest import login
 
@@ -22,7 +22,7 @@ def certificates_running(network):
 def complete(make_offering, users, course, title):
     offering = make_offering(course=course, started=True, sessions=1, title=title)
     enrolment = services.enrol(offering, users["trainee-wang"], by=users["fangxing-mgr"], as_manager=True)
-    assert services.record_attendance(offering.sessions[0], {enrolment.id: "present"}, by=users["expert-li"])
+    assert completion.record_attendance(offering.sessions[0], {enrolment.id: "present"}, by=users["expert-li"])
 
 
 def downloaded_texts(client):

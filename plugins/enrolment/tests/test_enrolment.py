@@ -14,7 +14,7 @@ from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.plugins import set_enablement
 from incubator.users.models import User
-from plugins.enrolment import services
+from plugins.enrolment import completion, reporting, services
 from plugins.enrolment.models import Enrolment, Offering, TraineeProfile
 
 from .conftest import login
@@ -210,7 +210,7 @@ def test_prerequisites_must_be_completed_first(make_offering, users):
         services.enrol(advanced, wang, by=wang)
     basic = make_offering(course="CG201", started=True, sessions=1)
     enrolment = services.enrol(basic, wang, by=users["fangxing-mgr"], as_manager=True)
-    services.record_attendance(basic.sessions[0], {enrolment.id: "present"}, by=users["expert-li"])
+    completion.record_attendance(basic.sessions[0], {enrolment.id: "present"}, by=users["expert-li"])
     assert services.enrol(advanced, wang, by=wang).status == "enrolled"
 
 
@@ -277,7 +277,7 @@ def test_editing_an_offering_keeps_sessions_with_attendance(client, make_offerin
     offering = make_offering(started=True, sessions=2, capacity=2)
     wang = users["trainee-wang"]
     e = services.enrol(offering, wang, by=users["fangxing-mgr"], as_manager=True)
-    services.record_attendance(offering.sessions[0], {e.id: "present"}, by=users["expert-li"])
+    completion.record_attendance(offering.sessions[0], {e.id: "present"}, by=users["expert-li"])
     first, second = offering.sessions
     with pytest.raises(Conflict, match="已有考勤记录"):
         services.update_offering(offering, {"sessions": [(second.starts_at, second.ends_at, "改")]},
@@ -399,7 +399,7 @@ def test_naming_an_organization_at_sign_up_does_not_make_the_account_its_contact
     assert "我的组织" not in client.get("/academy/my").get_data(as_text=True)
     offering = make_offering(park="fangxing")
     services.enrol(offering, user, by=user)
-    assert [r["organization"] for r in services.organization_report([offering.park_id])] == ["方兴邻里互助会"]
+    assert [r["organization"] for r in reporting.organization_report([offering.park_id])] == ["方兴邻里互助会"]
 
 
 def test_sign_up_keeps_an_unregistered_organization_name_and_refuses_a_taken_phone(client, network):

@@ -7,7 +7,7 @@ from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.plugins import collect, hook, set_enablement
 from incubator.testing import PASSWORD
-from plugins.enrolment import incubator_home_url, services
+from plugins.enrolment import completion, incubator_home_url, services
 from plugins.enrolment.models import Enrolment
 
 from .conftest import login
@@ -119,9 +119,9 @@ def test_the_instructor_is_asked_to_record_attendance_for_sessions_that_have_beg
     assert [t.url for t in items] == [f"/academy/sessions/{s.id}/attendance" for s in offering.sessions]
     first = offering.sessions[0]
     seated = services.seated_roster(offering)
-    services.record_attendance(first, {seated[0].id: "present"}, by=users["expert-li"])
+    completion.record_attendance(first, {seated[0].id: "present"}, by=users["expert-li"])
     assert len([t for t in todos_of(users["expert-li"]) if t.label.startswith("记录考勤")]) == 2  # one still missing
-    services.record_attendance(first, {seated[1].id: "absent"}, by=users["expert-li"])
+    completion.record_attendance(first, {seated[1].id: "absent"}, by=users["expert-li"])
     items = [t for t in todos_of(users["expert-li"]) if t.label.startswith("记录考勤")]
     assert [t.url for t in items] == [f"/academy/sessions/{offering.sessions[1].id}/attendance"]
     assert not [t for t in todos_of(users["expert-zhou"]) if t.label.startswith("记录考勤")]  # not their class
@@ -154,7 +154,7 @@ def test_my_learning_shows_status_position_hours_and_a_link_to_each_certificate(
     wang, chen = users["trainee-wang"], users["trainee-chen"]
     held = make_offering(started=True, sessions=1, title="结业班")
     done = services.enrol(held, wang, by=users["fangxing-mgr"], as_manager=True)
-    services.record_attendance(held.sessions[0], {done.id: "present"}, by=users["expert-li"])
+    completion.record_attendance(held.sessions[0], {done.id: "present"}, by=users["expert-li"])
     full = make_offering(capacity=1, title="满员班")
     services.enrol(full, chen, by=chen)
     services.enrol(full, wang, by=wang)

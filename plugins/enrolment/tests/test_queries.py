@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import event
 
 from incubator.extensions import db
-from plugins.enrolment import services
+from plugins.enrolment import completion, services
 
 from .conftest import login
 
@@ -31,7 +31,7 @@ def fill(make_offering, make_trainee, users, offerings, people):
         offering = make_offering(capacity=people, started=True, sessions=2, title=f"计数班{n}")
         trainees = [make_trainee() for _ in range(people + 1)]
         enrolments = [services.enrol(offering, t, by=users["fangxing-mgr"], as_manager=True) for t in trainees]
-        services.record_attendance(offering.sessions[0], {e.id: "present" for e in enrolments[:people]},
+        completion.record_attendance(offering.sessions[0], {e.id: "present" for e in enrolments[:people]},
                                    by=users["expert-li"])
         made.append((offering, trainees))
     return made
@@ -73,5 +73,5 @@ def test_trainee_page_is_bounded(app, client, make_offering, make_trainee, users
     for n in range(8):
         offering = make_offering(title=f"后{n}", started=True, sessions=2)
         e = services.enrol(offering, wang, by=users["fangxing-mgr"], as_manager=True)
-        services.record_attendance(offering.sessions[0], {e.id: "late"}, by=users["expert-li"])
+        completion.record_attendance(offering.sessions[0], {e.id: "late"}, by=users["expert-li"])
     assert statements(client, app, "/academy/my") == few
