@@ -8,7 +8,6 @@
 import math
 
 import marshmallow as ma
-from flask import url_for
 
 from ..validators import name_error
 
@@ -101,14 +100,3 @@ def _as_list(validate):
     if validate is None:
         return []
     return validate if isinstance(validate, (list, tuple)) else [validate]
-
-
-class HtmlUrl(ma.fields.Method):
-    """The address of the record's page, from an endpoint and the attribute naming it."""
-
-    def __init__(self, endpoint: str, arg: str = "id", attr: str = "id", **kwargs):
-        self.endpoint, self.arg, self.attr = endpoint, arg, attr
-        super().__init__(serialize="_html_url", **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return url_for(self.endpoint, **{self.arg: getattr(obj, self.attr)}, _external=True)

@@ -59,6 +59,11 @@ class MentorAssignment(db.Model):
     organization = relationship("Organization")
     expert = relationship("User", foreign_keys=[expert_id])
 
+    @property
+    def park_id(self) -> int:
+        """The organization's park (`incubator.permissions.park_id_of`, `record_for`)."""
+        return self.organization.park_id
+
     def covers(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
@@ -134,6 +139,11 @@ class FollowUpAction(db.Model):
     log: Mapped[SupervisionLog] = relationship(back_populates="actions")
     organization = relationship("Organization")
     done_by = relationship("User", foreign_keys=[done_by_id])
+
+    @property
+    def park_id(self) -> int:
+        """The organization's park (`incubator.permissions.park_id_of`, `record_for`)."""
+        return self.organization.park_id
 
     def is_overdue(self, today: date | None = None) -> bool:
         from incubator.dates import today as district_today

@@ -128,7 +128,7 @@ def assign(org_id):
 @bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
 @login_required
 def end_assignment(assignment_id):
-    assignment = db.session.get(MentorAssignment, assignment_id) or abort(404)
+    assignment = record_for(PLUGIN, MentorAssignment, assignment_id)
     org = _org(assignment.organization_id, "mentoring.assign")
     form = EndAssignmentForm()
     if form.validate_on_submit():
@@ -250,7 +250,7 @@ def dispute(log_id):
 @bp.route("/actions/<int:action_id>/done", methods=["POST"])
 @login_required
 def action_done(action_id):
-    action = db.session.get(FollowUpAction, action_id) or abort(404)
+    action = record_for(PLUGIN, FollowUpAction, action_id)
     _log(action.log_id, "mentoring.act")
     attempt(lambda: services.mark_done(action, user=current_user), _("已标记完成"))
     return redirect(_back(url_for(".log_page", log_id=action.log_id)))
