@@ -77,9 +77,9 @@ def incubator_transition_check(org, from_stage, to_stage, user):
 
 @hookimpl
 def incubator_transition_done(org, transition):
-    from . import services
-    if transition.to_stage in services.FINAL_STAGES:
-        services.close_assignments(org, transition)
+    from . import assigning
+    if transition.to_stage in assigning.FINAL_STAGES:
+        assigning.close_assignments(org, transition)
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from incubator.parks.services import by_code
 from incubator.permissions import can
 from incubator.plugins import enabled_park_ids, record_for, visible_park_ids
 
-from . import PLUGIN, services
+from . import PLUGIN, assigning, reporting, services
 from .models import MODES, STATUSES, FollowUpAction, SupervisionLog
 
 blp = Blueprint("api_mentoring", __name__, url_prefix="/mentoring",
@@ -148,10 +148,10 @@ def my_assignments(args):
         abort(403, description="无权查看督导指派")
     active_on = today() if args["active"] else None
     if current_user.role == "expert":
-        stmt = services.assignments_query(expert_id=current_user.id,
+        stmt = assigning.assignments_query(expert_id=current_user.id,
                                           park_ids=enabled_park_ids(PLUGIN), active_on=active_on)
     elif current_user.role in ("admin", "manager"):
-        stmt = services.assignments_query(park_ids=visible_park_ids(current_user, PLUGIN),
+        stmt = assigning.assignments_query(park_ids=visible_park_ids(current_user, PLUGIN),
                                           active_on=active_on)
     else:
         abort(403, description="无权查看督导指派")
@@ -165,7 +165,7 @@ def my_assignments(args):
 @blp.response(200, MentorAssignmentPageSchema)
 def list_assignments(args, org_id):
     """Experts assigned to the organization, newest first."""
-    return paginated_list(services.assignments(_org(org_id).id), args)
+    return paginated_list(assigning.assignments(_org(org_id).id), args)
 
 
 @blp.route("/organizations/<int:org_id>/assignments", methods=["POST"])
@@ -176,7 +176,7 @@ def list_assignments(args, org_id):
 def create_assignment(data, org_id):
     """Assign an expert (by username) to the organization for a period (managers)."""
     org = _org(org_id, "mentoring.assign")
-    return services.assign(org, services.find_expert(data["expert"]), data["starts_on"], data["ends_on"],
+    return assigning.assign(org, assigning.find_expert(data["expert"]), data["starts_on"], data["ends_on"],
                            note=data["note"], user=current_user)
 
 
@@ -285,7 +285,7 @@ def hours_report(args):
         park_ids = [park.id]
     else:
         park_ids = visible_park_ids(current_user, PLUGIN)
-    return services.hours_report(park_ids=park_ids, year=args["year"], month=args["month"])
+    return reporting.hours_report(park_ids=park_ids, year=args["year"], month=args["month"])
 
 
 park_settings_routes(blp, PLUGIN, "mentoring.settings", MentoringSettingsSchema,

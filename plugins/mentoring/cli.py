@@ -8,7 +8,7 @@ from incubator.dates import today
 from incubator.exports import workbook_bytes
 from incubator.parks.services import all_parks, by_code
 
-from . import services
+from . import reporting, services
 
 
 @click.group("mentoring", help="Mentoring logs (督导记录).")
@@ -30,14 +30,14 @@ def _park_ids(park_code):
 @with_appcontext
 def hours_command(year, month, park_code, xlsx_path):
     """Supervision hours per expert per month (confirmed hours are what experts are paid by)."""
-    report = services.hours_report(park_ids=_park_ids(park_code), year=year, month=month)
+    report = reporting.hours_report(park_ids=_park_ids(park_code), year=year, month=month)
     for row in report["by_expert"]:
         click.echo(f"{row['month']}  {row['expert']:<10} {row['sessions']:>3} 次  "
                    f"{row['confirmed_hours']:>6.1f} h 已确认  {row['unconfirmed_hours']:>6.1f} h 未确认")
     total = sum(r["confirmed_hours"] for r in report["by_expert"])
     click.echo(f"{total:.1f} confirmed hour(s).")
     if xlsx_path:
-        Path(xlsx_path).write_bytes(workbook_bytes(services.report_sheets(report)))
+        Path(xlsx_path).write_bytes(workbook_bytes(reporting.report_sheets(report)))
         click.echo(f"written {xlsx_path}")
 
 

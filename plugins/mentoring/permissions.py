@@ -10,7 +10,7 @@
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 
-from . import services
+from . import assigning, services
 
 ACTIONS = [
     ("mentoring.view", "查看组织的督导记录"),
@@ -52,7 +52,7 @@ def decide(user, action, resource):
     if user.role == "expert":
         if action in ("org.view", "mentoring.view", "mentoring.act", "mentoring.log"):
             # The service then checks that an assignment covers the session's date.
-            return True if services.is_assigned(user, org_id) else None
+            return True if assigning.is_assigned(user, org_id) else None
         return None
     if user.role == "trainee" and action in CONTACT_ACTIONS:
         return True if services.is_contact(user, org_id) else None

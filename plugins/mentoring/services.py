@@ -1,36 +1,36 @@
-"""The mentoring rules: assignments, logging, confirmation, amendments, follow-ups, reports, veto.
+"""Supervision logs (督导记录): settings per park, contact persons, writing, amending, confirming and
+disputing logs, the queries behind the pages, and the graduation veto. Assignments are in
+assigning.py, the hours report in reporting.py, the to-do counts in todo_counts.py.
 
 Plain functions over the session, used by the pages, the API, the CLI and the hooks alike.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, extract, false, func, or_, select, true
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import chinese_date, show_date, to_local, today
+from incubator.dates import chinese_date, today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.numbers import show_hours
-from incubator.organizations import stages
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
 
 from .models import MODES, FollowUpAction, MentorAssignment, MentoringSettings, SupervisionLog
+from .assigning import is_assigned
 
 DEFAULT_TOPICS = ["内部治理", "项目设计", "财务管理", "筹资", "志愿者管理", "党建", "品牌传播", "社区参与"]
 DEFAULT_MIN_SESSIONS = 6
 DEFAULT_MIN_GAP_DAYS = 1  # sessions on distinct days
-FINAL_STAGES = ("graduated", "exited")  # an organization's assignments end when it reaches one
-TODO_HORIZON_DAYS = 7  # follow-up actions due within a week show as to-dos
 MAX_ACTIONS = 10
 
 
@@ -85,141 +85,6 @@ def save_settings(park: Park, *, graduation_veto: bool, min_confirmed_sessions, 
                      graduation_veto=row.graduation_veto, min_confirmed_sessions=row.min_confirmed_sessions,
                      min_gap_days=row.min_gap_days, topics=topics)
     return settings_for(park.id)
-
-
-# -- assignments ------------------------------------------------------------------------------
-
-def is_assigned(user, org_id: int, *, active_on: date | None = None) -> bool:
-    stmt = select(MentorAssignment.id).where(MentorAssignment.expert_id == user.id, MentorAssignment.organization_id == org_id)
-    if active_on is not None:
-        stmt = stmt.where(MentorAssignment.starts_on <= active_on,
-                          or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= active_on))
-    return db.session.scalar(stmt.limit(1)) is not None
-
-
-def assignments_query(*, expert_id: int | None = None, park_ids=None, active_on: date | None = None):
-    """Assignments of one expert or in some parks (None: all), newest first."""
-    stmt = (select(MentorAssignment).join(Organization, Organization.id == MentorAssignment.organization_id)
-            .options(joinedload(MentorAssignment.expert), joinedload(MentorAssignment.organization)))
-    if expert_id is not None:
-        stmt = stmt.where(MentorAssignment.expert_id == expert_id)
-    if park_ids is not None:
-        stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
-    if active_on is not None:
-        stmt = stmt.where(MentorAssignment.starts_on <= active_on,
-                          or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= active_on))
-    return stmt.order_by(MentorAssignment.starts_on.desc(), MentorAssignment.id.desc())
-
-
-def assignments(org_id: int) -> list[MentorAssignment]:
-    return db.session.scalars(select(MentorAssignment).where(MentorAssignment.organization_id == org_id)
-                              .options(joinedload(MentorAssignment.expert))
-                              .order_by(MentorAssignment.starts_on.desc(), MentorAssignment.id.desc())).all()
-
-
-def find_expert(username: str) -> User:
-    if not (username or "").strip():
-        raise ValidationError(_("请选择要指派的专家"), field="expert")
-    expert = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    if expert is None or expert.role != "expert" or not expert.active:
-        raise ValidationError(_("没有这位专家：%(username)s", username=username), field="expert")
-    return expert
-
-
-def assign(org: Organization, expert: User, starts_on: date | None, ends_on: date | None, *,
-           note: str = "", user) -> MentorAssignment:
-    """Assign `expert` to supervise `org`; periods of the same expert for one organization must not overlap."""
-    if expert.role != "expert" or not expert.active:
-        raise ValidationError(_("只能指派专家账号"), field="expert")
-    if starts_on is None:
-        raise ValidationError(_("请填写开始日期"), field="starts_on")
-    if ends_on is not None and ends_on < starts_on:
-        raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
-    if org.stage in FINAL_STAGES:
-        raise Conflict(_("该组织已出壳或退出，不能再指派督导专家"), field="expert")
-    with transaction():
-        # Lock the organization so two managers cannot create overlapping periods at once.
-        db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
-        overlap = select(MentorAssignment.id).where(
-            MentorAssignment.organization_id == org.id, MentorAssignment.expert_id == expert.id,
-            or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on >= starts_on))
-        if ends_on is not None:
-            overlap = overlap.where(MentorAssignment.starts_on <= ends_on)
-        if db.session.scalar(overlap.limit(1)) is not None:
-            raise Conflict(_("%(name)s 在该时段已被指派给本组织", name=expert.display_name), field="starts_on")
-        assignment = MentorAssignment(organization_id=org.id, expert_id=expert.id, starts_on=starts_on, ends_on=ends_on,
-                                note=(note or "").strip(), created_by_id=user.id)
-        db.session.add(assignment)
-        audit.record("mentoring.assign", assignment, user=user,
-                     summary=f"{org.name}：指派 {expert.display_name}，{show_date(starts_on)}—{show_date(ends_on) or '不限'}",
-                     organization_id=org.id, expert=expert.username)
-    return assignment
-
-
-def end_assignment(assignment: MentorAssignment, ends_on: date | None, *, user) -> MentorAssignment | None:
-    """End an assignment on `ends_on` (today); one that has not started yet is called off (deleted,
-    returning None): no session can have been logged under it."""
-    given = ends_on is not None
-    ends_on = ends_on or today()
-    if assignment.ends_on is not None and assignment.ends_on <= ends_on:
-        raise Conflict(_("该指派已于 %(day)s 结束", day=show_date(assignment.ends_on)), field="ends_on")
-    if ends_on < assignment.starts_on:
-        if given:
-            raise ValidationError(_("结束日期不能早于开始日期"), field="ends_on")
-        with transaction():
-            _call_off(assignment, user=user)
-        return None
-    with transaction():
-        assignment.ends_on = ends_on
-        audit.record("mentoring.unassign", assignment, user=user,
-                     summary=f"{assignment.organization.name}：结束指派 {assignment.expert.display_name}，"
-                             f"于 {show_date(ends_on)}",
-                     organization_id=assignment.organization_id)
-    return assignment
-
-
-def _call_off(assignment: MentorAssignment, *, user) -> None:
-    audit.record("mentoring.unassign", assignment, user=user,
-                 summary=f"{assignment.organization.name}：取消尚未开始的指派 {assignment.expert.display_name}"
-                         f"（原定 {show_date(assignment.starts_on)} 起）",
-                 organization_id=assignment.organization_id, starts_on=assignment.starts_on)
-    db.session.delete(assignment)
-
-
-def transition_day(transition) -> date:
-    """The date a stage move happened: its `happened_on` when the core records one, else the
-    district's date of `created_at` (stored in UTC)."""
-    happened = getattr(transition, "happened_on", None)
-    if happened is not None:
-        return happened
-    created = transition.created_at
-    if created is None:
-        return today()
-    return to_local(created).date()
-
-
-def close_assignments(org: Organization, transition) -> list[MentorAssignment]:
-    """The organization graduated or exited: its open assignments end on the day of the move, and
-    those that would only have started later are called off, so no expert logs supervision for the
-    organization after the move."""
-    day = transition_day(transition)
-    user = getattr(transition, "user", None)
-    with transaction():
-        open_ones = db.session.scalars(
-            select(MentorAssignment).where(MentorAssignment.organization_id == org.id,
-                                           or_(MentorAssignment.ends_on.is_(None), MentorAssignment.ends_on > day))
-            # Lock only the assignments: PostgreSQL refuses FOR UPDATE on the outer join's side.
-            .options(joinedload(MentorAssignment.expert)).with_for_update(of=MentorAssignment)).all()
-        for assignment in open_ones:
-            if assignment.starts_on > day:
-                _call_off(assignment, user=user)
-                continue
-            assignment.ends_on = day
-            audit.record("mentoring.unassign", assignment, user=user,
-                         summary=f"{org.name}：{stages.label(transition.to_stage)}，结束指派 {assignment.expert.display_name}，"
-                                 f"于 {show_date(assignment.ends_on)}",
-                         organization_id=org.id, transition_id=transition.id)
-    return open_ones
 
 
 # -- contact persons --------------------------------------------------------------------------
@@ -418,7 +283,7 @@ def _effective():
                 ~exists().where(newer.amends_id == SupervisionLog.id, newer.status == "confirmed"))
 
 
-def _superseded():
+def superseded_ids():
     """Ids of entries replaced by a confirmed amendment, as a subquery to outer-join.
 
     Inside aggregates (SUM(CASE …)) a correlated EXISTS would run once per row; an outer join to this
@@ -477,7 +342,7 @@ def logs_query(org_id: int | None = None, *, expert_id: int | None = None, statu
 
 def summary(org: Organization) -> dict:
     """What the organization page shows: counts, hours, latest entries, open actions (5 queries)."""
-    superseded = _superseded()
+    superseded = superseded_ids()
     effective = and_(SupervisionLog.status == "confirmed", superseded.c.log_id.is_(None))
     entries, hours, pending = db.session.execute(
         select(func.coalesce(func.sum(case((effective, 1), else_=0)), 0),
@@ -542,81 +407,6 @@ def count_overdue(park_ids) -> int:
                Organization.park_id.in_(list(park_ids) or [-1])))
 
 
-# -- reports ----------------------------------------------------------------------------------
-
-def _period(year: int, month: int | None):
-    start = date(year, month or 1, 1)
-    end = date(year + (1 if (month or 12) == 12 else 0), 1 if (month or 12) == 12 else month + 1, 1)
-    return start, end
-
-
-def hours_report(*, park_ids, year: int, month: int | None = None, expert_id: int | None = None) -> dict:
-    """Supervision hours for the period, in three cuts: per expert per month, per organization, per park.
-
-    Confirmed hours are what the bureau pays experts by; unconfirmed (pending or disputed) are shown apart.
-    `park_ids` None means every park.
-    """
-    start, end = _period(year, month)
-    superseded = _superseded()
-    confirmed = and_(SupervisionLog.status == "confirmed", superseded.c.log_id.is_(None))
-    conf_hours = func.coalesce(func.sum(_case(confirmed, SupervisionLog.hours)), 0)
-    conf_sessions = func.coalesce(func.sum(_case(confirmed, 1)), 0)
-    open_hours = func.coalesce(func.sum(_case(SupervisionLog.status != "confirmed", SupervisionLog.hours)), 0)
-
-    def base(*columns):
-        stmt = (select(*columns, conf_sessions, conf_hours, open_hours)
-                .join(Organization, Organization.id == SupervisionLog.organization_id)
-                .outerjoin(superseded, superseded.c.log_id == SupervisionLog.id)
-                .where(SupervisionLog.held_on >= start, SupervisionLog.held_on < end))
-        if park_ids is not None:
-            stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
-        if expert_id is not None:
-            stmt = stmt.where(SupervisionLog.expert_id == expert_id)
-        return stmt
-
-    y, m = extract("year", SupervisionLog.held_on), extract("month", SupervisionLog.held_on)
-    by_expert = db.session.execute(
-        base(User.id, User.name, User.username, y, m).join(User, User.id == SupervisionLog.expert_id)
-        .group_by(User.id, User.name, User.username, y, m).order_by(User.username, y, m)).all()
-    by_org = db.session.execute(
-        base(Organization.id, Organization.name, Park.name).join(Park, Park.id == Organization.park_id)
-        .group_by(Organization.id, Organization.name, Park.name).order_by(Park.name, Organization.name)).all()
-    by_park = db.session.execute(
-        base(Park.id, Park.name, func.count(func.distinct(SupervisionLog.organization_id)),
-             func.count(func.distinct(SupervisionLog.expert_id)))
-        .join(Park, Park.id == Organization.park_id).group_by(Park.id, Park.name).order_by(Park.id)).all()
-    return {
-        "start": start, "end": end,
-        "by_expert": [{"expert_id": r[0], "expert": r[1] or r[2], "username": r[2],
-                       "month": f"{int(r[3]):04d}-{int(r[4]):02d}", "sessions": int(r[5]),
-                       "confirmed_hours": float(r[6]), "unconfirmed_hours": float(r[7])} for r in by_expert],
-        "by_organization": [{"organization_id": r[0], "organization": r[1], "park": r[2], "sessions": int(r[3]),
-                             "confirmed_hours": float(r[4]), "unconfirmed_hours": float(r[5])} for r in by_org],
-        "by_park": [{"park_id": r[0], "park": r[1], "organizations": int(r[2]), "experts": int(r[3]),
-                     "sessions": int(r[4]), "confirmed_hours": float(r[5]), "unconfirmed_hours": float(r[6])}
-                    for r in by_park],
-    }
-
-
-def _case(condition, value):
-    return case((condition, value), else_=0)
-
-
-def report_sheets(report: dict) -> dict:
-    """The report as Excel sheets for `incubator.exports`."""
-    return {
-        "专家月度督导时长": (["专家", "账号", "月份", "确认次数", "确认时长（小时）", "未确认时长（小时）"],
-                      [[r["expert"], r["username"], r["month"], r["sessions"], r["confirmed_hours"],
-                        r["unconfirmed_hours"]] for r in report["by_expert"]]),
-        "按组织": (["组织", "园区", "确认次数", "确认时长（小时）", "未确认时长（小时）"],
-                [[r["organization"], r["park"], r["sessions"], r["confirmed_hours"], r["unconfirmed_hours"]]
-                 for r in report["by_organization"]]),
-        "按园区": (["园区", "组织数", "专家数", "确认次数", "确认时长（小时）", "未确认时长（小时）"],
-                [[r["park"], r["organizations"], r["experts"], r["sessions"], r["confirmed_hours"],
-                  r["unconfirmed_hours"]] for r in report["by_park"]]),
-    }
-
-
 # -- the graduation veto ----------------------------------------------------------------------
 
 def graduation_objections(org: Organization) -> list[str]:
@@ -635,61 +425,3 @@ def graduation_objections(org: Organization) -> list[str]:
               "相隔不足 %(gap)s 天的只计一次）", n=settings.min_confirmed_sessions, done=done, entries=len(days),
               gap=settings.min_gap_days)]
 
-
-# -- to-dos (待办) ------------------------------------------------------------------------------
-
-def _enabled_condition():
-    """Organizations in parks where the plugin is enabled, as a WHERE condition (no query)."""
-    from incubator.plugins import enablement
-    state = enablement().get("mentoring")
-    if state is None or state.scope == "none":
-        return false()
-    if state.scope == "all":
-        return true()
-    return Organization.park_id.in_(list(state.park_ids) or [-1])
-
-
-def expert_todo_counts(user) -> dict:
-    """What waits for an expert: their entries pending or disputed, follow-ups of their sessions due
-    within a week or overdue (two queries)."""
-    pending, disputed, first_disputed = db.session.execute(
-        select(func.count(case((SupervisionLog.status == "pending", 1))),
-               func.count(case((SupervisionLog.status == "disputed", 1))),
-               func.min(case((SupervisionLog.status == "disputed", SupervisionLog.id))))
-        .join(Organization, Organization.id == SupervisionLog.organization_id)
-        .where(SupervisionLog.expert_id == user.id, SupervisionLog.status != "confirmed", _enabled_condition())).one()
-    due, first_due = db.session.execute(
-        select(func.count(), func.min(FollowUpAction.due_on))
-        .join(SupervisionLog, SupervisionLog.id == FollowUpAction.log_id)
-        .join(Organization, Organization.id == FollowUpAction.organization_id)
-        .where(SupervisionLog.expert_id == user.id, FollowUpAction.done_at.is_(None),
-               FollowUpAction.due_on <= today() + timedelta(days=TODO_HORIZON_DAYS), _enabled_condition())).one()
-    return {"pending": pending, "disputed": disputed, "first_disputed": first_disputed,
-            "actions_due": due, "first_due": first_due}
-
-
-def contact_todo_counts(user) -> dict:
-    """What waits for an organization's contact: entries to sign, the organization's follow-ups due
-    within a week or overdue (two queries; nothing when the plugin is off in its park)."""
-    org_id = user.organization_id
-    pending, first_pending = db.session.execute(
-        select(func.count(), func.min(SupervisionLog.id))
-        .join(Organization, Organization.id == SupervisionLog.organization_id)
-        .where(SupervisionLog.organization_id == org_id, SupervisionLog.status == "pending",
-               _enabled_condition())).one()
-    due, first_due = db.session.execute(
-        select(func.count(), func.min(FollowUpAction.due_on))
-        .join(Organization, Organization.id == FollowUpAction.organization_id)
-        .where(FollowUpAction.organization_id == org_id, FollowUpAction.done_at.is_(None),
-               FollowUpAction.due_on <= today() + timedelta(days=TODO_HORIZON_DAYS), _enabled_condition())).one()
-    return {"pending": pending, "first_pending": first_pending, "actions_due": due, "first_due": first_due}
-
-
-def disputed_in_parks(park_ids) -> int:
-    """Disputed entries in these parks (None: every park), for the managers' to-dos (one query)."""
-    stmt = (select(func.count()).select_from(SupervisionLog)
-            .join(Organization, Organization.id == SupervisionLog.organization_id)
-            .where(SupervisionLog.status == "disputed", _enabled_condition()))
-    if park_ids is not None:
-        stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
-    return db.session.scalar(stmt)

@@ -15,7 +15,7 @@ from incubator.permissions import can, require
 from incubator.plugins import enabled_park_ids, park_for, record_for, require_enabled, visible_parks
 from incubator.users.models import User
 
-from . import PLUGIN, services
+from . import PLUGIN, assigning, reporting, services, todo_counts
 from .forms import AssignForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
 from .models import STATUSES, FollowUpAction, MentorAssignment, SupervisionLog
 
@@ -69,7 +69,7 @@ def index():
         stmt = services.logs_query(expert_id=user.id, status=status).join(
             Organization, Organization.id == SupervisionLog.organization_id).where(
             Organization.park_id.in_(enabled or [-1]))
-        report = services.hours_report(park_ids=None, year=today().year, expert_id=user.id)
+        report = reporting.hours_report(park_ids=None, year=today().year, expert_id=user.id)
         return render_template("mentoring/index_expert.html", assignments=mine, today=today(), status=status,
                                page=db.paginate(stmt, page=page_no, per_page=20, error_out=False),
                                actions=services.open_actions(org_ids), report=report)
@@ -93,10 +93,10 @@ def org_page(org_id):
     assign_form.expert.choices = expert_choices()
     return render_template("mentoring/org.html", org=org, s=services.summary(org), today=today(),
                            page=db.paginate(stmt, per_page=20, error_out=False),
-                           assignments=services.assignments(org.id), contacts=services.contacts(org.id),
+                           assignments=assigning.assignments(org.id), contacts=services.contacts(org.id),
                            assign_form=assign_form, end_form=EndAssignmentForm(),
                            may_assign=can("mentoring.assign", org),
-                           may_assign_new=can("mentoring.assign", org) and org.stage not in services.FINAL_STAGES,
+                           may_assign_new=can("mentoring.assign", org) and org.stage not in assigning.FINAL_STAGES,
                            may_log=current_user.role == "expert" and can("mentoring.log", org))
 
 
@@ -113,8 +113,8 @@ def assign(org_id):
     form = AssignForm(prefix="assign")
     if form.validate_on_submit():
         try:
-            expert = services.find_expert(form.expert.data)
-            services.assign(org, expert, form.starts_on.data, form.ends_on.data, note=form.note.data,
+            expert = assigning.find_expert(form.expert.data)
+            assigning.assign(org, expert, form.starts_on.data, form.ends_on.data, note=form.note.data,
                             user=current_user)
             flash(_("已指派 %(name)s，自 %(day)s 起", name=expert.display_name, day=show_date(form.starts_on.data)),
                   "success")
@@ -132,7 +132,7 @@ def end_assignment(assignment_id):
     org = _org(assignment.organization_id, "mentoring.assign")
     form = EndAssignmentForm()
     if form.validate_on_submit():
-        attempt(lambda: services.end_assignment(assignment, form.ends_on.data, user=current_user),
+        attempt(lambda: assigning.end_assignment(assignment, form.ends_on.data, user=current_user),
                 _("已结束 %(name)s 的指派", name=assignment.expert.display_name))
     else:
         flash_errors(form)
@@ -269,9 +269,9 @@ def report():
     month = request.args.get("month", 0, type=int) or None
     if not 2000 <= year <= 2100 or (month is not None and not 1 <= month <= 12):
         abort(400)
-    data = services.hours_report(park_ids=[p.id for p in chosen], year=year, month=month)
+    data = reporting.hours_report(park_ids=[p.id for p in chosen], year=year, month=month)
     if request.args.get("format") == "xlsx":
-        sheets = services.report_sheets(data)
+        sheets = reporting.report_sheets(data)
         first = next(iter(sheets))
         header, rows = sheets.pop(first)
         period = f"{year}" + (f"-{month:02d}" if month else "")
@@ -318,11 +318,11 @@ def org_panel(org, user) -> str | None:
         return None
     may_assign = can("mentoring.assign", org, user=user)
     assign_form = None
-    if may_assign and org.stage not in services.FINAL_STAGES:
+    if may_assign and org.stage not in assigning.FINAL_STAGES:
         assign_form = AssignForm(prefix="assign", formdata=None)
         assign_form.expert.choices = expert_choices()
     is_contact = services.is_contact(user, org.id)
-    assignments = services.assignments(org.id)
+    assignments = assigning.assignments(org.id)
     day = today()
     # An assignment ending today has ended for the page; a session held today may still be written up
     # from the expert's own pages (the service accepts dates up to and including the last day).
@@ -343,7 +343,7 @@ def todos_for(user) -> list:
         return []
     items = []
     if user.role == "expert":
-        counts = services.expert_todo_counts(user)
+        counts = todo_counts.expert_todo_counts(user)
         if counts["pending"]:
             items.append(Todo(_("督导记录待组织确认"), url_for("mentoring.index", status="pending"),
                               count=counts["pending"], order=30))
@@ -356,12 +356,12 @@ def todos_for(user) -> list:
                               due=counts["first_due"], count=counts["actions_due"], order=32))
     elif user.role in ("admin", "manager"):
         park_ids = None if user.role == "admin" else user.park_ids
-        disputed = services.disputed_in_parks(park_ids)
+        disputed = todo_counts.disputed_in_parks(park_ids)
         if disputed:
             items.append(Todo(_("有异议的督导记录"), url_for("mentoring.index", status="disputed"),
                               count=disputed, order=40))
     elif services.is_contact(user, user.organization_id):
-        counts = services.contact_todo_counts(user)
+        counts = todo_counts.contact_todo_counts(user)
         if counts["pending"]:
             url = (url_for("mentoring.log_page", log_id=counts["first_pending"]) if counts["pending"] == 1
                    else url_for("mentoring.index"))

@@ -10,9 +10,9 @@ from incubator.plugins import set_enablement
 @pytest.fixture
 def supervised(make_org, users):
     """An incubating fangxing organization; expert-li assigned since 90 days; trainee-wang its contact."""
-    from plugins.mentoring import services
+    from plugins.mentoring import assigning
     org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
-    services.assign(org, users["expert-li"], date.today() - timedelta(days=90), None, user=users["fangxing-mgr"])
+    assigning.assign(org, users["expert-li"], date.today() - timedelta(days=90), None, user=users["fangxing-mgr"])
     users["trainee-wang"].organization_id = org.id  # granted by the park (core: organizations.contacts)
     db.session.commit()
     return org

@@ -19,7 +19,7 @@ from incubator.plugins import set_enablement
 if "mentoring" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin mentoring is disabled", allow_module_level=True)
 
-from plugins.mentoring import services
+from plugins.mentoring import assigning, reporting, services
 from plugins.mentoring.models import FollowUpAction, SupervisionLog
 
 
@@ -81,8 +81,8 @@ def test_expert_cannot_log_a_date_outside_the_assignment(supervised, users, log_
 
 
 def test_ended_assignment_stops_new_logs(supervised, users, log_data):
-    assignment = services.assignments(supervised.id)[0]
-    services.end_assignment(assignment, date.today() - timedelta(days=10), user=users["fangxing-mgr"])
+    assignment = assigning.assignments(supervised.id)[0]
+    assigning.end_assignment(assignment, date.today() - timedelta(days=10), user=users["fangxing-mgr"])
     with pytest.raises(Conflict):
         _log(supervised, users, log_data, held_on=date.today() - timedelta(days=1))
     assert _log(supervised, users, log_data, held_on=date.today() - timedelta(days=20)).status == "pending"
@@ -90,9 +90,9 @@ def test_ended_assignment_stops_new_logs(supervised, users, log_data):
 
 def test_overlapping_assignment_of_the_same_expert_is_refused(supervised, users):
     with pytest.raises(Conflict):
-        services.assign(supervised, users["expert-li"], date.today(), None, user=users["fangxing-mgr"])
+        assigning.assign(supervised, users["expert-li"], date.today(), None, user=users["fangxing-mgr"])
     with pytest.raises(ValidationError):
-        services.assign(supervised, users["trainee-chen"], date.today(), None, user=users["fangxing-mgr"])
+        assigning.assign(supervised, users["trainee-chen"], date.today(), None, user=users["fangxing-mgr"])
 
 
 def test_invalid_entries_get_422_naming_the_field(supervised, client, api, log_data):
@@ -275,7 +275,7 @@ def test_hours_report_per_expert_per_month_with_excel_export(supervised, users, 
     _log(supervised, users, log_data, held_on=date.today(), hours="3")  # stays unconfirmed
     for log in (a, b):
         services.confirm(log, user=users["trainee-wang"])
-    report = services.hours_report(park_ids=None, year=last_month.year, month=last_month.month)
+    report = reporting.hours_report(park_ids=None, year=last_month.year, month=last_month.month)
     assert report["by_expert"] == [{"expert_id": users["expert-li"].id, "expert": "李督导", "username": "expert-li",
                                     "month": last_month.strftime("%Y-%m"), "sessions": 2,
                                     "confirmed_hours": 3.5, "unconfirmed_hours": 0.0}]
@@ -498,7 +498,7 @@ def test_expert_withdraws_an_unconfirmed_entry_but_not_a_confirmed_one(supervise
 
 def test_assignment_lists_per_role(supervised, make_org, users, client, api):
     other = make_org(park="changqing", stage="incubating", name="常青组织")
-    services.assign(other, users["expert-zhou"], date.today(), None, user=users["changqing-mgr"])
+    assigning.assign(other, users["expert-zhou"], date.today(), None, user=users["changqing-mgr"])
     names = lambda who, q="": [a["organization"] for a in client.get(
         f"/api/v1/mentoring/assignments{q}", headers=api(who)).get_json()["items"]]
     assert names("expert-li") == ["方兴邻里互助会"]
@@ -513,8 +513,8 @@ def test_hours_report_counts_a_confirmed_amendment_instead_of_the_original(super
     amendment = services.create_log(supervised, log_data(held_on=original.held_on, hours="3"),
                                     user=users["expert-li"], amends=original)
     month = original.held_on
-    report = services.hours_report(park_ids=None, year=month.year, month=month.month)
+    report = reporting.hours_report(park_ids=None, year=month.year, month=month.month)
     assert (report["by_expert"][0]["confirmed_hours"], report["by_expert"][0]["unconfirmed_hours"]) == (2.0, 3.0)
     services.confirm(amendment, user=users["trainee-wang"])
-    report = services.hours_report(park_ids=None, year=month.year, month=month.month)
+    report = reporting.hours_report(park_ids=None, year=month.year, month=month.month)
     assert (report["by_expert"][0]["sessions"], report["by_expert"][0]["confirmed_hours"]) == (1, 3.0)

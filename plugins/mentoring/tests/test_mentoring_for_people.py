@@ -21,7 +21,7 @@ if "mentoring" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS
     pytest.skip("plugin mentoring is disabled", allow_module_level=True)
 
 import plugins.mentoring as mentoring
-from plugins.mentoring import services
+from plugins.mentoring import assigning, services
 from plugins.mentoring.models import MentorAssignment, SupervisionLog
 
 
@@ -59,7 +59,7 @@ def test_manager_sees_the_experts_and_assigns_one_from_the_organization_page(sup
     login_as("fangxing-mgr")
     page = client.get(f"/orgs/{supervised.id}").get_data(as_text=True)
     assert "督导专家" in page and "李督导" in page
-    since = services.assignments(supervised.id)[0].starts_on
+    since = assigning.assignments(supervised.id)[0].starts_on
     assert f"自 {since.year}年{since.month}月{since.day}日 起" in page
     # A select of the expert accounts, a start date that defaults to today, a submit button.
     assert re.search(r'<select[^>]*name="assign-expert"', page)
@@ -94,19 +94,19 @@ def test_ending_an_assignment_asks_first_and_stops_the_experts_new_logs(supervis
     db.session.refresh(assignment)
     assert assignment.ends_on == today()
     # Ended today: a session held today still counts, tomorrow's will not.
-    assert not services.is_assigned(users["expert-li"], supervised.id, active_on=today() + timedelta(days=1))
-    assert services.is_assigned(users["expert-li"], supervised.id, active_on=today())
+    assert not assigning.is_assigned(users["expert-li"], supervised.id, active_on=today() + timedelta(days=1))
+    assert assigning.is_assigned(users["expert-li"], supervised.id, active_on=today())
 
 
 def test_an_assignment_not_yet_started_is_called_off(supervised, users):
-    later = services.assign(supervised, users["expert-zhou"], today() + timedelta(days=10), None,
+    later = assigning.assign(supervised, users["expert-zhou"], today() + timedelta(days=10), None,
                             user=users["fangxing-mgr"])
-    assert services.end_assignment(later, None, user=users["fangxing-mgr"]) is None
+    assert assigning.end_assignment(later, None, user=users["fangxing-mgr"]) is None
     assert db.session.get(MentorAssignment, later.id) is None
-    assignment = services.assignments(supervised.id)[0]
-    services.end_assignment(assignment, today() - timedelta(days=5), user=users["fangxing-mgr"])
+    assignment = assigning.assignments(supervised.id)[0]
+    assigning.end_assignment(assignment, today() - timedelta(days=5), user=users["fangxing-mgr"])
     with pytest.raises(Conflict, match="已于"):
-        services.end_assignment(assignment, today(), user=users["fangxing-mgr"])
+        assigning.end_assignment(assignment, today(), user=users["fangxing-mgr"])
 
 
 def test_incubator_org_panels_shows_the_expert_no_assignment_form(supervised, users):
@@ -136,22 +136,22 @@ def test_incubator_org_panels_counts_sessions_and_says_why_fewer_than_entries(su
 
 def test_incubator_transition_done_ends_the_assignments_when_the_organization_exits(supervised, users, log_data,
                                                                                     login_as, client):
-    later = services.assign(supervised, users["expert-zhou"], today() + timedelta(days=30), None,
+    later = assigning.assign(supervised, users["expert-zhou"], today() + timedelta(days=30), None,
                             user=users["fangxing-mgr"])
     transition = orgs.move(supervised, "exited", user=users["fangxing-mgr"], note="停止运营")
-    day = services.transition_day(transition)
+    day = assigning.transition_day(transition)
     assert day == today()
-    assignment = services.assignments(supervised.id)[0]
+    assignment = assigning.assignments(supervised.id)[0]
     db.session.refresh(assignment)
     assert assignment.ends_on == day
     assert db.session.get(MentorAssignment, later.id) is None  # would have started after the exit
     assert db.session.scalars(select(AuditEntry.summary).where(AuditEntry.action == "mentoring.unassign")).all()
 
     # No supervision after the exit; a session held before it may still be written up.
-    assert not services.is_assigned(users["expert-li"], supervised.id, active_on=day + timedelta(days=1))
+    assert not assigning.is_assigned(users["expert-li"], supervised.id, active_on=day + timedelta(days=1))
     assert _log(supervised, users, log_data, held_on=today() - timedelta(days=1)).status == "pending"
     with pytest.raises(Conflict, match="已出壳或退出"):
-        services.assign(supervised, users["expert-zhou"], today(), None, user=users["fangxing-mgr"])
+        assigning.assign(supervised, users["expert-zhou"], today(), None, user=users["fangxing-mgr"])
 
     login_as("fangxing-mgr")
     page = client.get(f"/orgs/{supervised.id}").get_data(as_text=True)
@@ -165,21 +165,21 @@ def test_incubator_transition_done_ends_the_assignments_when_the_organization_gr
     login_as("fangxing-mgr")
     response = client.post(f"/orgs/{supervised.id}/move", data={"move-to_stage": "graduated", "move-note": "期满"})
     assert response.status_code == 302
-    assignment = services.assignments(supervised.id)[0]
+    assignment = assigning.assignments(supervised.id)[0]
     db.session.refresh(assignment)
     assert assignment.ends_on == today()
-    assert not services.is_assigned(users["expert-li"], supervised.id, active_on=today() + timedelta(days=1))
+    assert not assigning.is_assigned(users["expert-li"], supervised.id, active_on=today() + timedelta(days=1))
 
 
 def test_moving_between_incubating_and_virtual_keeps_the_assignment(supervised, users):
     orgs.move(supervised, "virtual", user=users["fangxing-mgr"], note="转壳外")
-    assert services.assignments(supervised.id)[0].ends_on is None
+    assert assigning.assignments(supervised.id)[0].ends_on is None
 
 
 def test_the_day_of_a_move_is_the_districts_date(ctx):
     late_evening_utc = SimpleNamespace(created_at=datetime(2026, 12, 1, 17, 30))  # 01:30 next day in Hefei
-    assert services.transition_day(late_evening_utc) == date(2026, 12, 2)
-    assert services.transition_day(SimpleNamespace(happened_on=date(2026, 6, 30), created_at=None)) == date(2026, 6, 30)
+    assert assigning.transition_day(late_evening_utc) == date(2026, 12, 2)
+    assert assigning.transition_day(SimpleNamespace(happened_on=date(2026, 6, 30), created_at=None)) == date(2026, 6, 30)
 
 
 # -- sessions on distinct days ---------------------------------------------------------------
@@ -391,4 +391,4 @@ def test_assigning_without_choosing_an_expert_says_so(supervised, login_as, clie
     client.post(f"/mentoring/orgs/{supervised.id}/assignments", data={
         "assign-expert": "", "assign-starts_on": today().isoformat(), "next": f"/orgs/{supervised.id}"})
     assert "请选择要指派的专家" in client.get(f"/orgs/{supervised.id}").get_data(as_text=True)
-    assert len(services.assignments(supervised.id)) == 1
+    assert len(assigning.assignments(supervised.id)) == 1

@@ -10,7 +10,7 @@ import pytest
 if "mentoring" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin mentoring is disabled", allow_module_level=True)
 
-from plugins.mentoring import services
+from plugins.mentoring import assigning, services
 
 ODD_QUERIES = ["", "?page=abc", "?page=-5", "?page=99999999999999999999", "?park=nowhere", "?park=%00",
                "?year=abc", "?year=99999", "?month=13", "?month=-1", "?format=xlsx&year=1999", "?amends=abc",
@@ -32,10 +32,10 @@ ODD_JSON = [None, [], {"expert": 5}, {"held_on": "x", "hours": "NaN", "topics": 
 @pytest.fixture
 def values(make_org, users, log_data):
     org = make_org(park="fangxing", stage="incubating")
-    services.assign(org, users["expert-li"], date(2026, 1, 1), None, user=users["fangxing-mgr"])
+    assigning.assign(org, users["expert-li"], date(2026, 1, 1), None, user=users["fangxing-mgr"])
     log = services.create_log(org, log_data(), user=users["expert-li"])
     return {"org_id": org.id, "log_id": log.id, "action_id": log.actions[0].id, "code": "fangxing",
-            "assignment_id": services.assignments(org.id)[0].id, "user_id": users["trainee-chen"].id}
+            "assignment_id": assigning.assignments(org.id)[0].id, "user_id": users["trainee-chen"].id}
 
 
 def _urls(app, methods, values):
