@@ -123,7 +123,7 @@ def incubator_todos(user):
     @hookimpl
     def incubator_todos(user):
         if user.role == "expert":
-            counts = services.expert_todo_counts(user)  # one grouped query
+            counts = todo_counts.expert_todo_counts(user)  # one grouped query
             if counts["pending"]:
                 return [Todo("督导记录待组织确认", url_for("mentoring.index", status="pending"),
                              count=counts["pending"])]
