@@ -54,23 +54,18 @@ def problems(app, workers: int) -> list[str]:
 
 
 def reachability(app) -> list[str]:
-    """The database and the rate-limit storage answer (a clear message now, not 500s later)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from .extensions import db, limiter
-    found = []
+    """Every dependency /healthz checks (the database, the rate-limit Redis, plugins' own) answers
+    now: a clear refusal at start rather than 500s later."""
+    from . import health
+    from .extensions import db
+    from .plugins import registry
     with app.app_context():
         try:
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            found.append(f"cannot reach the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+            results = health.run_checks(registry())
         finally:
+            db.session.remove()
             db.engine.dispose()  # the workers open their own connections
-        if app.config.get("RATELIMIT_ENABLED", True) and not limiter.storage.check():
-            found.append(f"cannot reach the rate-limit storage {app.config['RATELIMIT_STORAGE_URI']}")
-    return found
+    return [f"cannot reach {name}: {outcome}" for name, outcome in sorted(results.items()) if outcome != "ok"]
 
 
 def _post_fork(server, worker):

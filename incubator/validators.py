@@ -69,21 +69,36 @@ def make_uscc(body17: str) -> str:
     return body17 + stdnum_uscc.calc_check_digit(body17)
 
 
-# Characters that make a name look like another, or hide part of it: zero-width spaces and joiners,
-# direction marks and overrides (U+202E turns "abc" into "cba" on screen), invisible operators, the BOM.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# What may not stand in a name shown to people, by Unicode category: format characters (Cf: zero-width
+# spaces and joiners, direction marks and overrides — U+202E turns "abc" into "cba" on screen —,
+# invisible operators, the BOM) and lone surrogates (Cs) hide or disguise part of a name; control
+# characters and line separators (Cc, Zl, Zp) break the one line a name is printed on. Private-use
+# characters stay: older registers encode rare characters (生僻字) there, and a certificate's font
+# check decides whether they can be printed.
+HIDDEN = ("Cf", "Cs")
+LINE_BREAKING = ("Cc", "Zl", "Zp")
 
 
 def name_error(value: str | None) -> str | None:
     """None if `value` is fit to be a name shown to people (an organization, a person, a course, a
-    round, a certificate's holder, a volunteer), else the reason in Chinese.
-
-    Refused: invisible or direction-changing characters (two names that look alike must be alike)
-    and control characters, line breaks included (a name is one line everywhere it is printed).
-    """
+    round, a certificate's holder, a volunteer), else the reason in Chinese."""
     for char in value or "":
-        if _INVISIBLE.match(char):
+        category = unicodedata.category(char)
+        if category in HIDDEN:
             return f"不能含有不可见字符或文字方向控制符（U+{ord(char):04X}）"
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        if category in LINE_BREAKING:
             return f"不能含有换行符或控制字符（U+{ord(char):04X}）"
     return None
+
+
+def clean_name(text: str | None) -> str:
+    """A name stored before `name_error` refused such characters, made printable: line breaks and
+    other controls become spaces, hidden characters are dropped, runs of spaces collapse."""
+    kept = []
+    for char in unicodedata.normalize("NFC", text or ""):
+        category = unicodedata.category(char)
+        if category in LINE_BREAKING:
+            kept.append(" ")
+        elif category not in HIDDEN:
+            kept.append(char)
+    return " ".join("".join(kept).split())

@@ -48,3 +48,12 @@ def test_an_id_number_with_a_wrong_check_digit_or_length_is_refused():
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
     assert id_number_error(wrong, today=TODAY) == "身份证号码校验位不正确"
     assert id_number_error(number[:-1], today=TODAY) == "身份证号码应为18位（最后一位可为X）"
+
+
+def test_names_refuse_and_certificates_clean_the_same_hidden_characters():
+    from incubator.validators import clean_name, name_error
+    for hidden in ("\u200b", "\u202e", "\ufeff", "\u00ad", "\ud800"):
+        assert name_error(f"王{hidden}明") is not None
+        assert clean_name(f"王{hidden}明") == "王明"
+    assert name_error("王\n明") is not None and clean_name("王\n明") == "王 明"
+    assert name_error("王\ue000明") is None  # a rare character (生僻字) in the private-use area stays

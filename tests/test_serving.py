@@ -342,3 +342,13 @@ def test_login_rate_limit_shared_by_both_servers(stack):
     logins = at_once([lambda i=i: Client().login(stack.urls[i % 2], "fangxing-mgr") for i in range(40)])
     assert set(logins) <= {302, 429}
     assert 1 <= logins.count(302) <= 10, logins
+
+
+def test_serve_refuses_to_start_when_a_dependency_it_needs_is_down(tmp_path):
+    """The same checks as /healthz, before gunicorn starts: here the rate-limit Redis."""
+    from incubator import create_app
+    from incubator.serve import reachability
+    from incubator.testing import test_config
+    app = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                 RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"))
+    assert reachability(app) == ["cannot reach ratelimit: unavailable"]

@@ -2,28 +2,16 @@
 
 A name comes from the users or organizations table, typed by whoever registered: a line break,
 a tab or an invisible character (a bidi override) must not reach a PDF, a Content-Disposition
-header or a ZIP entry.
+header or a ZIP entry (`incubator.validators.clean_name`).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from incubator.validators import clean_name
 
 MAX_FILE_NAME = 40  # characters of the holder's name in a file name (the serial comes first)
 _UNSAFE_IN_FILES = re.compile(r'[\\/:*?"<>|]')
-
-
-def clean_name(text: str | None) -> str:
-    """`text` with control characters (line breaks, tabs: Cc, Zl, Zp) as spaces, invisible format
-    characters (Cf: bidi overrides, zero-width) dropped, and runs of spaces collapsed."""
-    out = []
-    for ch in unicodedata.normalize("NFC", text or ""):
-        category = unicodedata.category(ch)
-        if category in ("Cc", "Zl", "Zp"):
-            out.append(" ")
-        elif category not in ("Cf", "Cs", "Co", "Cn"):
-            out.append(ch)
-    return " ".join("".join(out).split())
 
 
 def file_name(serial: str, holder: str | None, used: set[str] | None = None) -> str:
