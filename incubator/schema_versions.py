@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, delete, inspect, insert, select
 
 from .extensions import db
+from .plugins.conventions import plugin_of
 
 CORE = "core"
 CORE_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -60,8 +61,7 @@ def trees() -> list[Tree]:
     found: dict[str, list[str]] = {}
     registry = current_app.extensions["incubator_plugins"]
     for impl in registry.hook.incubator_migration_dirs.get_hookimpls():
-        # A plugin's hooks found by name are registered as `<plugin>:conventions` (plugins/conventions.py).
-        found.setdefault(impl.plugin_name.split(":", 1)[0], []).extend(str(d) for d in impl.function() or [])
+        found.setdefault(plugin_of(impl.plugin_name), []).extend(str(d) for d in impl.function() or [])
     return [Tree(CORE, (str(CORE_MIGRATIONS / "versions"),))] + [
         Tree(name, tuple(dirs)) for name, dirs in sorted(found.items()) if dirs and name != CORE]
 
@@ -106,7 +106,7 @@ def tree_of(revision: str, candidates: list[Tree]) -> Tree:
             return tree
     for tree in candidates:
         try:
-            if scripts_for(config_for(tree)).revision_map.get_revisions(name):
+            if _scripts(tree).revision_map.get_revisions(name):
                 return tree
         except RevisionError:
             continue
