@@ -18,12 +18,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from concurrent.futures.process import BrokenProcessPool
-
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -32,6 +31,7 @@ from incubator.database import transaction
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, DomainError
 from incubator.extensions import db
+from incubator.users.models import User
 
 from . import rendering, services
 from .models import BatchJob, Certificate
@@ -107,8 +107,7 @@ def start_batch(offering_id: int, *, user) -> BatchJob:
         job = db.session.get(BatchJob, job.id)
         job.notice = notice
         return job
-    db.session.refresh(job)
-    job.notice = ""
+    db.session.refresh(job)  # a worker in immediate mode (tests) may have run it already
     return job
 
 
@@ -185,7 +184,7 @@ def run_batch(job_id: int, progress=None) -> BatchJob | None:
         db.session.refresh(job)
         return job
     db.session.refresh(job)
-    user = db.session.get(_user_model(), job.created_by_id) if job.created_by_id else None
+    user = db.session.get(User, job.created_by_id) if job.created_by_id else None
     try:
         _issue_missing(job, user, progress)
         with transaction():
@@ -260,8 +259,3 @@ def _issue_group(group: list, user, executor) -> list:
             if attempt:
                 raise
     return []
-
-
-def _user_model():
-    from incubator.users.models import User
-    return User
