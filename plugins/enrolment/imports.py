@@ -255,6 +255,8 @@ def import_roster(offering: Offering, filename: str, content: bytes | BinaryIO, 
 
 def _check_rows(rows, header, taken: dict[int, str], by: User) -> tuple[list[str], list[User]]:
     errors, people, seen = [], [], {}
+    accounts = services.find_people(row[i] for row in rows[1:] for i, key in enumerate(header)
+                                    if key in ("username", "phone") and i < len(row))
     for number, row in enumerate(rows[1:], 2):
         if not any(row):
             continue
@@ -263,7 +265,7 @@ def _check_rows(rows, header, taken: dict[int, str], by: User) -> tuple[list[str
         if not account:
             errors.append(_("第%(row)s行：缺少用户名或手机号", row=number))
             continue
-        person = services.find_person(cells.get("username", "")) or services.find_person(cells.get("phone", ""))
+        person = accounts.get(cells.get("username", "").strip()) or accounts.get(cells.get("phone", "").strip())
         if person is None or not may_enrol(by, person, taken):
             errors.append(_("第%(row)s行：找不到账号 %(account)s（请学员先注册）", row=number, account=account))
         elif cells.get("name") and cells["name"] != person.name:

@@ -447,14 +447,25 @@ def upcoming(park_ids, limit: int = 8) -> list[tuple[Offering, dict]]:
 
 def find_person(identifier: str) -> User | None:
     """An active account by username, else by phone (when exactly one account has it)."""
-    identifier = (identifier or "").strip()
-    if not identifier:
-        return None
-    user = db.session.scalar(select(User).where(User.username == identifier))
-    if user is None:
-        found = db.session.scalars(select(User).where(User.phone == identifier).limit(2)).all()
-        user = found[0] if len(found) == 1 else None
-    return user if user is not None and user.active else None
+    return find_people([identifier]).get((identifier or "").strip())
+
+
+def find_people(identifiers) -> dict[str, User | None]:
+    """`find_person` for many identifiers at once (a roster of 2,000 rows): two queries, not two a row."""
+    wanted = {(i or "").strip() for i in identifiers} - {""}
+    if not wanted:
+        return {}
+    by_username = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(wanted)))}
+    by_phone: dict[str, list[User]] = defaultdict(list)
+    for user in db.session.scalars(select(User).where(User.phone.in_(wanted - set(by_username)))):
+        by_phone[user.phone].append(user)
+    found = {}
+    for identifier in wanted:
+        user = by_username.get(identifier)
+        if user is None and len(by_phone.get(identifier, ())) == 1:
+            user = by_phone[identifier][0]
+        found[identifier] = user if user is not None and user.active else None
+    return found
 
 
 def signup(data: dict) -> User:
