@@ -344,11 +344,8 @@ def test_login_rate_limit_shared_by_both_servers(stack):
     assert 1 <= logins.count(302) <= 10, logins
 
 
-def test_serve_refuses_to_start_when_a_dependency_it_needs_is_down(tmp_path):
+def test_serve_refuses_to_start_when_a_dependency_it_needs_is_down(limited_app):
     """The same checks as /healthz, before gunicorn starts: here the rate-limit Redis."""
-    from incubator import create_app
     from incubator.serve import reachability
-    from incubator.testing import test_config
-    app = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                                 RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"))
+    app = limited_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
     assert reachability(app) == ["cannot reach ratelimit: unavailable"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 
@@ -195,20 +196,33 @@ def run_batch(job_id: int, progress=None) -> BatchJob | None:
         db.session.rollback()
         log.warning("certificate batch %s was taken over by another worker", job_id)
         job = db.session.get(BatchJob, job_id)
-    except INTERRUPTED:  # the worker is stopping (SIGTERM reaches its rendering processes first) or the
-        # database went away: not the batch's fault. Released for the next worker; huey retries.
+    except Exception as exc:
+        if not (isinstance(exc, INTERRUPTED) or stopping()):
+            _fail(job_id, exc)
+            return db.session.get(BatchJob, job_id)
+        # The worker is stopping (SIGTERM reaches its rendering processes first, or the interpreter
+        # is shutting its process pool down) or the database went away: not the batch's fault.
+        # Released for the next worker; huey retries.
         db.session.rollback()
         _release(job_id)
         log.warning("certificate batch %s interrupted; released for another attempt", job_id, exc_info=True)
         raise
-    except Exception as exc:
-        db.session.rollback()
-        job = db.session.get(BatchJob, job_id)
-        with transaction():
-            job.status, job.finished_at, job.lease_until = "failed", utcnow(), None
-            job.error = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        log.exception("certificate batch %s failed", job_id)
     return job
+
+
+def stopping() -> bool:
+    """Is this process on its way out? (Its main thread has ended: a worker thread still running
+    the batch then sees "cannot schedule new futures after interpreter shutdown" and the like.)"""
+    return not threading.main_thread().is_alive()
+
+
+def _fail(job_id: int, exc: Exception) -> None:
+    db.session.rollback()
+    job = db.session.get(BatchJob, job_id)
+    with transaction():
+        job.status, job.finished_at, job.lease_until = "failed", utcnow(), None
+        job.error = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    log.exception("certificate batch %s failed", job_id)
 
 
 def _release(job_id: int) -> None:

@@ -183,3 +183,27 @@ def test_the_api_says_the_job_waits_when_the_queue_is_down(app, academy, users, 
         app.extensions["certificates_huey"] = saved
     assert response.status_code == 202
     assert response.get_json()["status"] == "queued" and "任务队列暂时不可用" in response.get_json()["notice"]
+
+
+def test_a_batch_broken_while_its_worker_stops_is_released_not_failed(app, academy, users, monkeypatch):
+    """SIGTERM: the interpreter shuts the rendering pool down under the batch ("cannot schedule new
+    futures after interpreter shutdown"). That is the worker's end, not the batch's: the next
+    worker takes the job over; the same error in a running worker fails the job."""
+    offering = offering_of(academy, ["乙一", "乙二"])
+    job, _created = jobs.create(offering.id, services.completions(offering.id), users["fangxing-mgr"])
+
+    def shut_down(*args, **kwargs):
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+    monkeypatch.setattr(jobs, "_issue_missing", shut_down)
+    monkeypatch.setattr(jobs, "stopping", lambda: True)
+    with pytest.raises(RuntimeError, match="interpreter shutdown"):
+        jobs.run_batch(job.id)
+    db.session.expire_all()
+    released = db.session.get(BatchJob, job.id)
+    assert released.status == "running" and released.lease_until <= utcnow()
+    assert job.id in jobs.resumable()
+
+    monkeypatch.setattr(jobs, "stopping", lambda: False)
+    released.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert jobs.run_batch(job.id).status == "failed"

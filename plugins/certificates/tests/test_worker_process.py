@@ -112,7 +112,7 @@ def test_a_worker_killed_mid_batch_is_resumed_by_the_next_one(app, parks, users,
         wait_for(lambda: job_state(job.id).done >= 2 * GROUP, 120, log_path)
         stop(worker, sig)  # in the middle of the batch
         killed = job_state(job.id)
-        assert killed.status == "running" and killed.done < TRAINEES, (killed.status, killed.done)
+        assert killed.status == "running" and killed.done < TRAINEES, (killed.status, killed.done, killed.error)
 
         time.sleep(LEASE + 0.5)  # whatever the killed worker staged is now older than any transaction
         worker = start_worker(app, redis_url, log)
