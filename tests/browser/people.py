@@ -91,6 +91,14 @@ class Person:
         nav.get_by_role("link", name=name, exact=True).first.click()
         self.page.wait_for_load_state()
 
+    def follow(self, link) -> None:
+        """Click a link found on the page (a Locator: one row's link among many) and wait until the
+        page it opens has loaded, scripts included (a click on the next page's button must find
+        its confirmation handler in place)."""
+        with self.page.expect_navigation():
+            link.click()
+        self.page.wait_for_load_state()
+
     def click_button(self, name: str, exact: bool = False) -> None:
         self.page.get_by_role("button", name=name, exact=exact).first.click()
         self.page.wait_for_load_state()

@@ -135,7 +135,7 @@ def test_a_trainee_is_waitlisted_promoted_completed_and_downloads_the_certificat
     expect(my_row(wang, CLASS)).to_contain_text("已结业")
     expect(my_row(wang, CLASS)).to_contain_text("6 学时")
     wang.shot("已结业")
-    my_row(wang, CLASS).get_by_role("link", name="结业证书").click()
+    wang.follow(my_row(wang, CLASS).get_by_role("link", name="结业证书"))
     wang.see("我的证书", f"{COURSE}（6 学时）")
     wang.shot("我的证书", guide="trainee-certificates")
     with wang.page.expect_download() as info:
@@ -189,7 +189,7 @@ def test_the_managers_academy_pages_read_well_on_a_phone(phone_person):
     expect(phone.page.locator("h1")).to_have_text("社区社会组织培育孵化 · 2026年冬季班")
     not_squeezed(phone)
     phone.shot("班次名单")
-    phone.page.get_by_role("link", name="第1次").click()
+    phone.follow(phone.page.get_by_role("link", name="第1次"))
     expect(phone.page.locator("h1")).to_contain_text("考勤")
     not_squeezed(phone)
     phone.shot("考勤")

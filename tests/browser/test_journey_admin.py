@@ -93,7 +93,7 @@ def test_the_administrator_adds_a_manager_opens_a_plugin_to_a_park_and_reads_the
     expect(passport.locator("details")).not_to_have_attribute("open", "")
     expect(passport.get_by_text("entry point plugins.passport")).to_be_hidden()  # folded under 技术信息
     admin.shot("插件列表", guide="admin-plugins")
-    passport.get_by_role("link", name="设置").click()
+    admin.follow(passport.get_by_role("link", name="设置"))
     expect(admin.page.locator("h1")).to_have_text("义粉护照")
     expect(admin.page.get_by_label("指定园区")).to_be_checked()
     expect(admin.page.get_by_label("方兴社区社会组织孵化基地")).to_be_checked()
@@ -169,13 +169,13 @@ def test_the_administrators_pages_fit_a_phone_and_a_password_is_reset(people):
         expect(admin.page.locator("h1")).to_have_text(heading)
         admin.shot(f"手机上的{heading}")  # shot() fails on sideways scrolling at 390 px
     open_admin_page(admin, "插件")
-    admin.page.locator("tbody tr", has_text="义粉护照").get_by_role("link", name="设置").click()
+    admin.follow(admin.page.locator("tbody tr", has_text="义粉护照").get_by_role("link", name="设置"))
     expect(admin.page.locator("h1")).to_have_text("义粉护照")
     admin.shot("手机上的插件设置")
 
     # 重置密码 for someone who forgot theirs: a generated one, shown once, after a confirmation.
     open_admin_page(admin, "用户")
-    admin.page.get_by_role("link", name="expert-li", exact=True).click()
+    admin.follow(admin.page.get_by_role("link", name="expert-li", exact=True))
     expect(admin.page.locator("h1")).to_contain_text("李督导")
     admin.see("未关联组织")
     admin.shot("手机上的用户页", guide="admin-user-phone")
@@ -194,7 +194,7 @@ def test_a_user_changes_their_own_password_and_only_the_new_one_works(people):
     expert = people("phone", name="expert")
     expert.login("expert-zhou")
     expert.open_menu()
-    expert.page.get_by_role("link", name="我的", exact=True).click()
+    expert.follow(expert.page.get_by_role("link", name="我的", exact=True))
     expert.shot("我的", guide="account-me-phone")
     expert.click_link("修改密码")
     expect(expert.page.locator("h1")).to_have_text("修改密码")

@@ -101,7 +101,7 @@ def test_a_manager_takes_an_application_through_admission_renewal_and_transfer(p
     phone.click_link("组织", exact=True)
     expect(phone.page.locator("h1")).to_have_text("社会组织")
     phone.shot("手机组织列表")
-    phone.page.locator("table.table-stack tbody tr td a").first.click()
+    phone.follow(phone.page.locator("table.table-stack tbody tr td a").first)
     expect(phone.page.locator("h1")).to_be_visible()
     phone.see("变更阶段", "组织联系人", "时间线")
     phone.shot("手机组织页面")

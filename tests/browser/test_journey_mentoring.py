@@ -56,7 +56,7 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     expect(expert.page.locator(".todos")).to_be_visible()
     expert.see(ORG)
     expert.shot("专家登录后的我的督导", guide="expert-my-mentoring")
-    expert.page.locator("li", has_text=ORG).get_by_role("link", name="记录督导").first.click()
+    expert.follow(expert.page.locator("li", has_text=ORG).get_by_role("link", name="记录督导").first)
     expect(expert.page.locator("h1")).to_have_text("记录一次督导")
     assert expert.page.get_by_label("督导日期").input_value(), "the session date should default to today"
     expert.fill("时长（小时）", "0")
@@ -90,12 +90,12 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     expect(todos).to_contain_text("督导记录待确认")
     assert _menu_todo_count(contact) >= 3  # two of 李督导's entries and the new one
     contact.shot("联系人的待办", guide="contact-todos")
-    todos.get_by_role("link", name="督导记录待确认").click()
+    contact.follow(todos.get_by_role("link", name="督导记录待确认"))
     expect(contact.page.locator("h1")).to_have_text("督导确认")
     pending = contact.page.locator(".pending-logs li")
     expect(pending).to_have_count(3)
     contact.shot("待确认的督导记录", guide="contact-pending-logs")
-    contact.page.locator(".pending-logs li", has_text="周督导").get_by_role("link", name="查看并确认").click()
+    contact.follow(contact.page.locator(".pending-logs li", has_text="周督导").get_by_role("link", name="查看并确认"))
     contact.see("理事会会议没有纪要", "整理近半年的理事会纪要", "2.0 小时")
     assert contact.page.url == log_url
     contact.shot("督导记录详情", guide="contact-log")
@@ -112,7 +112,7 @@ def test_expert_logs_supervision_and_the_contact_confirms_it_from_their_to_dos(p
     expert.click_link("已签字确认", exact=True)
     row = expert.page.locator("table.mentoring-logs tr", has_text=ORG).first
     expect(row).to_contain_text("已签字确认")
-    row.get_by_role("link").first.click()
+    expert.follow(row.get_by_role("link").first)
     assert expert.page.url == log_url
     expect(expert.page.locator("h1")).to_contain_text("已签字确认")
     expert.see("张芳 已于")
@@ -126,10 +126,10 @@ def test_the_contact_confirms_on_a_phone(phone_person, server):
     todos = contact.page.locator(".todos")
     expect(todos).to_contain_text("督导记录待确认")
     contact.shot("手机上的待办")
-    todos.get_by_role("link", name="督导记录待确认").click()
+    contact.follow(todos.get_by_role("link", name="督导记录待确认"))
     expect(contact.page.locator(".pending-logs li")).to_have_count(2)
     contact.shot("手机上待确认的记录")
-    contact.page.locator(".pending-logs li").first.get_by_role("link", name="查看并确认").click()
+    contact.follow(contact.page.locator(".pending-logs li").first.get_by_role("link", name="查看并确认"))
     contact.shot("手机上的督导记录")
     # A disputed entry first: the reason is required and the expert sees it.
     contact.fill("异议说明", "实际督导约1小时，不是记录中的时长。")
@@ -139,7 +139,7 @@ def test_the_contact_confirms_on_a_phone(phone_person, server):
     contact.shot("手机上提出异议", guide="contact-disputed-phone")
     contact.click_link("返回督导确认")
     expect(contact.page.locator(".pending-logs li")).to_have_count(1)
-    contact.page.locator(".pending-logs li").first.get_by_role("link", name="查看并确认").click()
+    contact.follow(contact.page.locator(".pending-logs li").first.get_by_role("link", name="查看并确认"))
     with contact.confirming("确定签字确认"):
         contact.click_button("签字确认", exact=True)
     contact.see("已签字确认")
@@ -188,7 +188,7 @@ def test_mentoring_pages_fit_a_phone(people):
     manager.click_button("指派专家")  # nobody chosen: the page says so, nothing is assigned
     manager.see("请选择要指派的专家")
     manager.shot("手机上的组织督导面板")
-    _mentoring_panel(manager).get_by_role("link", name="全部督导记录").click()
+    manager.follow(_mentoring_panel(manager).get_by_role("link", name="全部督导记录"))
     manager.see("督导专家", "组织联系人")
     manager.shot("手机上的组织督导记录")
     manager.click_link("督导", exact=True)
@@ -206,6 +206,6 @@ def test_mentoring_pages_fit_a_phone(people):
     expert.login("expert-li")
     expect(expert.page.locator(".todos")).to_be_visible()
     expert.shot("手机上的我的督导")
-    expert.page.locator("li", has_text=ORG).get_by_role("link", name="记录督导").first.click()
+    expert.follow(expert.page.locator("li", has_text=ORG).get_by_role("link", name="记录督导").first)
     expect(expert.page.locator("h1")).to_have_text("记录一次督导")
     expert.shot("手机上的督导记录表单", guide="expert-log-form-phone")

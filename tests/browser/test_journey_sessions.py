@@ -37,7 +37,7 @@ def token_accepted(server, token: str) -> bool:
 
 def open_me(person) -> None:
     person.open_menu()
-    person.page.get_by_role("link", name="我的", exact=True).click()
+    person.follow(person.page.get_by_role("link", name="我的", exact=True))
     expect(person.page.locator("h1")).to_contain_text("王学员")
 
 
@@ -74,7 +74,7 @@ def test_tokens_are_revoked_one_by_one_and_the_administrator_signs_a_person_out_
     admin = people("desktop", name="admin")
     admin.login("admin")
     open_admin_page(admin, "用户")
-    admin.page.get_by_role("link", name=TRAINEE, exact=True).click()
+    admin.follow(admin.page.get_by_role("link", name=TRAINEE, exact=True))
     expect(admin.page.locator("h1")).to_contain_text("王学员")
     admin.see("退出所有登录", "其接口令牌全部作废")
     admin.shot("用户页的退出所有登录")
