@@ -134,8 +134,9 @@ def _register_blueprints(app: Flask) -> None:
     from .organizations.views import bp as org_bp
     from .portal.views import bp as portal_bp
     from .public.views import bp as public_bp
+    from .notifications.views import bp as notifications_bp
     from .users.views import bp as auth_bp
-    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp):
+    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp, notifications_bp):
         app.register_blueprint(bp)
 
 
@@ -154,8 +155,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     from .dates import today
     from .home import home_url, todo_count, todos
+    from .notifications.services import unread_notifications
     app.jinja_env.globals.update(
         todos=lambda: todos(current_user), todo_count=lambda: todo_count(current_user),
+        unread_notifications=lambda: unread_notifications(current_user),
         home_url=lambda: home_url(current_user), today=today,
         can=can, nav_items=nav_items, stage_label=stages.label, STAGES=stages.STAGES,
         format_decimal=format_decimal, languages=lambda: app.config["LANGUAGES"],

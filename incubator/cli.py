@@ -97,6 +97,45 @@ def register_core_commands(app) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(plugins_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(notifications_group)
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, help="tasks run at once")
+@with_appcontext
+def worker_command(threads):
+    """The platform's queue worker: notices, reminders, certificate batches (Ctrl-C stops it)."""
+    from flask import current_app
+
+    from .queue import run_worker
+    url = current_app.config.get("QUEUE_URL")
+    click.echo(f"incubator worker: queue {'on Redis ' + url.rpartition('@')[2] if url else 'in instance/queue.db'}, "
+               f"{threads} threads")
+    run_worker(current_app._get_current_object(), workers=threads)
+
+
+@click.group("notifications", help="Notices: reminders and deliveries (normally the worker's job).")
+def notifications_group():
+    pass
+
+
+@notifications_group.command("remind")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="the district's date to remind for (default: today)")
+@with_appcontext
+def notifications_remind(on):
+    """Send the reminders due today (or --on DATE): each occasion once, however often it is run."""
+    from .notifications.reminders import send_reminders
+    click.echo(f"{send_reminders(on.date() if on else None)} reminder(s) sent.")
+
+
+@notifications_group.command("send-due")
+@with_appcontext
+def notifications_send_due():
+    """Send the deliveries that are due (new, or retries whose delay has passed)."""
+    from .notifications.sending import send_due
+    click.echo(f"{send_due()} delivered.")
 
 
 @click.command("demo")
@@ -125,8 +164,10 @@ def users_group():
 @click.option("--park", "park_codes", multiple=True, help="park code (managers; repeatable)")
 @click.option("--password", default=None, help="prompted for when not given")
 @click.option("--name", default="")
+@click.option("--email", default="", help="for notices by e-mail")
+@click.option("--phone", default="", help="mobile number (notices by SMS; sign-in by phone)")
 @with_appcontext
-def users_create(username, role, park_codes, password, name):
+def users_create(username, role, park_codes, password, name, email, phone):
     """Create USERNAME with ROLE (a manager needs --park)."""
     from .errors import DomainError
     from .parks.services import by_code
@@ -143,7 +184,7 @@ def users_create(username, role, park_codes, password, name):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = services.create({"username": username, "password": password, "role": role,
-                                "name": name, "parks": parks})
+                                "name": name, "parks": parks, "email": email, "phone": phone})
     except DomainError as exc:
         raise click.ClickException(exc.message)
     click.echo(f"Created {user.username} ({user.role}{', ' + ', '.join(park_codes) if park_codes else ''}).")

@@ -53,6 +53,12 @@ def load_config(app, overrides: dict | None = None) -> None:
         DISABLED_PLUGINS=[],
         INCUBATION_YEARS=2,
         PER_PAGE=20,
+        MAIL_URL=None,  # smtp://user:password@host:587?starttls=1 (notifications by e-mail)
+        MAIL_FROM=None,
+        QUEUE_URL=None,  # redis://… for the task queue; an SQLite file in the instance folder otherwise
+        # Notices on a channel that fails are tried again after these delays (seconds), then failed.
+        NOTIFY_RETRY_DELAYS=(60, 300, 1800, 7200),
+        NOTIFY_LEASE_SECONDS=120,
         # The public address printed on certificates and in mail (https://xueyuan.example.gov.cn/);
         # issuing outside debug refuses to guess it from a request's Host header.
         BASE_URL=None,
@@ -99,6 +105,11 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["TRACE_PLUGINS"] = True
     if env.get(ENV_PREFIX + "BASE_URL"):
         app.config["BASE_URL"] = env[ENV_PREFIX + "BASE_URL"]
+    for key in ("MAIL_URL", "MAIL_FROM", "QUEUE_URL"):  # notifications' SMTP; the task queue's Redis
+        if env.get(ENV_PREFIX + key):
+            app.config[key] = env[ENV_PREFIX + key]
+    if not app.config.get("QUEUE_URL") and env.get(ENV_PREFIX + "REDIS_URL"):
+        app.config["QUEUE_URL"] = env[ENV_PREFIX + "REDIS_URL"]
     if env.get(ENV_PREFIX + "MAX_UPLOAD_MB"):
         app.config["MAX_CONTENT_LENGTH"] = upload_limit(env[ENV_PREFIX + "MAX_UPLOAD_MB"])
     if env.get(ENV_PREFIX + "SECURE_COOKIES") in ("1", "true", "yes"):  # behind HTTPS

@@ -120,7 +120,18 @@ def incubator_todos(user):
         items.append(Todo(_("孵化已到期，请续驻、出壳或退出"), url_for("organizations.index", overdue=1), count=overdue, order=12))
     if due_soon:
         items.append(Todo(_("30 天内孵化到期"), url_for("organizations.index", stage="incubating"), count=due_soon, order=13))
+    if user.role == "admin" and (failed := failed_deliveries()):
+        items.append(Todo(_("通知发送失败，请检查邮件、短信或企业微信的配置"),
+                          url_for("notifications.deliveries", status="failed"), count=failed, order=90))
     return items
+
+
+def failed_deliveries() -> int:
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .notifications.models import Delivery
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "failed"))
 
 
 CONTACT_DUE_DAYS = 60
@@ -147,3 +158,15 @@ def contact_todos(user) -> list:
     else:
         return []
     return [Todo(label, url_for("portal.index"), due=org.incubation_due, order=10)]
+
+
+# The core's notices (incubator/notifications/triggers.py) and its queue tasks answer through the
+# core's hooks like everything above.
+from .notifications.triggers import (  # noqa: E402,F401
+    incubator_notification_channels, incubator_notification_kinds, incubator_reminders)
+
+
+@hookimpl
+def incubator_tasks():
+    from .notifications.tasks import TASKS
+    return TASKS

@@ -1,4 +1,10 @@
-"""One transaction per write: commit it all or roll it all back."""
+"""One transaction per write: commit it all or roll it all back.
+
+`transaction()` blocks nest: an inner block (a service calling another service, `notify` inside a
+stage move) joins the outermost, which alone commits — or rolls back everything. `after_commit(fn)`
+runs `fn` once the outermost block has committed (and never if it rolls back): how a write hands work
+to the queue only when the rows the work reads are there for another process to see.
+"""
 from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
@@ -6,10 +12,21 @@ from sqlalchemy.exc import IntegrityError
 from .errors import Conflict
 from .extensions import db
 
+DEPTH, CALLBACKS = "incubator_transaction_depth", "incubator_after_commit"
+
 
 @contextmanager
 def transaction():
     """Commit on success; roll back on any error. A constraint violation becomes a Conflict (409)."""
+    info = db.session.info
+    if info.get(DEPTH):
+        info[DEPTH] += 1
+        try:
+            yield db.session
+        finally:
+            info[DEPTH] -= 1
+        return
+    info[DEPTH], info[CALLBACKS] = 1, []
     try:
         yield db.session
         db.session.commit()
@@ -19,3 +36,29 @@ def transaction():
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        info[DEPTH], callbacks = 0, info.pop(CALLBACKS, [])
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(callback) -> None:
+    """Run `callback()` after the enclosing `transaction()` commits; at once outside of one."""
+    if db.session.info.get(DEPTH):
+        db.session.info[CALLBACKS].append(callback)
+    else:
+        callback()
+
+
+def insert_new(table, rows: list[dict], *, unique: list[str], returning):
+    """INSERT the rows that do not collide with an existing one on the unique columns `unique`
+    (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike); the values of `returning` of the rows
+    inserted. Two processes inserting the same row at once: one row, returned to one of them."""
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=unique).returning(returning)
+    return list(db.session.scalars(statement))

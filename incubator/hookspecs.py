@@ -264,15 +264,105 @@ def incubator_health_checks():
     called in the request's application context by `GET /healthz`; it returns when the dependency
     answers and raises (or returns `False`) when it does not. `/healthz` answers 200 with
     `{"status": "ok", name: "ok", …}` when every check passes, and 503 with `"down": [names]` (and the
-    exception's type for each) otherwise. The core answers through this same hook (`database`, and
-    `ratelimit` when the rate-limit storage is Redis). Keep checks quick: one ping with a timeout of a
-    second or two. Return `None` or `{}` when there is nothing to check. A plugin whose hook raises is
-    reported down under its own name.
+    exception's type for each) otherwise. The core answers through this same hook (`database`;
+    `ratelimit` and `queue` when the rate-limit storage or the task queue is on Redis). Keep checks
+    quick: one ping with a timeout of a second or two. Return `None` or `{}` when there is nothing to
+    check. A plugin whose hook raises is reported down under its own name.
 
     ```python
     @hookimpl
     def incubator_health_checks():
-        url = current_app.config.get("CERTIFICATES_REDIS_URL")
-        return {"certificates_queue": lambda: redis.Redis.from_url(url, socket_timeout=2).ping()} if url else {}
+        url = current_app.config.get("SEARCH_REDIS_URL")
+        return {"search_index": lambda: redis.Redis.from_url(url, socket_timeout=2).ping()} if url else {}
+    ```
+    """
+
+
+@hookspec
+def incubator_tasks():
+    """Return the plugin's background work for the platform's queue (`incubator.queue`): a list of
+    `Task(name, function, retries=0, retry_delay=30)` (run when someone calls
+    `incubator.queue.enqueue(name, *args)`, or `enqueue_after_commit` inside a `transaction()`) and
+    `Periodic(name, function, schedule)` (run by `incubator worker` on a `huey.crontab` schedule, in
+    UTC). Functions run inside an application context; arguments are JSON-like (ids, not records).
+    Names are global: prefix them with the plugin's name.
+
+    ```python
+    from huey import crontab
+    from incubator.queue import Periodic, Task
+
+    @hookimpl
+    def incubator_tasks():
+        return [Task("certificates.batch", jobs.run_batch, retries=3),
+                Periodic("certificates.recover", recover, crontab(minute="*"))]
+    ```
+    """
+
+
+@hookspec
+def incubator_worker_started():
+    """Called once in `incubator worker`, in its application context, before it takes tasks: the place
+    to resume what a killed worker left (re-queue leased jobs, settle half-written files). Commit what
+    you write; an exception leaves this plugin out of the worker, not the worker."""
+
+
+@hookspec
+def incubator_notification_kinds():
+    """Return the kinds of notice the plugin sends, as `incubator.notifications.Kind(key, label,
+    channels=("email",), optional=True, roles=(), park_group=False)`: `channels` are the channels a
+    recipient gets it on until they choose (the inbox always), `optional=False` means it cannot be
+    turned off, `roles` the roles whose /me page offers the choice (empty: everyone),
+    `park_group=True` also posts it to the park's group channels (企业微信). Keys are global:
+    prefix them with the plugin's name.
+
+    ```python
+    @hookimpl
+    def incubator_notification_kinds():
+        return [Kind("baogong.notice", _l("包公街道通知"), channels=("email", "sms"))]
+    ```
+    """
+
+
+@hookspec
+def incubator_notification_channels():
+    """Return the channels the plugin delivers notices through: objects with `key`, `label`,
+    `audience` (`"user"`: sent to each recipient at `address(user)`; `"park"`: posted once per notice to
+    the park's group at `address(park)`), `address(target) -> str | None` (None: this recipient or park
+    cannot be reached this way, nothing is queued) and `send(message)`, which raises to report a
+    failure (the notice is retried with back-off, then shown as failed to the administrator).
+    `message` is an `incubator.notifications.Outgoing`: `subject`, `text`, `html`, `url` (absolute),
+    `address`, `kind`, `locale`. `send` runs in the queue worker, never in the request.
+
+    ```python
+    class Pager:
+        key, label, audience = "pager", "寻呼机", "user"
+        def address(self, user):
+            return user.phone or None
+        def send(self, message):
+            requests.post(PAGER_URL, json={"to": message.address, "text": message.subject}, timeout=10).raise_for_status()
+
+    @hookimpl
+    def incubator_notification_channels():
+        return [Pager()]
+    ```
+    """
+
+
+@hookspec
+def incubator_reminders(on):
+    """Return the reminders due on `on` (the district's date): a list of
+    `incubator.notifications.Reminder(recipients, kind, subject, body, link, key, park=None)`.
+    The worker asks every hour; `key` names the occasion (e.g. `f"due30:{org.id}:{org.incubation_due}"`)
+    and each recipient gets each occasion once, however often it is asked, by however many workers.
+    Called for every loaded plugin, whatever its enablement: return reminders only for the parks the
+    plugin is enabled for (`incubator.plugins.enabled_park_ids`, or `is_enabled(NAME, park)`).
+
+    ```python
+    @hookimpl
+    def incubator_reminders(on):
+        due = on + timedelta(days=1)
+        return [Reminder(seated(s), "enrolment.class_tomorrow", msg("明天上课：%(title)s", title=s.title),
+                         "", url_for("enrolment.offering", offering_id=s.offering_id), f"class:{s.id}")
+                for s in sessions_on(due)]
     ```
     """

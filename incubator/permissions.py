@@ -21,6 +21,7 @@ CORE_ACTIONS = [
     ("plugin.manage", "启用/停用插件"),
     ("audit.view", "查看审计日志"),
     ("dashboard.view", "查看工作台"),
+    ("notifications.admin", "查看通知的发送情况"),
 ]
 
 

@@ -102,3 +102,15 @@ def clean_name(text: str | None) -> str:
         elif category not in HIDDEN:
             kept.append(char)
     return " ".join("".join(kept).split())
+
+
+# What a mail server accepts as an address, roughly: something@domain.tld without spaces (the SMTP
+# server has the last word; an address it refuses shows as a failed delivery).
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_error(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        return "请填写有效的电子邮箱"
+    return None

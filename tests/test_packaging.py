@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 # Modules only the test suite runs (their imports are requirements-dev.txt's).
-TEST_ONLY = {ROOT / "incubator" / "testing.py"}
+TEST_ONLY = {ROOT / "incubator" / "testing.py", ROOT / "incubator" / "testing_peers.py"}
 
 
 def canonical(name: str) -> str:

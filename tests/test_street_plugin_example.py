@@ -62,3 +62,29 @@ def test_the_notice_shows_for_baogong_and_not_elsewhere(street_app):
     testing.login(client, "admin")  # the district sees every park's dashboard, but the organization page only where on
     assert NOTICE not in client.get(f"/orgs/{street_app.org_ids['changqing']}").get_data(as_text=True)
     assert NOTICE in client.get(f"/orgs/{street_app.org_ids['baogong']}").get_data(as_text=True)
+
+
+def test_the_streets_own_notice_reaches_its_people_once_the_day_before_the_meeting(street_app):
+    """docs/examples/street_plugins/baogong_meeting.py: the day before the first Tuesday, the street's
+    manager and its organizations' contacts are told, once; nobody of another street."""
+    from datetime import date
+
+    from incubator.notifications.models import Notification
+    from incubator.notifications.reminders import send_reminders
+    from incubator.users.models import User
+    with street_app.test_request_context():
+        people = {u.username: u for u in db.session.scalars(db.select(User))}
+        people["trainee-chen"].organization_id = street_app.org_ids["baogong"]
+        people["trainee-wang"].organization_id = street_app.org_ids["changqing"]
+        db.session.commit()
+        assert send_reminders(date(2027, 1, 3)) == 0
+        assert send_reminders(date(2027, 1, 4)) == 1  # 5 January 2027 is the month's first Tuesday
+        assert send_reminders(date(2027, 1, 4)) == 0  # asked again the same day (the worker asks hourly)
+        told = db.session.scalars(db.select(Notification)).all()
+        assert {people_id for people_id in (n.user_id for n in told)} == {
+            people["baogong-mgr"].id, people["trainee-chen"].id}
+        from incubator.notifications.services import rendered
+        assert rendered(told[0].notice) == ("明天召开社区议事会（2027年1月5日）",
+                                            "地点：包公街道党群服务中心二楼会议室。请各组织派一名代表参加。")
+        assert told[0].notice.link == "/parks/baogong"
+        db.session.remove()

@@ -26,8 +26,9 @@ def init_api(app, registry) -> IncubatorApi:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.extensions["incubator_api"] = api
 
+    from ..notifications import api as notifications
     from . import auth, organizations, parks
-    blueprints = [auth.blp, parks.blp, organizations.blp]
+    blueprints = [auth.blp, parks.blp, organizations.blp, notifications.blp]
     for result in registry.call_each("incubator_api_blueprints"):
         blueprints.extend(result or [])
     for blp in blueprints:

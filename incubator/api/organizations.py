@@ -11,29 +11,25 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..organizations import services as orgs
 from ..organizations import stages
-from ..organizations.models import CATEGORIES, REGISTRATION_STATUSES, Organization, Transition
+from ..organizations.models import Organization, Transition
+from ..organizations.schema import OrganizationFields
 from ..parks import services as parks
 from ..permissions import can
 from . import BEARER
 from .auth import token_required
-from .schemas import Name, PageQuerySchema, Reference, page_schema, paginated
+from .schemas import PageQuerySchema, Reference, page_schema, paginated
 
 blp = Blueprint("api_organizations", __name__, url_prefix="/organizations",
                 description="Organizations (社会组织) and their incubation stages")
 
 
-class OrganizationSchema(ma.Schema):
+class OrganizationSchema(OrganizationFields):
+    """The editable fields and their rules (OrganizationFields, shared with the forms and the
+    service), the park, and what the platform keeps."""
+
     id = ma.fields.Integer(dump_only=True)
-    name = Name(max_length=120, required=True)
-    uscc = ma.fields.String(allow_none=True, metadata={"description": "统一社会信用代码 (GB 32100-2015)"})
-    category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
-    registration_status = ma.fields.String(validate=ma.validate.OneOf(list(REGISTRATION_STATUSES)))
-    founded_on = ma.fields.Date(allow_none=True)
-    contact_name = Name(max_length=60, required=True, metadata={"description": "the contact person's name"})
-    contact_phone = ma.fields.String(required=True)
-    service_area = ma.fields.String()
-    description = ma.fields.String()
-    park = Reference("park.code", required=True, metadata={"description": "park code"})
+    park = Reference("park.code", required=True, error_messages={"required": "请填写园区"},
+                     metadata={"description": "park code"})
     stage = ma.fields.String(dump_only=True, metadata={"enum": list(stages.STAGES)})
     stage_label = ma.fields.Function(lambda o: stages.label(o.stage), dump_only=True)
     incubation_start = ma.fields.Date(dump_only=True, allow_none=True)

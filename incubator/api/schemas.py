@@ -1,7 +1,8 @@
 """Marshmallow fields and schemas shared by the core's and the plugins' API resources.
 
 - `Reference`: a record named by its code or username (park, course, expert, assessor …).
-- `Name`: a name people read (organization, person, course, round, volunteer …).
+- `Name`, `Text`, `Phone`, `Uscc`, `validate_name`: the fields for what people type, from
+  `incubator.schemas` (one schema per entity: forms, API and services share it).
 - `PageQuerySchema`, `page_schema`, `paginated`, `paginated_list`: every list is a page,
   `{"items", "page", "per_page", "total", "pages"}`, chosen with `?page=&per_page=`.
 """
@@ -9,7 +10,10 @@ import math
 
 import marshmallow as ma
 
-from ..validators import name_error
+from ..schemas import Name, Phone, Text, Uscc, validate_name
+
+__all__ = ["MAX_PER_PAGE", "Name", "PageQuerySchema", "Phone", "Reference", "Text", "Uscc", "page_schema",
+           "paginated", "paginated_list", "validate_name"]
 
 MAX_PER_PAGE = 100
 
@@ -78,25 +82,3 @@ class Reference(ma.fields.String):
         if any(ord(c) < 32 or c == "\x7f" for c in value):
             raise self.make_error("control")
         return value
-
-
-def validate_name(value: str) -> None:
-    """The marshmallow side of validators.name_error (forms use forms.name_validator)."""
-    if error := name_error(value):
-        raise ma.ValidationError(error)
-
-
-class Name(ma.fields.String):
-    """A name people read: no invisible, direction-changing or control characters (line breaks
-    included), at most `max_length` characters (the column's length)."""
-
-    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs):
-        validators = [ma.validate.Length(min=min_length, max=max_length), validate_name]
-        kwargs["validate"] = validators + list(_as_list(kwargs.get("validate")))
-        super().__init__(**kwargs)
-
-
-def _as_list(validate):
-    if validate is None:
-        return []
-    return validate if isinstance(validate, (list, tuple)) else [validate]

@@ -26,6 +26,7 @@ CORE_ACTIONS = {
     "user.create": "新建用户",
     "user.edit": "修改用户",
     "user.password": "修改自己的密码",
+    "user.notification_settings": "修改通知设置",
     "user.password_reset": "重置用户密码",
     "api.token": "申请接口令牌",
     "api.token_revoke": "作废接口令牌",

@@ -4,26 +4,30 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import name_validator, phone_validator, uscc_validator
+from ..forms import SchemaForm
 from .models import CATEGORIES, REGISTRATION_STATUSES
+from .schema import OrganizationFields
 
 
-class OrganizationForm(FlaskForm):
-    name = StringField(_l("组织名称"), validators=[DataRequired(), Length(max=120), name_validator])
-    uscc = StringField(_l("统一社会信用代码"), validators=[Optional(), uscc_validator],
-                       description=_l("未登记的草根组织可不填"))
+class OrganizationForm(SchemaForm):
+    """An organization's details; the rules are OrganizationFields' (shared with the API and the service)."""
+
+    schema = OrganizationFields
+
+    name = StringField(_l("组织名称"))
+    uscc = StringField(_l("统一社会信用代码"), description=_l("未登记的草根组织可不填"))
     category = SelectField(_l("类别"), choices=[(c, c) for c in CATEGORIES])
     registration_status = SelectField(_l("登记状态"), choices=list(REGISTRATION_STATUSES.items()))
-    founded_on = DateField(_l("成立日期"), validators=[Optional()])
-    contact_name = StringField(_l("联系人"), validators=[DataRequired(), Length(max=60), name_validator])
-    contact_phone = StringField(_l("联系电话"), validators=[DataRequired(), phone_validator])
-    service_area = StringField(_l("服务区域"), validators=[Optional(), Length(max=200)])
-    description = TextAreaField(_l("组织简介"), validators=[Optional(), Length(max=5000)])
+    founded_on = DateField(_l("成立日期"), validators=[Optional()])  # an empty date is no date, not a wrong one
+    contact_name = StringField(_l("联系人"))
+    contact_phone = StringField(_l("联系电话"))
+    service_area = StringField(_l("服务区域"))
+    description = TextAreaField(_l("组织简介"))
     park = SelectField(_l("园区"), coerce=int)
     submit = SubmitField(_l("保存"))
 
     def data_for_service(self) -> dict:
-        return {k: v for k, v in self.data.items() if k not in ("park", "submit", "csrf_token")}
+        return self.schema_data()
 
 
 class ApplyForm(OrganizationForm):

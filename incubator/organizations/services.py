@@ -12,59 +12,32 @@ from ..dates import today
 from ..db_types import utcnow
 from ..errors import Conflict, IllegalMove, ValidationError, Vetoed
 from ..extensions import db
+from ..notifications.triggers import stage_moved
 from ..parks.models import Park
 from ..plugins import collect, hooks_for
+from ..schemas import load
 from ..search import initials, matches
-from ..validators import name_error, normalize_uscc, phone_error, uscc_error
 from . import stages
-from .models import CATEGORIES, REGISTRATION_STATUSES, Organization, Renewal, Transfer, Transition
+from .models import Organization, Renewal, Transfer, Transition
+from .schema import OrganizationFields
 
 log = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = ("name", "uscc", "category", "registration_status", "founded_on", "contact_name",
-                   "contact_phone", "service_area", "description")
-REQUIRED_FIELDS = {"name": "组织名称", "category": "类别", "contact_name": "联系人", "contact_phone": "联系电话"}
+EDITABLE_FIELDS = tuple(OrganizationFields().load_fields)
 
 
 def validate(data: dict, *, existing: Organization | None = None) -> dict:
-    """Check and normalize organization fields; raise ValidationError/Conflict naming the field."""
-    clean = {k: data[k] for k in EDITABLE_FIELDS if k in data}
-    for key in ("name", "contact_name", "contact_phone", "service_area", "description", "category"):
-        if key in clean and isinstance(clean[key], str):
-            clean[key] = clean[key].strip()
-    if existing is None:
-        for key, label in REQUIRED_FIELDS.items():
-            if not clean.get(key):
-                raise ValidationError(f"请填写{label}", field=key)
-    else:
-        for key, label in REQUIRED_FIELDS.items():
-            if key in clean and not clean[key]:
-                raise ValidationError(f"请填写{label}", field=key)
-    if "name" in clean and len(clean["name"]) > 120:
-        raise ValidationError("组织名称不能超过120字", field="name")
-    for key in ("name", "contact_name"):  # the import command comes here without a form or a schema
-        if isinstance(clean.get(key), str) and (error := name_error(clean[key])):
-            raise ValidationError(error, field=key)
-    if "category" in clean and clean["category"] not in CATEGORIES:
-        raise ValidationError("类别应为：" + "、".join(CATEGORIES), field="category")
-    if "registration_status" in clean:
-        clean["registration_status"] = clean["registration_status"] or "unregistered"
-        if clean["registration_status"] not in REGISTRATION_STATUSES:
-            raise ValidationError("登记状态应为 registered、filed 或 unregistered", field="registration_status")
-    if "contact_phone" in clean and (error := phone_error(clean["contact_phone"])):
-        raise ValidationError(error, field="contact_phone")
-    if "founded_on" in clean and clean["founded_on"] and clean["founded_on"] > today():
-        raise ValidationError("成立日期不能晚于今天", field="founded_on")
-    if "uscc" in clean:
-        clean["uscc"] = normalize_uscc(clean["uscc"])
-        if clean["uscc"]:
-            if error := uscc_error(clean["uscc"]):
-                raise ValidationError(error, field="uscc")
-            taken = select(Organization.id).where(Organization.uscc == clean["uscc"])
-            if existing is not None:
-                taken = taken.where(Organization.id != existing.id)
-            if db.session.scalar(taken) is not None:
-                raise Conflict("该统一社会信用代码已被其他组织使用", field="uscc")
+    """Check and normalize organization fields through their schema (OrganizationFields: every field
+    when creating, those given when editing), then what only the database knows; raise
+    ValidationError/Conflict naming the field."""
+    clean = load(OrganizationFields(), {k: v for k, v in data.items() if k in EDITABLE_FIELDS},
+                 partial=existing is not None)
+    if clean.get("uscc"):
+        taken = select(Organization.id).where(Organization.uscc == clean["uscc"])
+        if existing is not None:
+            taken = taken.where(Organization.id != existing.id)
+        if db.session.scalar(taken) is not None:
+            raise Conflict("该统一社会信用代码已被其他组织使用", field="uscc")
     return clean
 
 
@@ -130,6 +103,9 @@ def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transitio
         audit.record("org.transition", org, user=user,
                      summary=f"{org.name}: {stages.label(from_stage)} → {stages.label(to_stage)}",
                      from_stage=from_stage, to_stage=to_stage, note=note)
+        # The contacts' notice is written with the move (one commit, and never a notice of a move
+        # that was rolled back); plugins hear of it after the commit.
+        stage_moved(org, transition)
     db.session.refresh(org)
     _after_move(org, transition)
     return transition

@@ -96,3 +96,10 @@ def edit(park: Park, data: dict, *, user=None) -> Park:
             setattr(park, key, value)
         audit.record("park.edit", park, user=user, summary=park.name)
     return park
+
+
+def managers_of(park_id: int) -> list:
+    """The active managers of a park (园区管理员), e.g. the recipients of its notices."""
+    from ..users.models import User, park_managers
+    return list(db.session.scalars(select(User).join(park_managers, park_managers.c.user_id == User.id).where(
+        park_managers.c.park_id == park_id, User.role == "manager", User.active.is_(True)).order_by(User.id)))

@@ -11,6 +11,7 @@ A plugin package gets, without writing a line of hook code:
 | `translations/`                          | merges its catalog (app.py, `_add_plugin_translations`)     |
 | `permissions.ACTIONS`                    | lists them for the administrator (`incubator_permissions`)   |
 | `permissions.decide(user, action, resource)` | asks it (`incubator_permission`)                         |
+| `tasks.TASKS` (`incubator.queue` Task/Periodic) | puts them on the platform's queue (`incubator_tasks`)     |
 
 A plugin that writes one of these hooks itself keeps its own and the convention steps aside for that
 hook (an `incubator_load` of its own, e.g. to add a template filter, still gets `views.bp` registered).
@@ -27,7 +28,7 @@ from .. import hookimpl
 SUFFIX = ":conventions"
 # Hooks the convention supplies only when the plugin does not write them itself.
 REPLACEABLE = ("incubator_api_blueprints", "incubator_migration_dirs", "incubator_permissions",
-               "incubator_permission")
+               "incubator_permission", "incubator_tasks")
 
 
 def plugin_of(registered_name: str) -> str:
@@ -67,6 +68,9 @@ def conventional_hooks(module) -> ConventionalHooks | None:
         hooks["incubator_permissions"] = _returning(list(permissions.ACTIONS))
     if callable(getattr(permissions, "decide", None)):
         hooks["incubator_permission"] = _permission(permissions.decide)
+    tasks = _submodule(package, "tasks")
+    if getattr(tasks, "TASKS", None):
+        hooks["incubator_tasks"] = _returning(list(tasks.TASKS))
     own = {name for name in REPLACEABLE if callable(getattr(module, name, None))}
     hooks = {name: function for name, function in hooks.items() if name not in own}
     return ConventionalHooks(package, hooks) if hooks else None

@@ -15,6 +15,8 @@ from ..organizations.stages import ACTIVE_STAGES
 from ..parks import services as parks
 from ..parks.models import Park
 from ..plugins import registry
+from ..notifications.triggers import application_received
+from ..users import services as users
 from . import services
 from .forms import StatusLookupForm
 
@@ -72,6 +74,7 @@ def apply():
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
+            application_received(org)
             return render_template("public/applied.html", org=org, number=services.application_number(org))
     status = 422 if request.method == "POST" else 200
     return render_template("public/apply.html", form=form), status
@@ -107,6 +110,7 @@ def healthz():
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        users.remember_language(current_user, code)
     target = request.referrer or url_for(".home")
     if not target.startswith(request.host_url):
         target = url_for(".home")

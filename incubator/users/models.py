@@ -59,6 +59,10 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(80), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    # The language notices are written in for this user ("zh", "en"); None: the platform's default.
+    # Set when they switch language (the page's choice is remembered for what is sent later).
+    locale: Mapped[str | None] = mapped_column(String(8))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)

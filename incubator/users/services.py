@@ -12,7 +12,7 @@ from ..database import transaction
 from ..db_types import utcnow
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..validators import phone_error
+from ..validators import email_error, phone_error
 from . import passwords
 from .models import ROLES, ApiToken, User, check_no_password, new_session_token
 
@@ -45,6 +45,10 @@ def validate(data: dict, existing: User | None = None) -> dict:
             raise ValidationError(problem, field="password")
     if clean.get("phone") and (error := phone_error(clean["phone"])):
         raise ValidationError(error, field="phone")
+    if clean.get("email"):
+        clean["email"] = clean["email"].strip()
+        if error := email_error(clean["email"]):
+            raise ValidationError(error, field="email")
     if clean.get("organization_id"):
         from ..organizations.models import Organization
         if db.session.get(Organization, clean["organization_id"]) is None:
@@ -56,11 +60,12 @@ def validate(data: dict, existing: User | None = None) -> dict:
 
 
 def create(data: dict, *, user=None) -> User:
-    """Create a user; data: username, password, role, name, phone, parks (list of Park), organization_id."""
+    """Create a user; data: username, password, role, name, phone, email, parks (list of Park), organization_id."""
     clean = validate(data)
     with transaction():
         new = User(username=clean["username"], role=clean["role"], name=clean.get("name") or "",
-                   phone=clean.get("phone") or "", organization_id=clean.get("organization_id"))
+                   phone=clean.get("phone") or "", email=clean.get("email") or "",
+                   organization_id=clean.get("organization_id"))
         new.set_password(clean["password"])
         new.parks = list(clean.get("parks") or [])
         db.session.add(new)
@@ -76,7 +81,7 @@ def _named(person: User) -> str:
 def edit(target: User, data: dict, *, user=None) -> User:
     clean = validate(data, existing=target)
     with transaction():
-        for key in ("username", "role", "name", "phone", "active", "organization_id"):
+        for key in ("username", "role", "name", "phone", "email", "active", "organization_id"):
             if key in clean:
                 setattr(target, key, clean[key])
         if "parks" in clean:
@@ -196,3 +201,10 @@ def revoke_token(token: ApiToken, *, user=None) -> None:
         db.session.delete(token)
         audit.record("api.token_revoke", owner, user=user, summary=f"{owner.username} 作废接口令牌",
                      created_at=created.isoformat(timespec="seconds"))
+
+
+def remember_language(user, code: str) -> None:
+    """The language a logged-in user chose: notices sent to them later are written in it."""
+    if getattr(user, "is_authenticated", False) and user.locale != code:
+        with transaction():
+            user.locale = code

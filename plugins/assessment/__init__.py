@@ -4,6 +4,7 @@ Rubrics are YAML data (see rubrics.py); a manager starts an assessment and names
 expert or a manager); the assessor scores every indicator with evidence, saves drafts, finishes it
 (then it is locked). The organization page shows the results, a radar chart and the progress from
 entry to exit; a per-park veto makes graduation wait for an exit assessment above a threshold.
+The assessor is told when named, the organization and its park when the assessment is finished.
 Each hook hands on to the modules beside it.
 """
 
@@ -71,6 +72,12 @@ def incubator_transition_check(org, from_stage, to_stage, user):
     from . import services
     if to_stage == "graduated":
         return services.graduation_objections(org)
+
+
+@hookimpl
+def incubator_notification_kinds():
+    from .notices import KINDS
+    return KINDS
 
 
 @hookimpl

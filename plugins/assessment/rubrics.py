@@ -3,17 +3,22 @@
 A rubric has dimensions (维度) of indicators (指标) with points that add up to the declared total,
 and grade bands (5A ≥ 900 …). The plugin ships `rubrics/default.yaml`; a park adds its own file to
 `ASSESSMENT_RUBRICS_DIR` (default: `<instance>/rubrics`). A malformed file is refused with a message
-naming the file and the problem (logged, listed on the rubrics page and by `incubator assessment
-rubrics`); the platform starts without it.
+per problem naming the file, the line and the key path (`default.yaml:14:
+dimensions[2].indicators[0].points：应为数字`), logged, listed on the rubrics page and by `incubator
+assessment rubrics`; the platform starts without it. What a file holds is declared by the schemas
+below (marshmallow, read through `incubator.yamlfiles`); keys they do not know are ignored.
 """
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import marshmallow as ma
 import yaml
+
+from incubator import yamlfiles
 
 log = logging.getLogger(__name__)
 BUILTIN_DIR = Path(__file__).parent / "rubrics"
@@ -22,7 +27,11 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 
 
 class RubricError(ValueError):
-    """A rubric file that cannot be used; the message says where and why."""
+    """A rubric file that cannot be used; each message says where (file, line, key path) and why."""
+
+    def __init__(self, *messages: str):
+        super().__init__("\n".join(messages))
+        self.messages = list(messages)
 
 
 @dataclass(frozen=True)
@@ -81,97 +90,140 @@ class Rubric:
                     for i in d.indicators]} for d in self.dimensions]}
 
 
-def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RubricError(f"{where} 应为数字，而不是 {value!r}")
-    return float(value)
+POSITIVE = ma.validate.Range(min=0, min_inclusive=False, error="应大于 0")
 
 
-def _text(mapping: dict, key: str, where: str) -> str:
-    value = mapping.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise RubricError(f"{where} 缺少 {key}（文字）")
-    return value.strip()
+class _Written(yamlfiles.Field):
+    """Whatever the file says, as text; empty: the default (guidance and below_grade always took any value)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return str(value or self.load_default)
 
 
-def parse(data, source: str = "") -> Rubric:
-    """Check a rubric's structure and arithmetic; raise RubricError with a clear message."""
-    if not isinstance(data, dict):
-        raise RubricError("文件内容应为一个映射（code、name、total、grades、dimensions）")
-    code = _text(data, "code", "评估体系")
-    if not CODE_RE.match(code):
-        raise RubricError(f"code {code!r} 只能使用小写字母、数字、点、横线和下划线")
-    name = _text(data, "name", "评估体系")
-    version = data.get("version", 1)
-    if not isinstance(version, int):
-        raise RubricError("version 应为整数")
-    total = _number(data.get("total"), "total")
-    if total <= 0:
-        raise RubricError("total 应大于 0")
-    dims_raw = data.get("dimensions")
-    if not isinstance(dims_raw, list) or not dims_raw:
-        raise RubricError("dimensions 应为非空列表")
-    dimensions, seen_dims, seen_codes = [], set(), set()
-    for n, dim in enumerate(dims_raw, start=1):
-        where = f"第{n}个维度"
-        if not isinstance(dim, dict):
-            raise RubricError(f"{where} 应为映射")
-        dcode, dname = _text(dim, "code", where), _text(dim, "name", where)
-        if dcode in seen_dims:
-            raise RubricError(f"维度 code 重复：{dcode}")
-        seen_dims.add(dcode)
-        inds_raw = dim.get("indicators")
-        if not isinstance(inds_raw, list) or not inds_raw:
-            raise RubricError(f"维度“{dname}”没有指标（indicators）")
-        indicators = []
-        for m, ind in enumerate(inds_raw, start=1):
-            iwhere = f"维度“{dname}”的第{m}个指标"
-            if not isinstance(ind, dict):
-                raise RubricError(f"{iwhere} 应为映射")
-            icode, iname = _text(ind, "code", iwhere), _text(ind, "name", iwhere)
-            if icode in seen_codes:
-                raise RubricError(f"指标 code 重复：{icode}")
-            seen_codes.add(icode)
-            points = _number(ind.get("points"), f"指标“{iname}”的 points")
-            if points <= 0:
-                raise RubricError(f"指标“{iname}”的 points 应大于 0")
-            indicators.append(Indicator(icode, iname, points, str(ind.get("guidance") or "")))
-        dimensions.append(Dimension(dcode, dname, tuple(indicators)))
-    points_sum = sum(i.points for d in dimensions for i in d.indicators)
-    if abs(points_sum - total) > 1e-6:
-        raise RubricError(f"各指标分值合计 {points_sum:g}，与 total {total:g} 不符")
-    grades_raw = data.get("grades")
-    if not isinstance(grades_raw, list) or not grades_raw:
-        raise RubricError("grades 应为非空列表，如 - {grade: 5A, min: 900}")
-    grades = []
-    for n, band in enumerate(grades_raw, start=1):
-        if not isinstance(band, dict):
-            raise RubricError(f"grades 第{n}项应为映射")
-        grade = _text(band, "grade", f"grades 第{n}项")
-        minimum = _number(band.get("min"), f"等级 {grade} 的 min")
-        if not 0 <= minimum <= total:
-            raise RubricError(f"等级 {grade} 的 min 应在 0 与 total 之间")
-        grades.append((grade, minimum))
-    if [m for _, m in grades] != sorted((m for _, m in grades), reverse=True) or len({m for _, m in grades}) != len(grades):
-        raise RubricError("grades 应从高到低排列，且分数线互不相同")
-    if len({g for g, _ in grades}) != len(grades):
-        raise RubricError("grades 中的等级名称重复")
-    parks = data.get("parks") or []
-    if not isinstance(parks, list) or not all(isinstance(p, str) for p in parks):
-        raise RubricError("parks 应为园区代码列表")
-    return Rubric(code, name, version, total, tuple(grades), str(data.get("below_grade") or "未达等级"),
-                  tuple(dimensions), tuple(parks), source)
+class _ParkCodes(yamlfiles.List):
+    """Park codes; an empty value (`parks: ""`) is none, that is every park."""
+
+    default_error_messages = {"invalid": "应为园区代码的列表，如 [fangxing]"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value or [], attr, data, **kwargs)
+
+
+class _RubricPart(yamlfiles.Schema):
+    known_keys_only = False  # a park's file may carry keys of its own (notes, ids): they were always ignored
+
+
+class IndicatorSchema(_RubricPart):
+    code = yamlfiles.Text(required=True)
+    name = yamlfiles.Text(required=True)
+    points = yamlfiles.Number(required=True, validate=POSITIVE)
+    guidance = _Written(load_default="")
+
+    @ma.post_load
+    def _indicator(self, data, **kwargs):
+        return Indicator(**data)
+
+
+class DimensionSchema(_RubricPart):
+    code = yamlfiles.Text(required=True)
+    name = yamlfiles.Text(required=True)
+    indicators = yamlfiles.List(ma.fields.Nested(IndicatorSchema), required=True,
+                                validate=ma.validate.Length(min=1, error="维度没有指标，应为非空列表"))
+
+    @ma.post_load
+    def _dimension(self, data, **kwargs):
+        return Dimension(data["code"], data["name"], tuple(data["indicators"]))
+
+
+class GradeSchema(_RubricPart):
+    grade = yamlfiles.Text(required=True)
+    min = yamlfiles.Number(required=True, validate=ma.validate.Range(min=0, error="应在 0 与 total 之间"))
+
+    @ma.post_load
+    def _band(self, data, **kwargs):
+        return data["grade"], data["min"]
+
+
+class RubricSchema(_RubricPart):
+    """A rubric file; the checks across keys (codes unique, points adding up, grades in order) follow."""
+
+    error_messages = {"type": "文件内容应为一个映射（code、name、total、grades、dimensions）"}
+    code = yamlfiles.Text(required=True, validate=ma.validate.Regexp(
+        CODE_RE, error="{input!r} 只能使用小写字母、数字、点、横线和下划线"))
+    name = yamlfiles.Text(required=True)
+    version = yamlfiles.Integer(load_default=1)
+    total = yamlfiles.Number(required=True, validate=POSITIVE)
+    grades = yamlfiles.List(ma.fields.Nested(GradeSchema), required=True, validate=ma.validate.Length(
+        min=1, error="应为非空列表，如 - {{grade: 5A, min: 900}}"))
+    below_grade = _Written(load_default="未达等级")
+    dimensions = yamlfiles.List(ma.fields.Nested(DimensionSchema), required=True,
+                                validate=ma.validate.Length(min=1, error="应为非空列表"))
+    parks = _ParkCodes(yamlfiles.Text(), load_default=list)
+
+    @ma.validates_schema
+    def _consistent(self, data, **kwargs):
+        found = [*_repeated_codes(data["dimensions"]), *_points_against_total(data),
+                 *_grades_within_total(data["grades"], data["total"]), *_grades_in_order(data["grades"])]
+        if found:
+            raise yamlfiles.errors_at(found)
+
+    @ma.post_load
+    def _rubric(self, data, **kwargs):
+        return Rubric(data["code"], data["name"], data["version"], data["total"], tuple(data["grades"]),
+                      data["below_grade"], tuple(data["dimensions"]), tuple(data["parks"]))
+
+
+def _repeated_codes(dimensions):
+    """Dimension codes and indicator codes are each unique in the rubric."""
+    seen_dimensions, seen_indicators = set(), set()
+    for n, dimension in enumerate(dimensions):
+        if dimension.code in seen_dimensions:
+            yield ("dimensions", n, "code"), f"维度 code {dimension.code} 重复"
+        seen_dimensions.add(dimension.code)
+        for m, indicator in enumerate(dimension.indicators):
+            if indicator.code in seen_indicators:
+                yield ("dimensions", n, "indicators", m, "code"), f"指标 code {indicator.code} 重复"
+            seen_indicators.add(indicator.code)
+
+
+def _points_against_total(data):
+    points = sum(d.points for d in data["dimensions"])
+    if abs(points - data["total"]) > 1e-6:
+        yield ("total",), f"各指标分值合计 {points:g}，与 total {data['total']:g} 不符"
+
+
+def _grades_within_total(grades, total):
+    for n, (grade, minimum) in enumerate(grades):
+        if minimum > total:
+            yield ("grades", n, "min"), f"等级 {grade} 的 min 应在 0 与 total（{total:g}）之间"
+
+
+def _grades_in_order(grades):
+    """Bands from the highest, their minimums and names distinct."""
+    minimums = [minimum for _grade, minimum in grades]
+    if minimums != sorted(set(minimums), reverse=True):
+        yield ("grades",), "应从高到低排列，且分数线互不相同"
+    if len({grade for grade, _minimum in grades}) != len(grades):
+        yield ("grades",), "等级名称有重复"
+
+
+def parse(data, source: str = "", node: yaml.Node | None = None) -> Rubric:
+    """Check a rubric's structure and arithmetic; raise RubricError naming each problem's key path
+    (and, given the document's `node`, its line)."""
+    try:
+        rubric = RubricSchema().load(data)
+    except ma.ValidationError as exc:
+        file = Path(source).name
+        raise RubricError(*(p.describe(file) if file else p.reason for p in yamlfiles.problems(exc, node))) from exc
+    return replace(rubric, source=source)
 
 
 def load_file(path: Path) -> Rubric:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data, node = yamlfiles.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RubricError(f"{path.name}: 无法读取或不是合法的 YAML:{exc}") from exc
-    try:
-        return parse(data, source=str(path))
-    except RubricError as exc:
-        raise RubricError(f"{path.name}: {exc}") from exc
+    return parse(data, source=str(path), node=node)
 
 
 @dataclass
@@ -195,7 +247,7 @@ def load_all(directories) -> RubricSet:
             try:
                 rubric = load_file(path)
             except RubricError as exc:
-                result.errors.append(str(exc))
+                result.errors.extend(exc.messages)
                 log.error("assessment rubric refused: %s", exc)
                 continue
             if rubric.code in result.rubrics:

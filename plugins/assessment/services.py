@@ -22,7 +22,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
 
-from . import rubrics
+from . import notices, rubrics
 from .models import KIND_LABELS, KINDS, Assessment, AssessmentSettings, IndicatorScore
 
 DEFAULT_THRESHOLD = 700
@@ -130,6 +130,7 @@ def start(org: Organization, kind: str, assessor: User, assessed_on: date | None
         audit.record("assessment.start", assessment, user=user,
                      summary=f"{org.name}：{KINDS[kind]}（评估人 {assessor.display_name}）",
                      organization_id=org.id, kind=kind, rubric=rubric.code)
+        notices.assigned(org, assessment, assessor, user=user)
     return assessment
 
 
@@ -242,6 +243,7 @@ def finish(assessment: Assessment, *, user) -> Assessment:
         audit.record("assessment.finish", assessment, user=user,
                      summary=f"{assessment.organization.name}：{KINDS.get(assessment.kind, assessment.kind)} {total} 分 {assessment.grade}",
                      organization_id=assessment.organization_id, total=total, grade=assessment.grade)
+        notices.finished(assessment, user=user)
     return assessment
 
 

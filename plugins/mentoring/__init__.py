@@ -4,7 +4,8 @@ A park manager assigns experts to organizations (on the organization page); an a
 each session; the organization's contact person (a trainee account linked to it) signs it off or
 disputes it. Follow-up actions, hours reports for paying experts, a per-park graduation veto (at
 least N confirmed sessions on distinct days), assignments that end when the organization graduates
-or exits, experts' landing page and everyone's to-dos. Each hook hands on to the modules beside it.
+or exits, experts' landing page and everyone's to-dos, notices (a log to sign off, a dispute, follow-ups
+due or overdue). Each hook hands on to the modules beside it.
 """
 
 from flask import render_template, url_for
@@ -80,6 +81,18 @@ def incubator_transition_done(org, transition):
     from . import assigning
     if transition.to_stage in assigning.FINAL_STAGES:
         assigning.close_assignments(org, transition)
+
+
+@hookimpl
+def incubator_notification_kinds():
+    from .notices import KINDS
+    return KINDS
+
+
+@hookimpl
+def incubator_reminders(on):
+    from . import notices
+    return notices.reminders(on)
 
 
 @hookimpl

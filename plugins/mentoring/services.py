@@ -25,6 +25,7 @@ from incubator.organizations.models import Organization
 from incubator.parks.models import Park
 from incubator.users.models import User
 
+from . import notices
 from .models import MODES, FollowUpAction, MentorAssignment, MentoringSettings, SupervisionLog
 from .assigning import is_assigned
 
@@ -182,6 +183,7 @@ def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | 
         audit.record("mentoring.amend" if amends is not None else "mentoring.log", log, user=user,
                      summary=f"{org.name}：{chinese_date(clean['held_on'])} {show_hours(clean['hours'])} 小时",
                      organization_id=org.id, amends=getattr(amends, "id", None))
+        notices.log_submitted(org, log)
     return log
 
 
@@ -215,6 +217,8 @@ def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
             FollowUpAction(organization_id=log.organization_id, **a) for a in clean["actions"]]
         log.status = "pending"
         audit.record("mentoring.edit", log, user=user, summary=f"修改督导记录 {log.held_on}", previous_status=was)
+        if was == "disputed":  # a pending entry edited: the contacts were told of it already
+            notices.log_submitted(log.organization, log, revised=True)
     return log
 
 
@@ -259,6 +263,7 @@ def dispute(log: SupervisionLog, comment: str, *, user) -> SupervisionLog:
         log.status, log.dispute_comment = "disputed", comment[:5000]
         audit.record("mentoring.dispute", log, user=user, summary=f"对督导记录 {log.held_on} 提出异议",
                      comment=comment[:300])
+        notices.log_disputed(log)
     return log
 
 

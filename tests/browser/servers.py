@@ -142,7 +142,9 @@ class LiveServer:
                 return conn.execute(query.replace("?", "%s"), params).fetchall()
         import sqlite3
         with closing(sqlite3.connect(self.instance / "incubator.db")) as conn:
-            return conn.execute(query, params).fetchall()
+            rows = conn.execute(query, params).fetchall()
+            conn.commit()  # (a journey may set the scene: an UPDATE before the person acts)
+            return rows
 
     def server_log(self) -> str:
         return (self.instance / "server.log").read_text(errors="replace")[-5000:]

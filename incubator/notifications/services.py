@@ -1,0 +1,196 @@
+"""Sending a notice: the inbox entries now, the other channels' deliveries queued for the worker; the
+inbox; people's choices of channels."""
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from .. import queue
+from ..database import after_commit, insert_new, transaction
+from ..db_types import utcnow
+from ..extensions import db
+from ..users.models import User
+from . import Message
+from .models import Delivery, Notice, Notification, Preference
+from .registry import kind as kind_named
+from .registry import park_channels, user_channels
+
+MAX_SUBJECT = 500
+
+
+def notify(recipients, kind: str, subject, body="", link: str = "", *, key: str | None = None,
+           park=None) -> Notice | None:
+    """Tell `recipients` (users; ids will do) about something of `kind`. `link` is a path on this
+    site (`url_for(...)`); `key` names the occasion, so each recipient gets it once however often it is
+    sent; `park` (a Park) lets the park's group channels post it too, when the kind asks. Joins the
+    caller's transaction; the worker sends after it commits. The Notice, or None if nobody was new."""
+    declared = kind_named(kind)
+    users = _users(recipients)
+    subject_text, body_text, params = _texts(subject, body)
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError(f"notice link {link!r}: a path on this site (url_for), not an address")
+    with transaction():
+        notice = Notice(kind=kind, subject=subject_text[:MAX_SUBJECT], body=body_text, params=params,
+                        link=link, park_id=getattr(park, "id", None), key=key, created_at=utcnow())
+        db.session.add(notice)
+        db.session.flush()
+        reached = insert_new(Notification.__table__, [
+            {"notice_id": notice.id, "user_id": user.id, "key": key, "created_at": notice.created_at}
+            for user in users], unique=["user_id", "key"], returning=Notification.user_id) if key else \
+            _insert_all(notice, users)
+        if key and not reached:
+            db.session.delete(notice)
+            return None
+        deliveries = _deliveries(notice, declared, [u for u in users if u.id in set(reached)], park)
+        if deliveries:
+            db.session.add_all(deliveries)
+            notice_id = notice.id
+            after_commit(lambda: queue.enqueue("notifications.deliver", notice_id))
+    return notice
+
+
+def _insert_all(notice, users) -> list[int]:
+    db.session.add_all([Notification(notice_id=notice.id, user_id=u.id, created_at=notice.created_at) for u in users])
+    return [u.id for u in users]
+
+
+def _users(recipients) -> list[User]:
+    """The distinct active users named (by User or id), in a stable order."""
+    ids, users = set(), []
+    for item in recipients or ():
+        user = item if isinstance(item, User) else db.session.get(User, int(item))
+        if user is not None and user.active and user.id not in ids:
+            ids.add(user.id)
+            users.append(user)
+    return users
+
+
+def _texts(subject, body) -> tuple[str, str, dict]:
+    params = {}
+    texts = []
+    for part in (subject, body):
+        if isinstance(part, Message):
+            params.update(part.params)
+            texts.append(part.text)
+        else:
+            texts.append(str(part or ""))
+    # Parameters are kept in Chinese (the catalog's source language: a stage's label is its msgid)
+    # and translated with the text for each reader.
+    if all(isinstance(v, str) for v in params.values()):
+        return texts[0], texts[1], params
+    with force_locale("zh"):
+        return texts[0], texts[1], {k: str(v) for k, v in params.items()}
+
+
+def _deliveries(notice, declared, users, park) -> list[Delivery]:
+    rows = []
+    chosen = chosen_channels(users, declared)
+    for user in users:
+        for key, channel in user_channels().items():
+            if key in chosen[user.id] and (address := channel.address(user)):
+                rows.append(Delivery(notice_id=notice.id, channel=key, target=f"user:{user.id}",
+                                     user_id=user.id, address=address))
+    if park is not None and declared.park_group:
+        for key, channel in park_channels().items():
+            if address := channel.address(park):
+                rows.append(Delivery(notice_id=notice.id, channel=key, target=f"park:{park.id}", address=address))
+    return rows
+
+
+def chosen_channels(users, declared) -> dict[int, set[str]]:
+    """For each user, the channels (beside the inbox) they get `declared` notices on."""
+    defaults = set(declared.channels)
+    chosen = {user.id: set(defaults) for user in users}
+    if not declared.optional or not users:
+        return chosen
+    rows = db.session.execute(select(Preference.user_id, Preference.channel, Preference.enabled).where(
+        Preference.kind == declared.key, Preference.user_id.in_(list(chosen))))
+    for user_id, channel, enabled in rows:
+        (chosen[user_id].add if enabled else chosen[user_id].discard)(channel)
+    return chosen
+
+
+# -- reading ------------------------------------------------------------------------------------
+def rendered(notice: Notice, locale: str | None = None) -> tuple[str, str]:
+    """The notice's subject and body in `locale` (the current one when None)."""
+    def translate(text):
+        if not text:
+            return ""
+        if not notice.params:
+            return _(text)
+        return _(text, **{k: _(v) if v else v for k, v in notice.params.items()})
+    if locale is None:
+        return translate(notice.subject), translate(notice.body)
+    with force_locale(locale):
+        return translate(notice.subject), translate(notice.body)
+
+
+def inbox_query(user, *, unread_only: bool = False):
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        with transaction():
+            notification.read_at = utcnow()
+
+
+def mark_all_read(user) -> int:
+    with transaction():
+        result = db.session.execute(update(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    return result.rowcount
+
+
+def set_preferences(user, choices: dict[str, set[str]]) -> None:
+    """`choices`: for each kind the user may choose, the channels they want (beside the inbox).
+    Kinds that cannot be turned off keep their defaults."""
+    from .registry import kinds_for
+    with transaction():
+        db.session.execute(Preference.__table__.delete().where(Preference.user_id == user.id))
+        for declared in kinds_for(user):
+            if not declared.optional or declared.key not in choices:
+                continue
+            for channel in user_channels():
+                wanted = channel in choices[declared.key]
+                if wanted != (channel in declared.channels):
+                    db.session.add(Preference(user_id=user.id, kind=declared.key, channel=channel, enabled=wanted))
+
+
+def save_settings(user, *, email: str, phone: str, choices: dict[str, set[str]]) -> None:
+    """/me/notifications: how to reach the user, and their channels per kind, in one transaction."""
+    from .. import audit
+    with transaction():
+        changed = sorted(k for k, v in (("email", email.strip()), ("phone", phone.strip())) if getattr(user, k) != v)
+        user.email, user.phone = email.strip(), phone.strip()
+        set_preferences(user, choices)
+        audit.record("user.notification_settings", user, user=user, summary=user.username, changed=changed)
+
+
+# -- the administrator's view ----------------------------------------------------------------------
+def deliveries_query(status: str):
+    """Deliveries by status for /admin/notifications: "pending" includes those being sent."""
+    statuses = ("pending", "sending") if status == "pending" else (status,)
+    order = Delivery.next_attempt_at if status == "pending" else Delivery.created_at.desc()
+    return select(Delivery).where(Delivery.status.in_(statuses)).order_by(order, Delivery.id.desc())
+
+
+def delivery_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    counts = dict(rows.all())
+    return {"failed": counts.get("failed", 0), "pending": counts.get("pending", 0) + counts.get("sending", 0),
+            "sent": counts.get("sent", 0)}
+
+
+def unread_notifications(user) -> int:
+    """The bell's number (one COUNT per page, for a logged-in user)."""
+    return unread_count(user) if getattr(user, "is_authenticated", False) else 0
