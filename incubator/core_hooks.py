@@ -58,16 +58,10 @@ def scope_parks(user):
 
 @hookimpl
 def incubator_health_checks():
-    """What the core needs to work: its database, and the rate-limit storage when it is not this
-    process's memory (Redis, shared by the workers)."""
-    from flask import current_app
-
+    """What the core needs to work: its database, the rate-limit storage when it is not this
+    process's memory, and the task queue's Redis when it is on Redis (incubator.health)."""
     from . import health
-    checks = {"database": health.database}
-    config = current_app.config
-    if config.get("RATELIMIT_ENABLED", True) and not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
-        checks["ratelimit"] = health.rate_limit_storage
-    return checks
+    return health.core_checks()
 
 
 @hookimpl

@@ -2,6 +2,8 @@
 (`incubator_health_checks`)."""
 import logging
 
+import redis
+from flask import current_app
 from sqlalchemy import text
 
 from .extensions import db, limiter
@@ -20,6 +22,28 @@ def database() -> None:
 def rate_limit_storage() -> bool:
     """Redis (or whatever RATELIMIT_STORAGE_URI names) answers a ping."""
     return limiter.storage.check()
+
+
+def queue_storage() -> bool:
+    """The task queue's Redis (QUEUE_URL) answers a ping. (The default queue, an SQLite file in the
+    instance folder, has nothing to ping.)"""
+    client = redis.Redis.from_url(current_app.config["QUEUE_URL"], socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+def core_checks() -> dict:
+    """What the core needs to work: its database; the rate-limit storage when it is not this
+    process's memory (Redis, shared by the workers); the task queue's Redis when the queue is there."""
+    checks = {"database": database}
+    config = current_app.config
+    if config.get("RATELIMIT_ENABLED", True) and not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        checks["ratelimit"] = rate_limit_storage
+    if str(config.get("QUEUE_URL") or "").startswith(("redis://", "rediss://", "unix://")):
+        checks["queue"] = queue_storage
+    return checks
 
 
 def run_checks(registry) -> dict[str, str]:

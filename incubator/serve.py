@@ -1,5 +1,6 @@
 """`incubator serve`: the production server — gunicorn (pinned in requirements.txt) running the app
-in several worker processes, and, with --with-worker, the certificate queue worker beside it.
+in several worker processes, and, with --with-worker, the platform's queue worker (`incubator
+worker`) beside it.
 
 Several processes share nothing but the database, Redis and the instance folder, so the command
 refuses to start (exit 1) on a configuration that only holds in one process:
@@ -54,8 +55,8 @@ def problems(app, workers: int) -> list[str]:
 
 
 def reachability(app) -> list[str]:
-    """Every dependency /healthz checks (the database, the rate-limit Redis, plugins' own) answers
-    now: a clear refusal at start rather than 500s later."""
+    """Every dependency /healthz checks (the database, the rate-limit and the task queue's Redis,
+    plugins' own) answers now: a clear refusal at start rather than 500s later."""
     from . import health
     from .extensions import db
     from .plugins import registry
@@ -93,8 +94,8 @@ def run_gunicorn(app, options: dict) -> None:
 
 
 def start_queue_worker() -> subprocess.Popen:
-    """`incubator certificates worker` in a process of its own, with this one's environment."""
-    command = [sys.executable, "-c", "from incubator.cli import main; main()", "certificates", "worker"]
+    """`incubator worker` in a process of its own, with this one's environment."""
+    command = [sys.executable, "-c", "from incubator.cli import main; main()", "worker"]
     return subprocess.Popen(command)
 
 
@@ -118,7 +119,8 @@ def stop(process: subprocess.Popen) -> None:
               help="reverse proxies in front (nginx: 1): trust that many X-Forwarded-For/-Proto hops, so "
                    "rate limits count the client's address, not the proxy's")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="log each request to stdout")
-@click.option("--with-worker", is_flag=True, help="also run the certificate queue worker (incubator certificates worker)")
+@click.option("--with-worker", is_flag=True,
+              help="also run the platform's queue worker (incubator worker: notices, certificate batches)")
 def serve_command(bind, workers, threads, timeout, proxies, access_log, with_worker):
     """Serve the platform in production: gunicorn with several workers (PostgreSQL, Redis)."""
     from . import create_app

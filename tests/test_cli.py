@@ -133,3 +133,25 @@ def test_the_console_script_lists_its_commands(migrated):
     assert result.returncode == 0
     for command in ("db", "demo", "users", "plugins", "run"):
         assert command in result.stdout
+
+
+def test_users_create_with_an_email_address_and_a_mobile_for_notices(cli_app, migrated):
+    run(cli_app, "demo", "--orgs", "0")
+    result = run(cli_app, "users", "create", "binhu-mgr", "--role", "manager", "--park", "binhu-shiji",
+                 "--password", "long-enough-pw", "--email", "binhu@baohe.example.cn", "--phone", "13955106688")
+    assert result.exit_code == 0, result.output
+    bad = run(cli_app, "users", "create", "odd-mail", "--role", "trainee", "--password", "long-enough-pw",
+              "--email", "not an address")
+    assert bad.exit_code != 0 and "请填写有效的电子邮箱" in bad.output
+    with sqlite3.connect(migrated / "cli.db") as conn:
+        assert conn.execute("SELECT email, phone FROM users WHERE username = 'binhu-mgr'").fetchone() == \
+            ("binhu@baohe.example.cn", "13955106688")
+        assert conn.execute("SELECT count(*) FROM users WHERE username = 'odd-mail'").fetchone() == (0,)
+
+
+def test_notifications_remind_sends_each_occasion_once(cli_app, migrated):
+    run(cli_app, "demo", "--orgs", "30")
+    first = run(cli_app, "notifications", "remind", "--on", "2026-12-01")
+    assert first.exit_code == 0 and int(first.output.split()[0]) > 0, first.output  # the demo has overdue ones
+    again = run(cli_app, "notifications", "remind", "--on", "2026-12-01")
+    assert again.output.strip() == "0 reminder(s) sent."

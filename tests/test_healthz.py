@@ -1,5 +1,7 @@
 """/healthz names every dependency that is down (the core's and the plugins', declared with
 `incubator_health_checks`): 503 then, 200 when all answer."""
+from contextlib import contextmanager
+
 import pytest
 import redis
 
@@ -66,44 +68,45 @@ def test_a_plugin_whose_incubator_health_checks_raises_is_reported_down(client, 
     assert response.get_json()["down"] == ["broken-health"]
 
 
-# -- the certificates queue on Redis (plugins/certificates/health.py) ---------------------------------------
+# -- the task queue on Redis (incubator/health.py) -------------------------------------------------------
 
-def test_the_certificates_queue_on_redis_is_checked(app):
-    from plugins.certificates import health
-    with app.test_request_context():
-        app.config["CERTIFICATES_REDIS_URL"], previous = UNREACHABLE_REDIS, app.config.get("CERTIFICATES_REDIS_URL")
-        try:
-            checks = health.checks()
-            with pytest.raises(redis.ConnectionError):
-                checks["certificates_queue"]()
-        finally:
-            app.config["CERTIFICATES_REDIS_URL"] = previous
-
-
-def test_the_certificates_queue_on_a_redis_that_answers_is_ok(app, redis_db):
-    from plugins.certificates import health
-    with app.test_request_context():
-        app.config["CERTIFICATES_REDIS_URL"], previous = TEST_REDIS, app.config.get("CERTIFICATES_REDIS_URL")
-        try:
-            assert health.checks()["certificates_queue"]() is True
-        finally:
-            app.config["CERTIFICATES_REDIS_URL"] = previous
+@contextmanager
+def core_checks_with(app, queue_url):
+    """The core's checks, in a request context of an app whose queue is at `queue_url` (put back after)."""
+    from incubator import health
+    previous = app.config.get("QUEUE_URL")
+    app.config["QUEUE_URL"] = queue_url
+    try:
+        with app.test_request_context():
+            yield health.core_checks()
+    finally:
+        app.config["QUEUE_URL"] = previous
 
 
-def test_the_certificates_queue_on_sqlite_has_nothing_to_check(app):
-    from plugins.certificates import health
-    with app.test_request_context():
-        assert not app.config.get("CERTIFICATES_REDIS_URL")
-        assert health.checks() == {}
+def test_the_queue_on_a_redis_that_is_down_is_checked(app):
+    with core_checks_with(app, UNREACHABLE_REDIS) as checks:
+        with pytest.raises(redis.ConnectionError):
+            checks["queue"]()
 
 
-def test_healthz_names_the_certificates_queue_when_its_redis_is_down(app, tmp_path):
-    import plugins.certificates as certificates
-    if not hasattr(certificates, "incubator_health_checks"):
-        pytest.skip("plugins/certificates/__init__.py does not implement incubator_health_checks yet")
-    from incubator import create_app
+def test_the_queue_on_a_redis_that_answers_is_ok(app, redis_db):
+    with core_checks_with(app, TEST_REDIS) as checks:
+        assert checks["queue"]() is True
+
+
+def test_the_queue_in_the_instance_folder_has_nothing_to_check(app):
+    with core_checks_with(app, None) as checks:
+        assert set(checks) == {"database"}
+
+
+def test_healthz_names_the_queue_when_its_redis_is_down(app, tmp_path):
+    from incubator import core_hooks, create_app
     from incubator.testing import test_config
     queued = create_app(test_config(str(tmp_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                                    CERTIFICATES_REDIS_URL=UNREACHABLE_REDIS))
+                                    QUEUE_URL=UNREACHABLE_REDIS))
+    with queued.test_request_context():
+        if "queue" not in core_hooks.incubator_health_checks():
+            pytest.skip("incubator/core_hooks.py's incubator_health_checks does not return health.core_checks() yet")
     response = queued.test_client().get("/healthz")
-    assert response.status_code == 503 and response.get_json()["down"] == ["certificates_queue"]
+    assert response.status_code == 503 and response.get_json()["down"] == ["queue"]
+    assert response.get_json()["queue"] == "ConnectionError"

@@ -1,11 +1,11 @@
 """Production serving (`incubator serve`, incubator/serve.py): what it refuses, and two servers and two
-certificate queue workers on one PostgreSQL database and one Redis behaving as one process would.
+queue workers (`incubator worker`) on one PostgreSQL database and one Redis behaving as one process would.
 
 The end-to-end test needs PostgreSQL (INCUBATOR_TEST_DATABASE_URL; it uses a database of its own
 beside it, `<name>_serving`, whose schema it drops) and a Redis database of its own:
 INCUBATOR_TEST_SERVING_REDIS_URL, or INCUBATOR_TEST_REDIS_URL's server with the db number before
 (the certificates tests use INCUBATOR_TEST_REDIS_URL's queue: our workers must not take their tasks).
-Only the rate-limit counters and the certificate queue are cleared there, never the whole db.
+Only the rate-limit counters and the platform's queue are cleared there, never the whole db.
 """
 import json
 import os
@@ -79,6 +79,30 @@ def test_serve_exits_non_zero_with_a_clear_message(tmp_path):
     assert "refusing to serve" in done.stderr and "INCUBATOR_RATELIMIT_STORAGE_URL" in done.stderr
 
 
+def test_with_worker_starts_the_platforms_queue_worker(app, tmp_path, monkeypatch):
+    """`incubator serve --with-worker` starts `incubator worker` beside gunicorn (the platform's one
+    worker: notices, reminders, certificate batches), in this process's environment."""
+    from incubator import serve
+    for name, value in (("INCUBATOR_INSTANCE_PATH", str(tmp_path)), ("PYTHONUNBUFFERED", "1"),
+                        ("INCUBATOR_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])):
+        monkeypatch.setenv(name, value)
+    for name in ("INCUBATOR_QUEUE_URL", "INCUBATOR_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    log_path, popen = tmp_path / "worker.log", subprocess.Popen
+    with open(log_path, "w") as log:
+        monkeypatch.setattr(serve.subprocess, "Popen",
+                            lambda command: popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+        worker = serve.start_queue_worker()
+        try:
+            deadline = time.monotonic() + 60
+            while "incubator worker: queue in instance/queue.db" not in log_path.read_text():
+                assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.1)
+        finally:
+            serve.stop(worker)
+    assert worker.returncode is not None
+
+
 # -- two servers, two queue workers -------------------------------------------------------------
 
 def free_port() -> int:
@@ -101,14 +125,14 @@ def clear_redis(url: str) -> None:
     """Stale limits (an earlier run's logins) and queued tasks (an earlier run's job ids) go."""
     import redis
     client = redis.Redis.from_url(url)
-    for pattern in ("LIMITS*", "huey*incubator-certificates*"):
+    for pattern in ("LIMITS*", "huey.*.incubator"):  # the platform's queue (incubator.queue.QUEUE_NAME)
         for key in client.scan_iter(pattern):
             client.delete(key)
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """Two `incubator serve --workers 2` on two ports and two `incubator certificates worker`, on a
+    """Two `incubator serve --workers 2` on two ports and two `incubator worker`, on a
     migrated PostgreSQL database with the demo data; yields what the test needs to know."""
     base_url = os.environ.get("INCUBATOR_TEST_DATABASE_URL", "")
     if not base_url.startswith("postgres"):
@@ -137,7 +161,7 @@ def stack(tmp_path_factory):
             processes.append(start(INCUBATOR + ["serve", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                                 "--no-access-log"], env, instance / f"serve-{port}.log"))
         for n in range(2):
-            processes.append(start(INCUBATOR + ["certificates", "worker"], env, instance / f"worker-{n}.log"))
+            processes.append(start(INCUBATOR + ["worker"], env, instance / f"worker-{n}.log"))
         for port in ports:
             wait_healthy(port, processes)
         yield SimpleNamespace(urls=[f"http://127.0.0.1:{p}" for p in ports], database=database,

@@ -2,7 +2,8 @@
 
 结业证书 when an enrolment completes (the academy plugin's `incubator_enrolment_completed`), 出壳证书
 when an organization moves to `graduated`, and batch issue for a whole offering (its completions
-come from `incubator_certificate_completions`, declared in hookspecs.py). Without the academy plugin
+come from `incubator_certificate_completions`, declared in hookspecs.py), run by the platform's
+queue worker (tasks.py). The holder is told in their inbox (notices.py). Without the academy plugin
 it still starts and issues graduation certificates. Each hook hands on to the modules beside it.
 """
 import logging
@@ -39,22 +40,28 @@ def incubator_load(app):
     app.config.setdefault("CERTIFICATES_DIR", env.get("INCUBATOR_CERTIFICATES_DIR") or str(instance / "certificates"))
     app.config.setdefault("CERTIFICATES_TEMPLATES_DIR", env.get("INCUBATOR_CERTIFICATE_TEMPLATES_DIR")
                           or str(instance / "certificate_templates"))
-    app.config.setdefault("CERTIFICATES_REDIS_URL", env.get("INCUBATOR_REDIS_URL") or None)
     app.config.setdefault("CERTIFICATES_PUBLIC_URL", env.get("INCUBATOR_PUBLIC_URL") or None)
     app.config.setdefault("CERTIFICATES_ACADEMY", "包河区社区治理学院")
     app.config.setdefault("CERTIFICATES_VERIFY_RATE_LIMIT", "30 per minute")
     # A batch job's lease (seconds): a job whose worker died is taken over once it expires.
     app.config.setdefault("CERTIFICATES_JOB_LEASE", float(env.get("INCUBATOR_CERTIFICATES_JOB_LEASE") or 120))
     app.config.setdefault("CERTIFICATES_BATCH_GROUP", int(env.get("INCUBATOR_CERTIFICATES_BATCH_GROUP") or 0))
-    from .services import flush_pending_completions
-    app.teardown_appcontext(flush_pending_completions)
+    from .completions import queue_pending_completions
+    app.teardown_appcontext(queue_pending_completions)
     fonts.check_at_start()
 
 
 @hookimpl
-def incubator_health_checks():
-    from .health import checks
-    return checks()
+def incubator_worker_started():
+    """`incubator worker` starts: warm rendering processes, and take up what a dead worker left."""
+    from .tasks import worker_started
+    worker_started()
+
+
+@hookimpl
+def incubator_notification_kinds():
+    from .notices import KINDS
+    return KINDS
 
 
 @hookimpl
@@ -66,7 +73,7 @@ def incubator_cli(cli):
 @hookimpl
 def incubator_nav_items(user):
     from incubator.permissions import can
-    if getattr(user, "is_authenticated", False) and user.role in ("admin", "manager") and can("certificate.view", user=user):
+    if getattr(user, "is_authenticated", False) and can("certificate.view", user=user):  # the list: managers
         return [NavItem(_("证书"), url_for("certificates.index"), order=60)]
     return [NavItem(_("证书验证"), url_for("certificates.verify_form"), order=90)]
 
@@ -76,15 +83,15 @@ def incubator_enrolment_completed(enrolment):
     """Issue the 结业证书 (idempotent: a completion fired twice gives one certificate).
 
     Many completions at once (a class closed) are issued together as a batch: see
-    `services.completion_fired`.
+    `completions.completion_fired`.
     """
     from incubator.plugins import is_enabled
 
-    from . import services
+    from . import completions
     if not is_enabled(PLUGIN, enrolment.offering.park_id):
         return
     try:
-        services.completion_fired(enrolment)
+        completions.completion_fired(enrolment)
     except Exception:  # the completion is committed; the manager can issue from the offering page
         from incubator.extensions import db
         db.session.rollback()
@@ -107,12 +114,10 @@ def incubator_transition_done(org, transition):
 
 @hookimpl
 def incubator_profile_panels(user):
-    from incubator.plugins import is_enabled
-
-    from . import services
+    from . import queries
     if not getattr(user, "is_authenticated", False):
         return None
-    certs = [c for c in services.of_user(user) if is_enabled(PLUGIN, c.park_id)]
+    certs = queries.of_user(user)
     if not certs and user.role != "trainee":
         return None
     html = render_template("certificates/profile_panel.html", certificates=certs)
@@ -123,8 +128,8 @@ def incubator_profile_panels(user):
 def incubator_org_panels(org, user):
     from incubator.permissions import can
 
-    from . import services
-    certs = [c for c in services.of_organization(org.id) if can("certificate.view", c, user=user)]
+    from . import queries
+    certs = [c for c in queries.of_organization(org.id) if can("certificate.view", c, user=user)]
     if not certs:
         return None
     html = render_template("certificates/org_panel.html", certificates=certs,

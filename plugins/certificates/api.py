@@ -9,9 +9,9 @@ from incubator.api.auth import token_required
 from incubator.api.schemas import Name, PageQuerySchema, page_schema, paginated
 from incubator.extensions import db, limiter
 from incubator.permissions import require
-from incubator.plugins import is_enabled, record_for, require_enabled, visible_park_ids
+from incubator.plugins import record_for, require_enabled, visible_park_ids
 
-from . import PLUGIN, services
+from . import PLUGIN, jobs, offerings, queries, services, storage, verification
 from .models import KINDS, BatchJob, Certificate
 
 blp = Blueprint("api_certificates", __name__, url_prefix="/certificates",
@@ -40,7 +40,7 @@ class CertificateSchema(ma.Schema):
     revoke_reason = ma.fields.String()
     superseded_by_id = ma.fields.Integer(allow_none=True)
     pdf_url = ma.fields.Function(lambda c: url_for("api_certificates.get_pdf", cert_id=c.id, _external=True))
-    verify_url = ma.fields.Function(services.verify_url)
+    verify_url = ma.fields.Function(verification.verify_url)
     html_url = ma.fields.Function(lambda c: url_for("certificates.detail", cert_id=c.id, _external=True))
 
 
@@ -106,11 +106,11 @@ def _load(cert_id: int, action: str) -> Certificate:
 def list_certificates(args):
     """Current certificates in the parks the caller manages (a trainee: their own)."""
     if current_user.role in ("admin", "manager"):
-        stmt = services.certificates_query(park_ids=visible_park_ids(current_user, PLUGIN), offering_id=args["offering"],
-                                           kind=args["kind"], q=args["q"])
+        stmt = queries.certificates_query(park_ids=visible_park_ids(current_user, PLUGIN), offering_id=args["offering"],
+                                          kind=args["kind"], q=args["q"])
     else:
-        ids = [c.id for c in services.of_user(current_user) if is_enabled(PLUGIN, c.park_id)]
-        stmt = services.certificates_query(kind=args["kind"], q=args["q"]).where(Certificate.id.in_(ids or [-1]))
+        ids = [c.id for c in queries.of_user(current_user)]
+        stmt = queries.certificates_query(kind=args["kind"], q=args["q"]).where(Certificate.id.in_(ids or [-1]))
     return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
 
 
@@ -130,9 +130,9 @@ def get_certificate(cert_id):
 def get_pdf(cert_id):
     """The stored PDF, byte for byte as issued."""
     cert = _load(cert_id, "certificate.view")
-    if not services.storage.promote(cert):
+    if not storage.promote(cert):
         abort(404, description="证书文件不存在")
-    return send_file(services.pdf_path(cert), mimetype="application/pdf", download_name=cert.filename, max_age=0)
+    return send_file(storage.pdf_path(cert), mimetype="application/pdf", download_name=cert.filename, max_age=0)
 
 
 @blp.route("/<int:cert_id>/revoke", methods=["POST"])
@@ -163,10 +163,10 @@ def reissue_certificate(data, cert_id):
 @blp.response(202, JobSchema)
 def batch_issue(offering_id):
     """Queue certificates for every completed enrolment of an offering; poll the job for progress."""
-    ref = services.offering_ref(offering_id)
+    ref = offerings.offering_ref(offering_id)
     require_enabled(PLUGIN, ref.park_id)
     require("certificate.issue", ref)
-    return services.start_batch(offering_id, user=current_user)
+    return jobs.start_batch(offering_id, user=current_user)
 
 
 @blp.route("/jobs/<int:job_id>")
@@ -179,12 +179,12 @@ def get_job(job_id):
 
 
 @blp.route("/verify/<code>")
-@limiter.limit(services.verify_limit)
+@limiter.limit(verification.verify_limit)
 @blp.response(200, VerificationSchema)
 @blp.alt_response(404, description="No certificate has this code")
 def verify_certificate(code):
     """Public: what the certificate with this verification code certifies, and its status."""
-    cert = services.by_code(code)
-    if cert is None or not is_enabled(PLUGIN, cert.park_id):
+    cert = verification.lookup(code)
+    if cert is None:
         abort(404, description="未找到该证书")
     return cert

@@ -1,10 +1,14 @@
-"""`incubator certificates …`: batch issue with a progress bar, the queue worker, the font check."""
+"""`incubator certificates …`: batch issue with a progress bar, the font check, and `worker` (an older
+name for the platform's `incubator worker`)."""
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import fonts, services, tasks
+from incubator.queue import run_worker
+
+from . import fonts, jobs, offerings, tasks
 from .models import BatchJob
+from .services import CertificateError
 
 
 @click.group("certificates", help="Certificates (证书).")
@@ -21,13 +25,12 @@ def issue_offering(offering_id, use_queue):
     from incubator.extensions import db
     from incubator.users.models import User
     admin = db.session.scalar(db.select(User).where(User.role == "admin").order_by(User.id).limit(1))
-    items = services.completions(offering_id) if _has_provider() else None
+    items = offerings.completed_enrolments(offering_id) if _has_provider() else None
     if not items:
         raise click.ClickException(f"offering {offering_id}: no completed enrolments (is the academy plugin enabled?)")
-    from . import jobs
     try:
-        job, created = jobs.create(offering_id, items, admin)
-    except services.CertificateError as exc:
+        job, created = jobs.create(offering_id, items, admin)  # audited (certificate.batch) as from a page
+    except CertificateError as exc:
         raise click.ClickException(exc.message) from exc
     if not created:
         click.echo(f"offering {offering_id}: a batch is already {job.status} (job {job.id})")
@@ -37,7 +40,7 @@ def issue_offering(offering_id, use_queue):
         _follow(job.id)
     else:
         with click.progressbar(length=len(items), label=f"班次 {offering_id} 结业证书") as bar:
-            job = services.run_batch(job.id, progress=bar.update)
+            job = jobs.run_batch(job.id, progress=bar.update)
     job = db.session.get(BatchJob, job.id)
     if job.status == "failed":
         raise click.ClickException(job.error)
@@ -65,13 +68,13 @@ def _follow(job_id):
 
 
 @certificates_group.command("worker")
-@click.option("--workers", default=1, show_default=True, help="jobs run at once (each uses every CPU)")
+@click.option("--workers", default=2, show_default=True, help="tasks run at once")
 @with_appcontext
 def worker(workers):
-    """Run the task-queue worker for batch issues (here, or on another machine)."""
-    url = current_app.config.get("CERTIFICATES_REDIS_URL")
-    click.echo(f"certificates worker: {'Redis ' + url if url else 'SQLite queue in instance/'}")
-    tasks.run_worker(current_app._get_current_object(), workers=workers)
+    """An older name for `incubator worker`, the platform's queue worker (certificates and the rest)."""
+    click.echo("incubator certificates worker is now the platform's worker, `incubator worker`: "
+               "certificate batches, notices and reminders")
+    run_worker(current_app._get_current_object(), workers=workers)
 
 
 @certificates_group.command("check")

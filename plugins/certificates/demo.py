@@ -3,8 +3,9 @@ from sqlalchemy import func, select
 
 from incubator.organizations.models import Organization, Transition
 
-from . import services
+from . import fonts, services
 from .models import Certificate
+from .specs import district_day, graduation_spec
 
 DEMO_COUNT = 3
 
@@ -16,7 +17,7 @@ def seed(session) -> None:
     g.certificates_demo = True
     if session.scalar(select(func.count()).select_from(Certificate).where(Certificate.kind == "graduation")):
         return
-    if services.fonts.problem():
+    if fonts.problem():
         return  # no CJK font here: the demo goes without certificates
     orgs = session.scalars(select(Organization).where(Organization.stage == "graduated")
                            .order_by(Organization.id).limit(DEMO_COUNT)).all()
@@ -24,6 +25,5 @@ def seed(session) -> None:
         select(Transition.organization_id, func.max(Transition.created_at))
         .where(Transition.organization_id.in_([o.id for o in orgs] or [-1]), Transition.to_stage == "graduated")
         .group_by(Transition.organization_id)).all())
-    specs = [services.graduation_spec(org, services.district_day(graduated[org.id]) if org.id in graduated else None)
-             for org in orgs]
+    specs = [graduation_spec(org, district_day(graduated[org.id]) if org.id in graduated else None) for org in orgs]
     services.issue_many(specs, commit=False)

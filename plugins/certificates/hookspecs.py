@@ -5,7 +5,8 @@ from incubator.hookspecs import hookspec
 @hookspec(firstresult=True)
 def incubator_certificate_completions(offering_id):
     """**Provider hook (firstresult)** — the academy (enrolment) plugin implements it. Called when a
-    manager batch-issues an offering's certificates (page, API, CLI, and the worker running the job).
+    manager batch-issues an offering's certificates (page, API, CLI, and the worker running the job),
+    and in the worker issuing the completions a request deferred (more than a few at once).
     Return the **completed** enrolments of offering `offering_id` (a list; `[]` if nobody has completed
     yet), or `None` if the offering is unknown (→ 404). Each item needs the attributes the
     `incubator_enrolment_completed` hook passes: `.id`, `.user` (core `User`), `.offering` (`.id`,

@@ -36,6 +36,8 @@ from incubator.users.models import User
 
 from . import rendering, services
 from .models import BatchJob, Certificate
+from .offerings import completed_enrolments, offering_ref
+from .specs import completion_spec
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
@@ -65,13 +67,19 @@ def active_job(offering_id: int) -> BatchJob | None:
                                                     BatchJob.status.in_(ACTIVE)))
 
 
+def recent(offering_id: int, limit: int = 5) -> list[BatchJob]:
+    """The offering's latest jobs, newest first (its page lists them)."""
+    return list(db.session.scalars(select(BatchJob).where(BatchJob.offering_id == offering_id)
+                                   .order_by(BatchJob.id.desc()).limit(limit)))
+
+
 def create(offering_id: int, items: list, user) -> tuple[BatchJob, bool]:
     """The offering's active job, or a new one: (job, created?)."""
     services.public_base_url()  # refuse before queueing what could only fail
     existing = active_job(offering_id)
     if existing is not None:
         return existing, False
-    ref = services.offering_ref(offering_id, items)
+    ref = offering_ref(offering_id, items)
     try:
         with transaction():
             job = BatchJob(offering_id=offering_id, park_id=ref.park_id, total=len(items),
@@ -90,7 +98,7 @@ def create(offering_id: int, items: list, user) -> tuple[BatchJob, bool]:
 def start_batch(offering_id: int, *, user) -> BatchJob:
     """Queue the batch issue for every completed enrolment of the offering; returns the job, with
     `notice` set when it was already running or could not be queued yet."""
-    items = services.completions(offering_id)
+    items = completed_enrolments(offering_id)
     if not items:
         raise Conflict(_("该班次还没有结业的学员"))
     job, created = create(offering_id, items, user)
@@ -236,8 +244,8 @@ def _release(job_id: int) -> None:
 
 
 def _issue_missing(job: BatchJob, user, progress) -> None:
-    items = services.completions(job.offering_id)
-    todo = _missing([services.completion_spec(e) for e in items])
+    items = completed_enrolments(job.offering_id)
+    todo = _missing([completion_spec(e) for e in items])
     with transaction():
         job.total, job.done = len(items), len(items) - len(todo)
     if progress:
@@ -246,7 +254,7 @@ def _issue_missing(job: BatchJob, user, progress) -> None:
     size = group_size()
     for start in range(0, len(todo), size):
         group = todo[start:start + size]
-        certs = _issue_group(group, user, executor)
+        certs = issue_group(group, user, executor)
         with transaction():
             _advance(job, len(group), len(certs))
         db.session.refresh(job)
@@ -263,12 +271,12 @@ def _missing(specs: list) -> list:
     return [spec for spec in specs if spec.subject not in have]
 
 
-def _issue_group(group: list, user, executor) -> list:
+def issue_group(group: list, user, executor) -> list:
     """Issue what of `group` is still missing; if another process issued one meanwhile (the
-    unique constraint says so), once more without it."""
+    unique constraint says so), once more without it. (Also the deferred completions' groups.)"""
     for attempt in range(2):
         try:
-            return services._issue(_missing(group), user=user, executor=executor)
+            return services.issue(_missing(group), user=user, executor=executor)
         except Conflict:
             if attempt:
                 raise

@@ -7,9 +7,9 @@ from incubator.errors import DomainError
 from incubator.extensions import db, limiter
 from incubator.forms import attempt, flash_errors
 from incubator.permissions import can, require
-from incubator.plugins import is_enabled, record_for, require_enabled, visible_park_ids
+from incubator.plugins import record_for, require_enabled, visible_park_ids
 
-from . import PLUGIN, services
+from . import PLUGIN, jobs, offerings, queries, services, storage, verification
 from .forms import BatchForm, CompareForm, ReissueForm, RevokeForm, VerifyForm
 from .models import KIND_LABELS, BatchJob, Certificate
 from .names import file_name
@@ -25,11 +25,9 @@ def load(cert_id: int, action: str) -> Certificate:
 @login_required
 def index():
     require("certificate.view")
-    if current_user.role not in ("admin", "manager"):
-        abort(403)
     offering = request.args.get("offering", type=int)
-    stmt = services.certificates_query(park_ids=visible_park_ids(current_user, PLUGIN), offering_id=offering,
-                                       kind=request.args.get("kind", ""), q=request.args.get("q", ""))
+    stmt = queries.certificates_query(park_ids=visible_park_ids(current_user, PLUGIN), offering_id=offering,
+                                      kind=request.args.get("kind", ""), q=request.args.get("q", ""))
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     return render_template("certificates/index.html", page=page, kinds=KIND_LABELS, offering=offering)
 
@@ -38,20 +36,19 @@ def index():
 @login_required
 def detail(cert_id):
     cert = load(cert_id, "certificate.view")
-    versions = db.session.scalars(db.select(Certificate).where(Certificate.subject == cert.subject)
-                                  .order_by(Certificate.version.desc())).all()
-    return render_template("certificates/detail.html", cert=cert, versions=versions,
+    return render_template("certificates/detail.html", cert=cert, versions=queries.versions(cert),
                            revoke_form=RevokeForm(), reissue_form=ReissueForm(),
-                           may_revoke=can("certificate.revoke", cert), may_issue=can("certificate.issue", cert))
+                           may_revoke=can("certificate.revoke", cert) and not services.revoke_refusal(cert),
+                           may_reissue=can("certificate.issue", cert) and not services.reissue_refusal(cert))
 
 
 @bp.route("/<int:cert_id>/pdf")
 @login_required
 def download(cert_id):
     cert = load(cert_id, "certificate.view")
-    if not services.storage.promote(cert):
+    if not storage.promote(cert):
         abort(404)
-    return send_file(services.pdf_path(cert), mimetype="application/pdf",
+    return send_file(storage.pdf_path(cert), mimetype="application/pdf",
                      as_attachment=request.args.get("inline") is None,
                      download_name=file_name(cert.serial, cert.holder_name), max_age=0, etag=cert.pdf_sha256)
 
@@ -89,7 +86,7 @@ def reissue(cert_id):
 # -- an offering: batch issue, progress, ZIP -------------------------------------------------
 
 def _offering(offering_id: int, action: str, items=None):
-    ref = services.offering_ref(offering_id, items)
+    ref = offerings.offering_ref(offering_id, items)
     require_enabled(PLUGIN, ref.park_id)
     require(action, ref)
     return ref
@@ -98,16 +95,12 @@ def _offering(offering_id: int, action: str, items=None):
 @bp.route("/offerings/<int:offering_id>")
 @login_required
 def offering(offering_id):
-    items = services.completions(offering_id)
+    items = offerings.completed_enrolments(offering_id)
     ref = _offering(offering_id, "certificate.view", items)
-    certs = {c.subject: c for c in db.session.scalars(
-        services.certificates_query(offering_id=offering_id))}
-    rows = [(e, certs.get(f"enrolment:{e.id}")) for e in items]
-    jobs = db.session.scalars(db.select(BatchJob).where(BatchJob.offering_id == offering_id)
-                              .order_by(BatchJob.id.desc()).limit(5)).all()
+    rows = offerings.with_certificates(offering_id, items)
     course = getattr(items[0].offering, "course", None) if items else None
-    return render_template("certificates/offering.html", offering_id=offering_id, rows=rows, jobs=jobs,
-                           title=getattr(course, "title", ""),
+    return render_template("certificates/offering.html", offering_id=offering_id, rows=rows,
+                           jobs=jobs.recent(offering_id), title=getattr(course, "title", ""),
                            form=BatchForm(), may_issue=can("certificate.issue", ref),
                            issued=sum(1 for _e, c in rows if c is not None))
 
@@ -121,7 +114,7 @@ def batch(offering_id):
         flash_errors(form)
         return redirect(url_for(".offering", offering_id=offering_id))
     try:
-        job = services.start_batch(offering_id, user=current_user)
+        job = jobs.start_batch(offering_id, user=current_user)
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(url_for(".offering", offering_id=offering_id))
@@ -141,9 +134,7 @@ def job(job_id):
 @login_required
 def offering_zip(offering_id):
     ref = _offering(offering_id, "certificate.view")
-    if current_user.role not in ("admin", "manager"):
-        abort(403)
-    buffer, count = services.offering_zip(offering_id, park_ids=[ref.park_id])
+    buffer, count = offerings.offering_zip(offering_id, park_ids=[ref.park_id])
     if not count:
         flash(_("该班次还没有已颁发的证书"), "warning")
         return redirect(url_for(".offering", offering_id=offering_id))
@@ -154,25 +145,23 @@ def offering_zip(offering_id):
 # -- public verification --------------------------------------------------------------------
 
 @bp.route("/verify")
-@limiter.limit(services.verify_limit)
+@limiter.limit(verification.verify_limit)
 def verify_form():
     form = VerifyForm(request.args)
     if request.args.get("code") and form.validate():
-        return redirect(url_for(".verify", code=services.normalize_code(form.code.data)))
+        return redirect(url_for(".verify", code=verification.normalize_code(form.code.data)))
     return render_template("certificates/verify.html", form=form, cert=None, searched=False)
 
 
 @bp.route("/verify/<code>", methods=["GET", "POST"])
-@limiter.limit(services.verify_limit)
+@limiter.limit(verification.verify_limit)
 def verify(code):
-    cert = services.by_code(code)
-    if cert is not None and not is_enabled(PLUGIN, cert.park_id):
-        cert = None
+    cert = verification.lookup(code)
     compare = CompareForm()
     match = None
     if cert is not None and request.method == "POST" and compare.validate_on_submit():
-        match = services.file_matches(cert, compare.file.data.read(20 * 1024 * 1024))
+        match = verification.file_matches(cert, compare.file.data.read(20 * 1024 * 1024))
     status = 200 if cert is not None else 404
-    latest = services.latest_version(cert) if cert is not None else None
+    latest = verification.latest_version(cert) if cert is not None else None
     return render_template("certificates/verify.html", form=VerifyForm(data={"code": code}), cert=cert,
                            latest=latest, searched=True, code=code, compare=compare, match=match), status

@@ -1,12 +1,16 @@
-"""Fixtures: stand-in academy records (the enrolment plugin is not imported) and a tiny provider plugin."""
+"""Fixtures: stand-in academy records (the enrolment plugin is not imported) and a tiny provider plugin;
+the platform's queue for real (tasks wait for a worker) or down."""
 from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
 
+from incubator import queue as platform_queue
 from incubator.extensions import db
 from incubator.hookspecs import hookimpl
 from incubator.plugins import registry
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: a queue that is down
 
 
 class FakeAcademy:
@@ -71,3 +75,41 @@ def fire_completed(app):
     def _fire(enrolment):
         registry().pm.hook.incubator_enrolment_completed(enrolment=enrolment)
     return _fire
+
+
+def swap_queue(app, huey):
+    """Put `huey` in place of the app's queue; returns a function putting the previous one back."""
+    saved = platform_queue.queue(app)  # (built now if need be, to be put back)
+    app.extensions["incubator_queue"] = huey
+
+    def restore():
+        app.extensions["incubator_queue"] = saved
+    return restore
+
+
+@pytest.fixture
+def queued(app):
+    """The platform's queue for real (SQLite, not immediate): tasks wait for a worker. A test runs
+    one as a worker would: `queued.execute(queued.dequeue())`."""
+    huey = platform_queue.build(app, url="", immediate=False)
+    huey.flush()
+    restore = swap_queue(app, huey)
+    yield huey
+    huey.flush()
+    restore()
+
+
+@pytest.fixture
+def queue_down(app):
+    """The platform's queue on a Redis that does not answer, until `queue_down.restore()` (or the
+    test's end) puts the usual one back."""
+    restore = swap_queue(app, platform_queue.build(app, url=UNREACHABLE_REDIS, immediate=False))
+    state = SimpleNamespace(restored=False)
+
+    def restore_once():
+        if not state.restored:
+            state.restored = True
+            restore()
+    state.restore = restore_once
+    yield state
+    restore_once()

@@ -1,6 +1,6 @@
 """Crafted input to the certificates plugin: names, searches."""
 from incubator.extensions import db
-from plugins.certificates import services
+from plugins.certificates import queries
 from plugins.certificates.models import Certificate
 
 
@@ -16,5 +16,5 @@ def test_a_reissue_refuses_a_name_with_a_line_break_or_an_override(academy, user
 
 def test_percent_and_underscore_are_literal_in_the_certificate_search(academy, users, fire_completed):
     fire_completed(academy.complete(users["trainee-wang"], academy.offering()))
-    assert db.session.scalars(services.certificates_query(q="%")).all() == []
-    assert db.session.scalars(services.certificates_query(q="_")).all() == []
+    assert db.session.scalars(queries.certificates_query(q="%")).all() == []
+    assert db.session.scalars(queries.certificates_query(q="_")).all() == []

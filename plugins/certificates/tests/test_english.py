@@ -6,7 +6,7 @@ import sys
 from sqlalchemy import select
 
 from incubator.extensions import db
-from plugins.certificates import services
+from plugins.certificates import storage
 from plugins.certificates.models import Certificate
 from plugins.certificates.tests.test_certificates import pdf_text
 
@@ -34,4 +34,4 @@ def test_verification_of_a_certificate_in_english_while_the_pdf_stays_chinese(ac
     for expected in ("Valid certificate.", "Completion certificate", "Holder", "24 hours of study", cert.pdf_sha256):
         assert expected in page
     assert "证书有效" not in page and "持证人" not in page
-    assert "结业证书" in pdf_text(services.pdf_path(cert).read_bytes())  # the certificate itself is not translated
+    assert "结业证书" in pdf_text(storage.pdf_path(cert).read_bytes())  # the certificate itself is not translated

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.testing import race
-from plugins.certificates import jobs, services, storage, tasks
+from plugins.certificates import jobs, offerings, services, specs, storage, tasks
 from plugins.certificates.models import BatchJob, Certificate
 
 
@@ -40,17 +40,6 @@ def clean_store(app):
     return directory
 
 
-@pytest.fixture
-def queued(app):
-    """A real (not immediate) SQLite queue: tasks wait for a worker."""
-    saved = tasks.queue(app)  # (built now if need be, to be put back)
-    app.extensions["certificates_huey"] = huey = tasks.build(app, immediate=False)
-    huey.flush()
-    yield huey
-    huey.flush()
-    app.extensions["certificates_huey"] = saved
-
-
 # -- a worker that died -----------------------------------------------------------------------
 
 def test_a_job_left_running_by_a_dead_worker_is_resumed_and_issues_nobody_twice(app, academy, users, clean_store):
@@ -58,13 +47,13 @@ def test_a_job_left_running_by_a_dead_worker_is_resumed_and_issues_nobody_twice(
     certificates recorded, one recorded whose file is still staged, one staged file whose row
     never committed. A worker starting resumes the job and puts the files right."""
     offering = offering_of(academy, ["甲一", "甲二", "甲三", "甲四", "甲五"])
-    items = services.completions(offering.id)
-    certs = services._issue([services.completion_spec(e) for e in items[:2]])
+    items = offerings.completed_enrolments(offering.id)
+    certs = services.issue([specs.completion_spec(e) for e in items[:2]])
     job, _created = jobs.create(offering.id, items, users["fangxing-mgr"])
     job.status, job.owner, job.done, job.issued = "running", "gone-host:1", 2, 2
     job.lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    services.pdf_path(certs[1]).rename(storage.staged_path(certs[1]))  # killed after the commit, before the rename
+    storage.pdf_path(certs[1]).rename(storage.staged_path(certs[1]))  # killed after the commit, before the rename
     orphan = storage.staging_dir() / "BHJY20269999999.pdf"  # killed before the commit
     orphan.write_bytes(b"%PDF-1.7 never recorded")
     os.utime(orphan, (time.time() - 3600,) * 2)
@@ -82,17 +71,17 @@ def test_a_job_left_running_by_a_dead_worker_is_resumed_and_issues_nobody_twice(
 
 def test_a_job_held_by_a_live_worker_is_left_alone(app, academy, users):
     offering = offering_of(academy, ["乙一"])
-    job, _created = jobs.create(offering.id, services.completions(offering.id), users["fangxing-mgr"])
+    job, _created = jobs.create(offering.id, offerings.completed_enrolments(offering.id), users["fangxing-mgr"])
     assert jobs.claim(job.id)  # this process holds it, lease fresh
     assert jobs.resumable(at_start=True) == []
     assert not jobs.claim(job.id)  # a second worker does not get it
-    assert services.run_batch(job.id).status == "running"
+    assert jobs.run_batch(job.id).status == "running"
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
 
 
 def test_a_group_skips_what_another_process_issued_meanwhile(app, academy, users):
     offering = offering_of(academy, ["丙一", "丙二", "丙三"])
-    items = services.completions(offering.id)
+    items = offerings.completed_enrolments(offering.id)
     job, _created = jobs.create(offering.id, items, users["fangxing-mgr"])
     real_missing = jobs._missing
     calls = []
@@ -106,7 +95,7 @@ def test_a_group_skips_what_another_process_issued_meanwhile(app, academy, users
 
     jobs._missing = issued_meanwhile
     try:
-        job = services.run_batch(job.id)
+        job = jobs.run_batch(job.id)
     finally:
         jobs._missing = real_missing
     assert job.status == "done", job.error
@@ -145,7 +134,7 @@ def test_the_same_batch_requested_twice_at_once_is_one_job(app, academy, users, 
 
     def start(_i):
         from incubator.users.models import User
-        return services.start_batch(offering.id, user=db.session.get(User, manager_id)).id
+        return jobs.start_batch(offering.id, user=db.session.get(User, manager_id)).id
 
     outcomes = race(app, 2, start)
     assert outcomes[0] == outcomes[1] and isinstance(outcomes[0], int), outcomes
@@ -154,15 +143,12 @@ def test_the_same_batch_requested_twice_at_once_is_one_job(app, academy, users, 
 
 # -- the queue is down ----------------------------------------------------------------------
 
-def test_a_batch_started_while_the_queue_is_down_waits_for_the_worker(app, academy, users, login_as, client):
+def test_a_batch_started_while_the_queue_is_down_waits_for_the_worker(app, academy, users, login_as, client,
+                                                                      queue_down):
     offering = offering_of(academy, ["庚一", "庚二"])
-    saved = tasks.queue(app)  # (built now if need be, to be put back)
-    app.extensions["certificates_huey"] = tasks.build(app, redis_url="redis://127.0.0.1:1/0", immediate=False)
-    try:
-        login_as("fangxing-mgr")
-        response = client.post(f"/certificates/offerings/{offering.id}/batch", follow_redirects=True)
-    finally:
-        app.extensions["certificates_huey"] = saved
+    login_as("fangxing-mgr")
+    response = client.post(f"/certificates/offerings/{offering.id}/batch", follow_redirects=True)
+    queue_down.restore()  # the queue is back (immediate, as in the other tests)
     assert response.status_code == 200
     assert "任务队列暂时不可用：本次批量颁发已记录" in response.get_data(as_text=True)
     [job] = db.session.scalars(select(BatchJob)).all()
@@ -173,14 +159,9 @@ def test_a_batch_started_while_the_queue_is_down_waits_for_the_worker(app, acade
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 2
 
 
-def test_the_api_says_the_job_waits_when_the_queue_is_down(app, academy, users, client, api):
+def test_the_api_says_the_job_waits_when_the_queue_is_down(app, academy, users, client, api, queue_down):
     offering = offering_of(academy, ["辛一"])
-    saved = tasks.queue(app)  # (built now if need be, to be put back)
-    app.extensions["certificates_huey"] = tasks.build(app, redis_url="redis://127.0.0.1:1/0", immediate=False)
-    try:
-        response = client.post(f"/api/v1/certificates/offerings/{offering.id}/batch", headers=api("fangxing-mgr"))
-    finally:
-        app.extensions["certificates_huey"] = saved
+    response = client.post(f"/api/v1/certificates/offerings/{offering.id}/batch", headers=api("fangxing-mgr"))
     assert response.status_code == 202
     assert response.get_json()["status"] == "queued" and "任务队列暂时不可用" in response.get_json()["notice"]
 
@@ -190,7 +171,7 @@ def test_a_batch_broken_while_its_worker_stops_is_released_not_failed(app, acade
     futures after interpreter shutdown"). That is the worker's end, not the batch's: the next
     worker takes the job over; the same error in a running worker fails the job."""
     offering = offering_of(academy, ["乙一", "乙二"])
-    job, _created = jobs.create(offering.id, services.completions(offering.id), users["fangxing-mgr"])
+    job, _created = jobs.create(offering.id, offerings.completed_enrolments(offering.id), users["fangxing-mgr"])
 
     def shut_down(*args, **kwargs):
         raise RuntimeError("cannot schedule new futures after interpreter shutdown")

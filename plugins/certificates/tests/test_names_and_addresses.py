@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from incubator.extensions import db
-from plugins.certificates import services
+from plugins.certificates import services, storage
 from plugins.certificates.models import BatchJob, Certificate
 from plugins.certificates.names import MAX_FILE_NAME, clean_name, file_name
 
@@ -36,7 +36,7 @@ def test_a_certificate_issued_in_a_request_prints_base_url_not_the_host_header(a
     enrolment = academy.complete(users["trainee-wang"], academy.offering())
     with app.test_request_context("/", base_url="http://evil.example"):  # a request with a forged Host
         cert, _new = services.issue_for_completion(enrolment)
-    text = pdf_text(services.pdf_path(cert).read_bytes())
+    text = pdf_text(storage.pdf_path(cert).read_bytes())
     assert "https://xueyuan.example.gov.cn/certificates/verify" in text and "evil.example" not in text
 
 
@@ -47,7 +47,7 @@ def test_the_worker_and_the_cli_print_base_url_not_the_local_server(app, academy
     result = app.test_cli_runner().invoke(args=["certificates", "issue-offering", str(offering.id)])
     assert result.exit_code == 0, result.output
     [cert] = certificates()
-    text = pdf_text(services.pdf_path(cert).read_bytes())
+    text = pdf_text(storage.pdf_path(cert).read_bytes())
     assert "https://xueyuan.example.gov.cn/certificates/verify" in text and "127.0.0.1" not in text
 
 
@@ -81,7 +81,7 @@ def test_in_debug_the_local_server_is_printed_with_a_warning(app, academy, users
     with caplog.at_level(logging.WARNING, logger=services.log.name):
         cert, _new = services.issue_for_completion(academy.complete(users["trainee-wang"], academy.offering()))
     assert "BASE_URL" in caplog.text
-    assert "http://127.0.0.1:5000/certificates/verify" in pdf_text(services.pdf_path(cert).read_bytes())
+    assert "http://127.0.0.1:5000/certificates/verify" in pdf_text(storage.pdf_path(cert).read_bytes())
 
 
 def test_the_demo_issues_without_base_url_and_the_academys_completions_too(app, academy, users, production,

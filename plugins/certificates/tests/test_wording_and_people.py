@@ -11,20 +11,20 @@ from sqlalchemy import select
 from incubator.dates import today
 from incubator.extensions import db
 from incubator.plugins import hooks_for
-from plugins.certificates import services
+from plugins.certificates import services, specs, storage
 from plugins.certificates.models import Certificate
 
 
 def pdf_text(cert: Certificate) -> str:
     """The PDF's text with the layout's spaces and line breaks taken out (letter-spacing, wrapping)."""
-    reader = PdfReader(io.BytesIO(services.pdf_path(cert).read_bytes()))
+    reader = PdfReader(io.BytesIO(storage.pdf_path(cert).read_bytes()))
     return "".join("".join(page.extract_text().split()) for page in reader.pages)
 
 
 def graduated(make_org, name="包河邻里守望服务社", park="district", start=date(2024, 11, 1)):
     org = make_org(park=park, stage="graduated", name=name, incubation_start=start,
                    incubation_due=date(start.year + 2, start.month, start.day))
-    cert, _new = services.issue_one(services.graduation_spec(org, date(2026, 12, 1)))
+    cert, _new = services.issue_one(specs.graduation_spec(org, date(2026, 12, 1)))
     return org, cert
 
 
@@ -53,8 +53,8 @@ def test_graduating_through_the_stage_form_ends_the_period_on_the_districts_toda
 
 def test_the_graduation_day_is_the_districts_day_not_the_servers_utc_day(ctx):
     late_evening_utc = SimpleNamespace(created_at=datetime(2026, 11, 30, 17, 30))  # 01:30 on 1 Dec in Hefei
-    assert services.transition_day(late_evening_utc) == date(2026, 12, 1)
-    assert services.transition_day(SimpleNamespace(happened_on=date(2026, 6, 30), created_at=None)) == date(2026, 6, 30)
+    assert specs.transition_day(late_evening_utc) == date(2026, 12, 1)
+    assert specs.transition_day(SimpleNamespace(happened_on=date(2026, 6, 30), created_at=None)) == date(2026, 6, 30)
 
 
 # -- the completion certificate: what the course rule checked ------------------------------
@@ -92,11 +92,11 @@ def test_the_wording_follows_the_courses_field_not_the_words_of_its_note(academy
 
 def test_the_rule_is_read_from_what_the_completion_hook_passes():
     course = SimpleNamespace
-    assert services.rule_includes_assessment(course(min_attendance=80, completion_note="", completion_assessment=False)) is False
-    assert services.rule_includes_assessment(course(completion_note="", completion_assessment=True)) is True
-    assert services.rule_includes_assessment(course(completion_note="须通过结业考试")) is False  # no field: attendance only
-    assert services.rule_includes_assessment(course(completion_assessment="true")) is False  # only a real True
-    assert services.rule_includes_assessment(None) is False
+    assert specs.rule_includes_assessment(course(min_attendance=80, completion_note="", completion_assessment=False)) is False
+    assert specs.rule_includes_assessment(course(completion_note="", completion_assessment=True)) is True
+    assert specs.rule_includes_assessment(course(completion_note="须通过结业考试")) is False  # no field: attendance only
+    assert specs.rule_includes_assessment(course(completion_assessment="true")) is False  # only a real True
+    assert specs.rule_includes_assessment(None) is False
 
 
 def test_the_verification_page_says_the_same_as_the_certificate(academy, fire_completed, users, client):
@@ -138,7 +138,7 @@ def test_the_contact_sees_and_downloads_their_organizations_certificate_and_no_o
     assert not [p for p in panels if p.title == "出壳证书"]
     login_as("contact-zhang")
     response = client.get(f"/certificates/{cert.id}/pdf")
-    assert response.status_code == 200 and response.data == services.pdf_path(cert).read_bytes()
+    assert response.status_code == 200 and response.data == storage.pdf_path(cert).read_bytes()
     assert client.get(f"/certificates/{other_cert.id}/pdf").status_code == 403
     page = client.get(f"/certificates/{cert.id}").get_data(as_text=True)
     assert cert.serial in page and "撤销证书" not in page and "重新颁发（生成新版本）" not in page

@@ -1,4 +1,4 @@
-"""The real worker (`incubator certificates worker`, a separate process) killed mid-batch and started
+"""The platform's real worker (`incubator worker`, a separate process) killed mid-batch and started
 again: every certificate is issued once, the job finishes, and the files are exactly the rows."""
 import os
 import signal
@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from incubator import queue
 from incubator.extensions import db
-from plugins.certificates import fonts, services, storage, tasks
+from plugins.certificates import fonts, jobs, storage
+
+from .conftest import swap_queue
 from plugins.certificates.models import BatchJob, Certificate
 
 INCUBATOR = str(Path(sys.executable).with_name("incubator"))
@@ -47,10 +50,11 @@ def start_worker(app, redis_url, log):
                INCUBATOR_BASE_URL="https://xueyuan.example.gov.cn/", PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT),
                INCUBATOR_CERTIFICATES_JOB_LEASE=str(LEASE), INCUBATOR_CERTIFICATES_BATCH_GROUP=str(GROUP))
     env.pop("INCUBATOR_REDIS_URL", None)
+    env.pop("INCUBATOR_QUEUE_URL", None)
     if redis_url:
-        env["INCUBATOR_REDIS_URL"] = redis_url
+        env["INCUBATOR_REDIS_URL"] = redis_url  # (the queue's, through the core's fallback)
     # A session of its own: the worker and its rendering processes are ended together, by group id.
-    return subprocess.Popen([INCUBATOR, "certificates", "worker"], env=env, cwd=ROOT, stdout=log,
+    return subprocess.Popen([INCUBATOR, "worker"], env=env, cwd=ROOT, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -96,16 +100,15 @@ def test_a_worker_killed_mid_batch_is_resumed_by_the_next_one(app, parks, users,
     directory = Path(app.config["CERTIFICATES_DIR"])
     for path in [*directory.glob("*.pdf"), *directory.glob(f"{storage.STAGING}/*")]:
         path.unlink()  # earlier tests' files: their rows are gone and SQLite gives their serials again
-    saved = tasks.queue(app)  # (built now if need be, to be put back)
-    huey = tasks.build(app, redis_url=redis_url, immediate=False)
+    huey = queue.build(app, url=redis_url or "", immediate=False)  # the worker's queue, seen from here
     huey.flush()
-    app.extensions["certificates_huey"] = huey
+    restore = swap_queue(app, huey)
     log_path = tmp_path / "worker.log"
     log = open(log_path, "w")
     worker = None
     try:
         offering = academy_offering(parks, users, TRAINEES)
-        job = services.start_batch(offering.id, user=users["fangxing-mgr"])
+        job = jobs.start_batch(offering.id, user=users["fangxing-mgr"])
         assert job.status == "queued" and len(huey) == 1
 
         worker = start_worker(app, redis_url, log)
@@ -124,7 +127,7 @@ def test_a_worker_killed_mid_batch_is_resumed_by_the_next_one(app, parks, users,
             stop(worker, signal.SIGKILL)
         log.close()
         huey.flush()
-        app.extensions["certificates_huey"] = saved
+        restore()
 
     job = job_state(job.id)
     log_text = log_path.read_text(errors="replace")
@@ -136,6 +139,6 @@ def test_a_worker_killed_mid_batch_is_resumed_by_the_next_one(app, parks, users,
     assert {p.stem for p in directory.glob("*.pdf")} == serials  # no file without a row, no row without a file
     assert list((directory / storage.STAGING).iterdir()) == []
     for cert in db.session.scalars(select(Certificate)):
-        assert services.storage._sha256(services.pdf_path(cert)) == cert.pdf_sha256
+        assert storage._sha256(storage.pdf_path(cert)) == cert.pdf_sha256
     assert db.session.scalar(select(func.count()).select_from(Certificate).where(
         Certificate.offering_id == offering.id)) == TRAINEES
