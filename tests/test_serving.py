@@ -148,7 +148,14 @@ def stack(tmp_path_factory):
     database = fresh_database(base_url)
     instance = tmp_path_factory.mktemp("serving")
     ports = [free_port(), free_port()]
+    from aiosmtpd.controller import Controller
+
+    from incubator.testing_peers import MailServer
+    mail, smtp_port = MailServer(), free_port()
+    smtp = Controller(mail, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
     env = dict(os.environ, INCUBATOR_INSTANCE_PATH=str(instance), INCUBATOR_DATABASE_URL=database,
+               INCUBATOR_MAIL_URL=f"smtp://127.0.0.1:{smtp_port}", INCUBATOR_MAIL_FROM="xueyuan@baohe.example.cn",
                INCUBATOR_SECRET_KEY=secrets.token_hex(32), INCUBATOR_RATELIMIT_STORAGE_URL=redis_url,
                INCUBATOR_REDIS_URL=redis_url, INCUBATOR_BASE_URL=f"http://127.0.0.1:{ports[0]}",
                FLASK_DEBUG="0", PYTHONPATH=str(ROOT))
@@ -164,12 +171,13 @@ def stack(tmp_path_factory):
             processes.append(start(INCUBATOR + ["worker"], env, instance / f"worker-{n}.log"))
         for port in ports:
             wait_healthy(port, processes)
-        yield SimpleNamespace(urls=[f"http://127.0.0.1:{p}" for p in ports], database=database,
+        yield SimpleNamespace(urls=[f"http://127.0.0.1:{p}" for p in ports], database=database, mail=mail, env=env,
                               logs=lambda: "\n".join(p.read_text()[-2000:] for p in sorted(instance.glob("*.log"))),
                               **seeded)
     finally:
         for process in processes:
             stop(process)
+        smtp.stop()
 
 
 def run(command, env) -> str:
@@ -243,12 +251,24 @@ def seed():
         db.session.add_all(orgs)
         db.session.flush()
         db.session.add_all(Transition(organization_id=o.id, from_stage=None, to_stage="applied", note="") for o in orgs)
+        # Organizations in incubation, each with a contact who gets notices by e-mail; the manager too.
+        noticed = [Organization(name=f"通知测试互助会{n}", name_initials=initials(f"通知测试互助会{n}"), park=park,
+                                stage="incubating", category="社区社会组织", contact_name="吴敏",
+                                contact_phone="13912345678", registration_status="unregistered",
+                                incubation_start=now.date() - timedelta(days=740),
+                                incubation_due=now.date() - timedelta(days=5)) for n in range(MOVES)]  # overdue
+        db.session.add_all(noticed)
+        db.session.flush()
+        db.session.add_all(User(username=f"notice-contact-{n}", role="trainee", name=f"联系人{n}", email=f"contact{n}@example.cn",
+                                password_hash=manager.password_hash, organization_id=o.id) for n, o in enumerate(noticed))
+        manager.email = "fangxing@baohe.example.cn"
         finished = db.session.execute(select(Enrolment.offering_id, func.count()).where(Enrolment.status == "completed")
                                       .group_by(Enrolment.offering_id)).first()
         db.session.execute(delete(Certificate).where(Certificate.offering_id == finished[0]))
         db.session.commit()
         print(json.dumps({"offering": offering.id, "trainees": [tokens[u.id] for u in users], "admin": tokens[admin.id],
-                          "orgs": [o.id for o in orgs], "finished": finished[0], "completed": finished[1]}))
+                          "orgs": [o.id for o in orgs], "finished": finished[0], "completed": finished[1],
+                          "noticed": [o.id for o in noticed]}))
 
 
 class Client:
@@ -327,6 +347,48 @@ def test_two_servers_move_a_stage_once(stack):
     rows = query(stack.database, "SELECT organization_id, count(*) FROM transitions WHERE to_stage = 'reviewing' "
                                  "AND organization_id = ANY(%s) GROUP BY organization_id", stack.orgs)
     assert sorted(rows) == [(o, 1) for o in sorted(stack.orgs)]
+
+
+def wait_for_mail(mail, count, seconds=60):
+    deadline = time.monotonic() + seconds
+    while len(mail.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # and a little longer: a duplicate would arrive now
+    return list(mail.messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_workers_mail_each_notice_once(stack):
+    """Stage moves on both servers, at once: each organization's contact gets one e-mail, sent by
+    one of the two queue workers (a real SMTP server reads them); the workers' reminders, asked by
+    two processes at once, reach the manager once per occasion."""
+    before = len(stack.mail.messages)
+    jobs = [lambda o=o, url=stack.urls[n % 2]: Client().request(
+        f"{url}/api/v1/organizations/{o}/transitions", json_body={"to_stage": "virtual"}, token=stack.admin)[0]
+            for n, o in enumerate(stack.noticed)]
+    assert at_once(jobs) == [201] * MOVES
+    received = wait_for_mail(stack.mail, before + MOVES)[before:]
+    assert sorted(m.envelope_to[0] for m in received) == sorted(f"contact{n}@example.cn" for n in range(MOVES)), stack.logs()
+    assert all("的孵化阶段已变更为“壳外孵化”" in m["Subject"] for m in received)
+    assert all(stack.urls[0] + "/orgs/" in m.get_body(("plain",)).get_content() for m in received)
+
+    before = len(stack.mail.messages)
+    outputs = at_once([lambda: run(INCUBATOR + ["notifications", "remind"], stack.env) for _ in range(2)])
+    assert sum(int(out.split()[0]) for out in outputs) > 0
+    duplicates = query(stack.database, "SELECT user_id, key FROM notifications WHERE key IS NOT NULL "
+                                       "GROUP BY user_id, key HAVING count(*) > 1")
+    assert duplicates == []
+    # The incubations of 方兴社区 overdue or due soon (these six among them) reach its manager: one
+    # e-mail per notice in the inbox.
+    noticed = query(stack.database, "SELECT count(*) FROM notifications n JOIN notices c ON c.id = n.notice_id "
+                                    "JOIN users u ON u.id = n.user_id WHERE u.username = 'fangxing-mgr' "
+                                    "AND c.kind LIKE 'org.incubation_%%'")[0][0]
+    assert noticed >= MOVES
+    received = wait_for_mail(stack.mail, before + noticed)[before:]
+    to_manager = [m["Subject"] for m in received if m.envelope_to == ["fangxing@baohe.example.cn"]]
+    assert len(to_manager) == noticed and len(set(to_manager)) == noticed, stack.logs()
+    assert all(f"孵化已超期：通知测试互助会{n}" in to_manager for n in range(MOVES))
 
 
 @pytest.mark.postgres
