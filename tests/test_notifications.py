@@ -335,3 +335,12 @@ def test_incubator_worker_started_runs_before_the_worker_takes_tasks(app, extra_
     monkeypatch.setattr(queue, "queue", lambda app=None: type("Q", (), {"create_consumer": lambda *a, **k: Consumer()})())
     queue.run_worker(app)
     assert started[-1] == "consuming" and len(started) >= 2
+
+
+def test_a_long_chinese_subject_arrives_as_written(ctx, users, mail_server):
+    admin = users["admin"]
+    admin.email = "admin@example.cn"
+    db.session.commit()
+    subject = "报名已通过：《社区参与式治理 · 2026年第二期社区骨干能力提升专题研修班》，请于开课前十五分钟到达活动室签到"
+    notify([admin], "org.stage_moved", subject)
+    assert mail_server.messages[0]["Subject"] == subject

@@ -1,4 +1,5 @@
-"""社区治理学院 · Academy: course catalogue, offerings, enrolment with waitlists, attendance, completion.
+"""社区治理学院 · Academy: course catalogue, offerings, enrolment with waitlists, attendance, completion,
+notices (a seat from the waitlist, an enrolment decided, a class tomorrow, a completion).
 
 The hooks below hand on to the modules beside them. The plugin also offers a hook of its own
 (`hookspecs.py`): `incubator_enrolment_completed(enrolment)`, fired after each completion.
@@ -97,6 +98,19 @@ def incubator_dashboard_widgets(parks, user):
     rows = services.upcoming(park_ids)
     html = render_template("enrolment/widget.html", rows=rows, seats_taken=services.seats_taken)
     return [Widget(_("近期班次"), Markup(html), order=30)]
+
+
+@hookimpl
+def incubator_notification_kinds():
+    from .notices import KINDS
+    return KINDS
+
+
+@hookimpl
+def incubator_reminders(on):
+    """Classes tomorrow, to the seated trainees and the instructor."""
+    from . import notices
+    return notices.reminders(on)
 
 
 @hookimpl

@@ -3,8 +3,6 @@
 The catalogue and the offerings are readable by anyone; everything else needs a bearer token.
 Times are ISO 8601 in UTC (a time with an offset is converted; one without is taken as UTC).
 """
-from datetime import timezone
-
 import marshmallow as ma
 from flask import abort, g, url_for
 from flask_babel import gettext as _
@@ -14,7 +12,7 @@ from sqlalchemy import select
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated, paginated_list
+from incubator.api.schemas import PageQuerySchema, Reference, page_schema, paginated, paginated_list
 from incubator.errors import ValidationError
 from incubator.extensions import db
 from incubator.markdown import render_markdown
@@ -26,6 +24,7 @@ from incubator.users.models import User
 from . import PLUGIN, completion, services
 from .imports import find_enrollable
 from .models import ATTENDANCE, STATUSES, Enrolment, Offering, Session
+from .schema import OfferingFields, UtcDateTime
 
 courses_blp = Blueprint("api_courses", __name__, url_prefix="/courses", description="Course catalogue (课程目录)")
 offerings_blp = Blueprint("api_offerings", __name__, url_prefix="/offerings",
@@ -34,16 +33,6 @@ enrolments_blp = Blueprint("api_enrolments", __name__, url_prefix="/enrolments",
                            description="Enrolments (报名): approve, reject, cancel, remove")
 sessions_blp = Blueprint("api_sessions", __name__, url_prefix="/sessions", description="Sessions (课次) and attendance")
 blueprints = [courses_blp, offerings_blp, enrolments_blp, sessions_blp]
-
-
-class UtcDateTime(ma.fields.DateTime):
-    """Accepts any ISO time; stores naive UTC like the rest of the platform."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        result = super()._deserialize(value, attr, data, **kwargs)
-        if result.tzinfo is not None:
-            result = result.astimezone(timezone.utc).replace(tzinfo=None)
-        return result
 
 
 # -- schemas ---------------------------------------------------------------------------------
@@ -77,20 +66,16 @@ class SessionSchema(ma.Schema):
     topic = ma.fields.String(load_default="")
 
 
-class OfferingSchema(ma.Schema):
+class OfferingSchema(OfferingFields):
+    """OfferingFields (the rules the form and the service share), the course, park, instructor and
+    sessions in their JSON shape, and what the offering keeps."""
+
     id = ma.fields.Integer(dump_only=True)
     course = Reference("course.code", required=True, metadata={"description": "course code"})
     course_title = ma.fields.Function(lambda o: o.course.title, dump_only=True)
     hours = ma.fields.Function(lambda o: float(o.course.hours), dump_only=True)
     park = Reference("park.code", required=True, metadata={"description": "park code"})
-    title = Name(max_length=120, min_length=0, load_default="")
-    venue = ma.fields.String(required=True)
     instructor = Reference("instructor.username", allow_none=True, metadata={"description": "username of an expert"})
-    capacity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10000))
-    enrol_opens_at = UtcDateTime(required=True)
-    enrol_closes_at = UtcDateTime(required=True)
-    requires_approval = ma.fields.Boolean(load_default=False)
-    description = ma.fields.String(load_default="")
     starts_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     sessions = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)
     seats_taken = ma.fields.Method("_seats", dump_only=True)
@@ -112,15 +97,10 @@ class OfferingSchema(ma.Schema):
         return self._counts(offering).get("waitlisted", 0)
 
 
-class OfferingPatchSchema(ma.Schema):
-    title = Name(max_length=120, min_length=0)
-    venue = ma.fields.String()
+class OfferingPatchSchema(OfferingFields):
+    """The same fields, each optional (loaded partial), and the instructor and sessions."""
+
     instructor = Reference(allow_none=True, metadata={"description": "username of an expert"})
-    capacity = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000))
-    enrol_opens_at = UtcDateTime()
-    enrol_closes_at = UtcDateTime()
-    requires_approval = ma.fields.Boolean()
-    description = ma.fields.String()
     sessions = ma.fields.List(ma.fields.Nested(SessionSchema))
 
 
@@ -319,7 +299,7 @@ def get_offering(offering_id):
 @offerings_blp.route("/<int:offering_id>", methods=["PATCH"])
 @token_required
 @offerings_blp.doc(security=[BEARER])
-@offerings_blp.arguments(OfferingPatchSchema)
+@offerings_blp.arguments(OfferingPatchSchema(partial=True))
 @offerings_blp.response(200, OfferingSchema)
 def update_offering(data, offering_id):
     """Change an offering; raising the capacity promotes from the waitlist at once. 409 below the seats taken."""

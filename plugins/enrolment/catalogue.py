@@ -24,7 +24,9 @@ exam result, so completion itself is still decided by attendance (services.py), 
 is the instructor's to hold before the last session's attendance is recorded.
 
 `sync()` checks every file first and changes nothing if any is malformed; the errors name the file,
-the line and the reason. Courses are matched by code; a course whose file disappeared is retired
+the line and the reason (`pm102-finance.md:10: completion.attendance：应为 1–100 的整数（出勤百分比）`),
+every problem of every file at once. What the front matter holds is declared by `CourseSchema`
+(marshmallow, read through `incubator.yamlfiles`). Courses are matched by code; a course whose file disappeared is retired
 (hidden from the catalogue, its offerings and enrolments kept).
 """
 from __future__ import annotations
@@ -36,22 +38,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import marshmallow as ma
 import yaml
 from sqlalchemy import select
 
-from incubator import audit
+from incubator import audit, yamlfiles
+from incubator.api.schemas import validate_name
 from incubator.database import transaction
 from incubator.extensions import db
-from incubator.validators import name_error
 
 from .models import Course
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,39}$")
-KNOWN = {"code", "title", "summary", "category", "hours", "audience", "prerequisites", "completion"}
-REQUIRED = ("code", "title", "category", "hours")
+FRONT_LINE = 2  # the file's line number of the front matter's first line
 SYNCED = ("title", "summary", "category", "hours", "audience", "prerequisites", "min_attendance",
           "completion_note", "completion_assessment", "syllabus", "source_file")
-COMPLETION_KEYS = ("attendance", "note", "assessment")
 
 
 def default_directory() -> Path:
@@ -83,108 +84,147 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
 
 
+class Hours(yamlfiles.Field):
+    """学时: a number up to 999 with at most one decimal (8, 7.5, "7.5"), kept as a Decimal."""
+
+    default_error_messages = {"invalid": "学时 {input!r} 不是数字", "range": "学时应为 0–999 之间、最多一位小数的正数"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            hours = Decimal(str(value))
+        except InvalidOperation:
+            raise self.make_error("invalid", input=value) from None
+        if not (hours.is_finite() and Decimal(0) < hours <= Decimal(999) and hours == hours.quantize(Decimal("0.1"))):
+            raise self.make_error("range")
+        return hours
+
+
+class Audience(yamlfiles.Text):
+    """Who the course is for: words, or a list of them (joined with 、)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            value = "、".join(str(a) for a in value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CourseCodes(yamlfiles.List):
+    """先修课程: a list of course codes, or one string of them separated by commas, 、 or spaces."""
+
+    default_error_messages = {"invalid": "先修课程应为课程代码的列表，如 [CG101]"}
+
+    def __init__(self, **kwargs):
+        code = yamlfiles.Text(validate=ma.validate.Regexp(CODE_RE, error="先修课程 {input!r} 不是课程代码，如 CG101"))
+        super().__init__(code, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [p for p in re.split(r"[,、\s]+", value) if p]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CompletionSchema(yamlfiles.Schema):
+    """结业规则: attendance, note, assessment (see the module's docstring)."""
+
+    error_messages = {"type": "结业规则应为 {attendance: 百分比, note: 说明, assessment: true 或 false}"}
+    attendance = yamlfiles.Integer(load_default=80, validate=ma.validate.Range(
+        min=1, max=100, error="应为 1–100 的整数（出勤百分比）"))
+    note = yamlfiles.Text(numbers=True, load_default="", validate=ma.validate.Length(max=200, error="不能超过200字"))
+    assessment = yamlfiles.Boolean(load_default=False, error_messages={
+        "invalid": "应为 true 或 false（结业要求是否含考核），而不是 {input!r}"})
+
+    @ma.validates_schema
+    def _assessment_is_described(self, data, **kwargs):
+        if data["assessment"] and not data["note"]:
+            raise ma.ValidationError("结业规则含考核（assessment: true）时，须在 note 中写明考核内容", "assessment")
+
+
+class CourseSchema(yamlfiles.Schema):
+    """A course file's front matter → the course's fields (all but the syllabus and the file's name)."""
+
+    code = yamlfiles.Text(required=True, numbers=True, validate=ma.validate.Regexp(
+        CODE_RE, error="课程代码 {input!r} 无效：应为大写字母开头的字母、数字或连字符（2–40位）"))
+    title = yamlfiles.Text(required=True, numbers=True, validate=[
+        ma.validate.Length(max=120, error="课程名称不能超过120字"), validate_name])
+    summary = yamlfiles.Text(numbers=True, load_default="")
+    category = yamlfiles.Text(required=True, numbers=True)
+    hours = Hours(required=True)
+    audience = Audience(numbers=True, load_default="")
+    prerequisites = CourseCodes(load_default=list)
+    completion = ma.fields.Nested(CompletionSchema, load_default=lambda: CompletionSchema().load({}))
+
+    @ma.validates_schema
+    def _not_its_own_prerequisite(self, data, **kwargs):
+        if data["code"] in data["prerequisites"]:
+            raise ma.ValidationError("课程不能以自己为先修课程", "prerequisites")
+
+    @ma.post_load
+    def _course(self, data, **kwargs):
+        completion = data["completion"]
+        return {"code": data["code"], "title": data["title"], "summary": data["summary"],
+                "category": data["category"][:40], "hours": data["hours"], "audience": data["audience"],
+                "prerequisites": ",".join(data["prerequisites"]), "min_attendance": completion["attendance"],
+                "completion_note": completion["note"], "completion_assessment": completion["assessment"]}
+
+
 def parse_file(path: Path) -> dict:
     """One course file → the course's fields; raises CatalogueInvalid with the line at fault."""
-    name = path.name
+    lines = _read_lines(path)
+    end = _front_matter_end(path.name, lines)
+    data, node = _front_matter(path.name, "\n".join(lines[1:end]))
+    syllabus = "\n".join(lines[end + 1:]).strip()
+    course, errors = _fields(path.name, data, node)
+    errors += _syllabus_errors(path.name, syllabus, end)
+    if errors:
+        raise CatalogueInvalid(errors)
+    return {**course, "syllabus": syllabus, "source_file": path.name,
+            "_code_line": yamlfiles.line_of(node, ["code"], FRONT_LINE),
+            "_prereq_line": yamlfiles.line_of(node, ["prerequisites"], FRONT_LINE)}
 
-    def fail(line, reason):
-        raise CatalogueInvalid([FileError(name, line, reason)])
 
+def _fields(name: str, data: dict, node: yaml.Node) -> tuple[dict | None, list[FileError]]:
+    """The front matter through CourseSchema: the course's fields, or each problem with its line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return CourseSchema().load(data), []
+    except ma.ValidationError as exc:
+        return None, [FileError(name, p.line, p.reason) for p in yamlfiles.problems(exc, node, FRONT_LINE)]
+
+
+def _invalid(name: str, line: int, reason: str) -> CatalogueInvalid:
+    return CatalogueInvalid([FileError(name, line, reason)])
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
-        fail(1, "文件不是 UTF-8 编码")
-    lines = text.splitlines()
+        raise _invalid(path.name, 1, "文件不是 UTF-8 编码") from None
+
+
+def _front_matter_end(name: str, lines: list[str]) -> int:
+    """The index of the line `---` that closes the front matter opened on the first line."""
     if not lines or lines[0].strip() != "---":
-        fail(1, "文件应以 --- 开头的前置元数据（front matter）开始")
+        raise _invalid(name, 1, "文件应以 --- 开头的前置元数据（front matter）开始")
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
-        fail(1, "前置元数据没有以 --- 结束")
-    front = "\n".join(lines[1:end])
+        raise _invalid(name, 1, "前置元数据没有以 --- 结束")
+    return end
+
+
+def _front_matter(name: str, text: str):
+    """The front matter's data and node tree; a mapping, or CatalogueInvalid."""
     try:
-        node = yaml.compose(front)
-        data = yaml.safe_load(front)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        fail((mark.line if mark else 0) + 2, f"前置元数据不是有效的 YAML:{exc.problem or exc.context}")
+        data, node = yamlfiles.load(text)
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or getattr(exc, "context", None) or exc
+        raise _invalid(name, yamlfiles.syntax_line(exc, FRONT_LINE), f"前置元数据不是有效的 YAML:{reason}") from exc
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        fail(2, "前置元数据应为“字段: 值”的列表")
-    key_line = {key.value: key.start_mark.line + 2 for key, _value in node.value}
-    # the lines of the completion block's own keys (completion.attendance …), for errors in them
-    completion_node = next((value for key, value in node.value if key.value == "completion"), None)
-    completion_line = ({key.value: key.start_mark.line + 2 for key, _value in completion_node.value}
-                       if isinstance(completion_node, yaml.MappingNode) else {})
+        raise _invalid(name, FRONT_LINE, "前置元数据应为“字段: 值”的列表")
+    return data, node
 
-    def at(key):
-        return key_line.get(key, 2)
 
-    def at_completion(key):
-        return completion_line.get(key, at("completion"))
-
-    for key in data:
-        if key not in KNOWN:
-            fail(at(key), f"未知字段 {key}（可用字段：{'、'.join(sorted(KNOWN))}）")
-    for key in REQUIRED:
-        if data.get(key) in (None, ""):
-            fail(at(key) if key in key_line else 2, f"缺少必填字段 {key}")
-    code = str(data["code"]).strip()
-    if not CODE_RE.match(code):
-        fail(at("code"), f"课程代码 {code!r} 无效：应为大写字母开头的字母、数字或连字符（2–40位）")
-    title = str(data["title"]).strip()
-    if len(title) > 120:
-        fail(at("title"), "课程名称不能超过120字")
-    if error := name_error(title):
-        fail(at("title"), f"课程名称{error}")
-    try:
-        hours = Decimal(str(data["hours"]))
-    except InvalidOperation:
-        fail(at("hours"), f"学时 {data['hours']!r} 不是数字")
-    if isinstance(data["hours"], bool) or not (Decimal(0) < hours <= Decimal(999)) or hours != hours.quantize(Decimal("0.1")):
-        fail(at("hours"), "学时应为 0–999 之间、最多一位小数的正数")
-    audience = data.get("audience") or ""
-    if isinstance(audience, list):
-        audience = "、".join(str(a) for a in audience)
-    prerequisites = data.get("prerequisites") or []
-    if isinstance(prerequisites, str):
-        prerequisites = [p.strip() for p in re.split(r"[,,、\s]+", prerequisites) if p.strip()]
-    if not isinstance(prerequisites, list) or not all(isinstance(p, str) and CODE_RE.match(p) for p in prerequisites):
-        fail(at("prerequisites"), "先修课程应为课程代码的列表，如 [CG101]")
-    if code in prerequisites:
-        fail(at("prerequisites"), "课程不能以自己为先修课程")
-    completion = data.get("completion") or {}
-    if not isinstance(completion, dict):
-        fail(at("completion"), "结业规则应为 {attendance: 百分比, note: 说明, assessment: true 或 false}")
-    for key in completion:
-        if key not in COMPLETION_KEYS:
-            fail(at_completion(key), f"结业规则中的未知字段 {key}（可用字段：{'、'.join(COMPLETION_KEYS)}）")
-    attendance = completion.get("attendance", 80)
-    if isinstance(attendance, bool) or not isinstance(attendance, int) or not 1 <= attendance <= 100:
-        fail(at_completion("attendance"), "结业规则 attendance 应为 1–100 的整数（出勤百分比）")
-    note = completion.get("note")
-    if note is not None and not isinstance(note, (str, int, float)):
-        fail(at_completion("note"), "结业规则 note 应为文字")
-    note = str(note or "").strip()
-    if len(note) > 200:
-        fail(at_completion("note"), "结业规则 note 不能超过200字")
-    assessment = completion.get("assessment", False)
-    if not isinstance(assessment, bool):
-        fail(at_completion("assessment"),
-             f"结业规则 assessment 应为 true 或 false（结业要求是否含考核），而不是 {assessment!r}")
-    if assessment and not note:
-        fail(at_completion("assessment"), "结业规则含考核（assessment: true）时，须在 note 中写明考核内容")
-    syllabus = "\n".join(lines[end + 1:]).strip()
-    if not syllabus:
-        fail(end + 2, "缺少课程大纲（前置元数据之后的 Markdown 正文）")
-    for key in ("summary", "category"):
-        if data.get(key) is not None and not isinstance(data[key], (str, int, float)):
-            fail(at(key), f"{key} 应为文字")
-    return {
-        "code": code, "title": title, "summary": str(data.get("summary") or "").strip(),
-        "category": str(data["category"]).strip()[:40], "hours": hours, "audience": str(audience).strip(),
-        "prerequisites": ",".join(prerequisites), "min_attendance": attendance,
-        "completion_note": note, "completion_assessment": assessment, "syllabus": syllabus,
-        "source_file": name, "_code_line": at("code"), "_prereq_line": at("prerequisites"),
-    }
+def _syllabus_errors(name: str, syllabus: str, end: int) -> list[FileError]:
+    return [] if syllabus else [FileError(name, end + 2, "缺少课程大纲（前置元数据之后的 Markdown 正文）")]
 
 
 def load_directory(directory: Path) -> list[dict]:

@@ -20,6 +20,7 @@ from incubator.extensions import db
 from incubator.numbers import show_hours
 from incubator.users.models import User
 
+from . import notices
 from .models import (
     ATTENDANCE,
     ATTENDED,
@@ -128,6 +129,7 @@ def _complete_eligible(offering: Offering, *, by: User, final: bool = False) -> 
     if broken:
         raise Conflict(_("已结业学员的出勤不能改到低于结业要求：%(items)s", items=_("、").join(broken)))
     db.session.flush()
+    notices.completed(offering, done)
     return done
 
 

@@ -16,11 +16,13 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from incubator.dates import to_local
-from incubator.forms import name_validator, phone_validator
+from incubator.forms import SchemaForm, name_validator, phone_validator
+
+from .schema import OfferingFields
 
 SESSION_LINE = re.compile(
     r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})\s*[-–~至]\s*(\d{1,2}:\d{2})\s*(.*)$")
@@ -54,19 +56,24 @@ def format_sessions(sessions) -> str:
                      for s in sessions)
 
 
-class OfferingForm(FlaskForm):
+class OfferingForm(SchemaForm):
+    """An offering; the rules on its fields are OfferingFields' (shared with the API and the service).
+    The times are Beijing time here (the page converts them); the sessions are lines of text."""
+
+    schema = OfferingFields
+
     course = SelectField(_l("课程"), coerce=int)
     park = SelectField(_l("园区"), coerce=int)
-    title = StringField(_l("班次名称"), validators=[Optional(), Length(max=120), name_validator], description=_l("如“2026年第2期”"))
-    venue = StringField(_l("上课地点"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("班次名称"), description=_l("如“2026年第2期”"))
+    venue = StringField(_l("上课地点"))
     instructor = SelectField(_l("授课讲师（专家）"), coerce=int)
-    capacity = IntegerField(_l("容量（人）"), validators=[DataRequired(), NumberRange(min=1, max=10000)])
-    enrol_opens_at = DateTimeLocalField(_l("报名开始"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    enrol_closes_at = DateTimeLocalField(_l("报名截止"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    capacity = IntegerField(_l("容量（人）"))
+    enrol_opens_at = DateTimeLocalField(_l("报名开始"), format="%Y-%m-%dT%H:%M")
+    enrol_closes_at = DateTimeLocalField(_l("报名截止"), format="%Y-%m-%dT%H:%M")
     requires_approval = BooleanField(_l("报名需要审核"))
     sessions = TextAreaField(_l("课次安排"), validators=[DataRequired()], render_kw={"rows": 5},
                              description=_l("每行一次课：2026-12-03 09:00-12:00 主题（北京时间）"))
-    description = TextAreaField(_l("说明"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
+    description = TextAreaField(_l("说明"), render_kw={"rows": 3})
     submit = SubmitField(_l("保存"))
 
     def validate_sessions(self, field):

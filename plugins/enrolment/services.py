@@ -26,9 +26,11 @@ from incubator.dates import show_datetime
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.schemas import load
 from incubator.search import matches
 from incubator.users.models import User
 
+from . import notices
 from .models import (
     ACTIVE,
     SEATED,
@@ -40,6 +42,7 @@ from .models import (
     Session,
     TraineeProfile,
 )
+from .schema import OfferingFields
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,7 @@ def course_by_code(code: str) -> Course | None:
 
 # -- offerings -------------------------------------------------------------------------------
 
-OFFERING_FIELDS = ("title", "venue", "capacity", "enrol_opens_at", "enrol_closes_at", "requires_approval",
-                   "description")
+OFFERING_FIELDS = tuple(OfferingFields().load_fields)
 
 
 def offerings_query(park_ids=None, course_id=None, upcoming=False):
@@ -83,14 +85,13 @@ def offerings_query(park_ids=None, course_id=None, upcoming=False):
                          Offering.id.desc())
 
 
-def _validate_offering(data: dict, existing: Offering | None = None) -> None:
-    capacity = data.get("capacity", existing.capacity if existing else None)
-    if not isinstance(capacity, int) or capacity < 1 or capacity > 10000:
-        raise ValidationError(_("容量应为 1–10000 的整数"), field="capacity")
-    opens = data.get("enrol_opens_at", existing.enrol_opens_at if existing else None)
-    closes = data.get("enrol_closes_at", existing.enrol_closes_at if existing else None)
-    if opens is None or closes is None:
-        raise ValidationError(_("请填写报名开始和截止时间"), field="enrol_opens_at")
+def _validate_offering(data: dict, existing: Offering | None = None) -> dict:
+    """An offering's fields through OfferingFields (those given, when editing), then what needs the
+    offering as it stands or records: the window in order, an expert teaching, sessions in order.
+    Returns the clean fields."""
+    clean = load(OfferingFields(), {k: v for k, v in data.items() if k in OFFERING_FIELDS}, partial=existing is not None)
+    opens = clean.get("enrol_opens_at", existing.enrol_opens_at if existing else None)
+    closes = clean.get("enrol_closes_at", existing.enrol_closes_at if existing else None)
     if closes <= opens:
         raise ValidationError(_("报名截止时间应晚于开始时间"), field="enrol_closes_at")
     instructor = data.get("instructor")
@@ -105,6 +106,7 @@ def _validate_offering(data: dict, existing: Offering | None = None) -> None:
                 raise ValidationError(_("第%(n)s次课的结束时间应晚于开始时间", n=n), field="sessions")
         if len({s[0] for s in sessions}) != len(sessions):
             raise ValidationError(_("两次课的开始时间相同"), field="sessions")
+    return clean
 
 
 def create_offering(data: dict, *, user) -> Offering:
@@ -113,10 +115,10 @@ def create_offering(data: dict, *, user) -> Offering:
         raise ValidationError(_("请选择目录中的课程"), field="course")
     if data.get("park") is None:
         raise ValidationError(_("请选择园区"), field="park")
-    _validate_offering(data)
+    clean = _validate_offering(data)
     with transaction():
         offering = Offering(course=data["course"], park=data["park"], instructor=data.get("instructor"),
-                            created_by_id=user.id, **{k: data.get(k) for k in OFFERING_FIELDS if k in data})
+                            created_by_id=user.id, **clean)
         offering.title = offering.title or ""
         offering.venue = offering.venue or ""
         offering.description = offering.description or ""
@@ -129,16 +131,15 @@ def create_offering(data: dict, *, user) -> Offering:
 
 def update_offering(offering: Offering, data: dict, *, user) -> tuple[Offering, list[Enrolment]]:
     """Change an offering; a raised capacity promotes from the waitlist at once. Returns (offering, promoted)."""
-    _validate_offering(data, existing=offering)
+    clean = _validate_offering(data, existing=offering)
     with transaction():
         offering = lock_offering(offering.id)
         seated = _seated(offering.id)
-        if "capacity" in data and data["capacity"] < seated:
+        if "capacity" in clean and clean["capacity"] < seated:
             raise Conflict(_("容量不能小于已报名人数（%(n)s）", n=seated), field="capacity")
-        changed = sorted(k for k in OFFERING_FIELDS if k in data and getattr(offering, k) != data[k])
-        for key in OFFERING_FIELDS:
-            if key in data and data[key] is not None:
-                setattr(offering, key, data[key])
+        changed = sorted(k for k in clean if getattr(offering, k) != clean[k])
+        for key, value in clean.items():
+            setattr(offering, key, value)
         if "instructor" in data and offering.instructor_id != getattr(data["instructor"], "id", None):
             offering.instructor = data["instructor"]
             changed.append("instructor")
@@ -292,6 +293,7 @@ def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
         enrolment.decided_at = now
         audit.record("academy.approve", enrolment, user=by,
                      summary=f"通过 {enrolment.user.display_name} 的报名：{enrolment.status_label}")
+        notices.decided(enrolment, by=by, position=waitlist_positions([enrolment]).get(enrolment.id))
     return enrolment
 
 
@@ -304,6 +306,7 @@ def reject(enrolment: Enrolment, *, by: User, note: str = "") -> Enrolment:
         enrolment.status, enrolment.decided_at, enrolment.note = "rejected", utcnow(), (note or "")[:300]
         audit.record("academy.reject", enrolment, user=by, summary=f"未通过 {enrolment.user.display_name} 的报名",
                      note=note)
+        notices.decided(enrolment, by=by)
     return enrolment
 
 
@@ -351,6 +354,7 @@ def _promote(offering: Offering, *, user) -> list[Enrolment]:
         audit.record("academy.promote", enrolment, user=user,
                      summary=f"{enrolment.user.display_name} 由候补转为正式学员：{offering.display_title}")
     db.session.flush()
+    notices.promoted(offering, list(waiting))
     return list(waiting)
 
 

@@ -1,4 +1,5 @@
-"""公益微创投 · A street micro-grant round: applications, expert scoring, grants in tranches.
+"""公益微创投 · A street micro-grant round: applications, expert scoring, grants in tranches, and
+notices to the applying organization (its project decided, a tranche paid).
 
 Enabled for 万年埠街道 until the administrator decides otherwise; usable by any park.
 Each hook hands on to the modules beside it.
@@ -57,6 +58,12 @@ def incubator_todos(user):
     an organization's contact: a round open for applications."""
     from .views import todos
     return todos(user)
+
+
+@hookimpl
+def incubator_notification_kinds():
+    from .notices import KINDS
+    return KINDS
 
 
 @hookimpl

@@ -20,6 +20,7 @@ from incubator.plugins import enabled_park_ids, record_for, require_enabled
 
 from . import PLUGIN, services
 from .models import Application, Round
+from .schema import ApplicationFields, RoundFields
 
 blp = Blueprint("api_microgrant", __name__, url_prefix="/microgrant", description="Micro-grant rounds (公益微创投)")
 blueprints = [blp]  # mounted under /api/v1 by convention
@@ -30,26 +31,18 @@ class CriterionSchema(ma.Schema):
     max = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
 
 
-class RoundSchema(ma.Schema):
+class RoundSchema(RoundFields):
+    """RoundFields (the rules the form and the service share), the park, the lists in their JSON
+    shape (checked by the service as the page's are), and what the round keeps."""
+
     id = ma.fields.Integer(dump_only=True)
     park = Reference("park.code", required=True, metadata={"description": "park code"})
-    title = Name(max_length=120, required=True)
-    year = ma.fields.Integer(load_default=None)
-    description = ma.fields.String(load_default="")
-    budget_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     committed_fen = ma.fields.Integer(dump_only=True)
     remaining_fen = ma.fields.Integer(dump_only=True)
-    max_grant_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     categories = ma.fields.List(Name(max_length=services.CATEGORY_MAX), required=True,
                                 validate=ma.validate.Length(min=1))
     criteria = ma.fields.List(ma.fields.Nested(CriterionSchema), load_default=None)
     tranche_percents = ma.fields.List(ma.fields.Integer(), load_default=None)
-    apply_from = ma.fields.Date(required=True)
-    apply_until = ma.fields.Date(required=True)
-    review_from = ma.fields.Date(required=True)
-    review_until = ma.fields.Date(required=True)
-    execute_from = ma.fields.Date(required=True)
-    execute_until = ma.fields.Date(required=True)
     experts = ma.fields.Function(lambda r: [u.username for u in r.experts], dump_only=True)
     html_url = ma.fields.Function(lambda r: url_for("microgrant.round_detail", round_id=r.id, _external=True), dump_only=True)
 
@@ -77,17 +70,16 @@ class ReviewSchema(ma.Schema):
     created_at = ma.fields.DateTime(dump_only=True)
 
 
-class ApplicationSchema(ma.Schema):
+class ApplicationSchema(ApplicationFields):
+    """ApplicationFields (the rules the form and the service share), the organization, the category
+    and the budget lines, and what the application keeps."""
+
     id = ma.fields.Integer(dump_only=True)
     round_id = ma.fields.Integer(dump_only=True)
     organization_id = ma.fields.Integer(required=True)
     organization = ma.fields.Function(lambda a: a.organization.name, dump_only=True)
-    title = Name(max_length=120, required=True)
     category = Reference(required=True, max_length=services.CATEGORY_MAX,
                          metadata={"description": "one of the round's categories"})
-    goals = ma.fields.String(required=True)
-    beneficiaries = ma.fields.String(load_default="")
-    beneficiary_count = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
     lines = ma.fields.List(ma.fields.Nested(BudgetLineSchema), required=True)
     requested_fen = ma.fields.Integer(dump_only=True)
     status = ma.fields.String(dump_only=True)

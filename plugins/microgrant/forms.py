@@ -16,8 +16,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from incubator.forms import name_validator
+from incubator.forms import SchemaForm
 
+from .schema import ApplicationFields, RoundFields
 from .services import DEFAULT_CATEGORIES, DEFAULT_CRITERIA, categories_error
 
 
@@ -27,10 +28,16 @@ def categories_validator(form, field):
         raise FieldError(error)
 
 
-class RoundForm(FlaskForm):
+class RoundForm(SchemaForm):
+    """A round; the rules on its fields are RoundFields' (shared with the API and the service). The
+    amounts are typed in yuan and the lists as lines of text: the page turns them into the fen and
+    lists the service checks."""
+
+    schema = RoundFields
+
     park = SelectField(_l("园区"), choices=[])
-    title = StringField(_l("本轮名称"), validators=[DataRequired(), Length(max=120), name_validator])
-    year = IntegerField(_l("年度"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
+    title = StringField(_l("本轮名称"))
+    year = IntegerField(_l("年度"), validators=[Optional()])  # empty: the year the applications open
     budget = DecimalField(_l("总预算（元）"), places=2, validators=[DataRequired(), NumberRange(min=0.01)])
     max_grant = DecimalField(_l("单个项目资助上限（元）"), places=2, validators=[DataRequired(), NumberRange(min=0.01)])
     categories = TextAreaField(_l("项目类别（每行一个）"), default="\n".join(DEFAULT_CATEGORIES),
@@ -38,13 +45,13 @@ class RoundForm(FlaskForm):
     criteria = TextAreaField(_l("评分标准（每行：名称 满分）"), default="\n".join(f"{c['name']} {c['max']}" for c in DEFAULT_CRITERIA),
                              validators=[DataRequired()])
     tranche_percents = StringField(_l("分期拨付比例（%，以逗号分隔）"), default="60,40", validators=[DataRequired()])
-    apply_from = DateField(_l("申报开始"), validators=[DataRequired()])
-    apply_until = DateField(_l("申报截止"), validators=[DataRequired()])
-    review_from = DateField(_l("评审开始"), validators=[DataRequired()])
-    review_until = DateField(_l("评审截止"), validators=[DataRequired()])
-    execute_from = DateField(_l("执行开始"), validators=[DataRequired()])
-    execute_until = DateField(_l("执行结束"), validators=[DataRequired()])
-    description = TextAreaField(_l("说明（支持 Markdown）"), validators=[Optional(), Length(max=5000)])
+    apply_from = DateField(_l("申报开始"))
+    apply_until = DateField(_l("申报截止"))
+    review_from = DateField(_l("评审开始"))
+    review_until = DateField(_l("评审截止"))
+    execute_from = DateField(_l("执行开始"))
+    execute_until = DateField(_l("执行结束"))
+    description = TextAreaField(_l("说明（支持 Markdown）"))
     experts = SelectMultipleField(_l("评审专家"), choices=[], widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput(), description=_l("勾选本轮的评审专家，开设后也可在本轮页面调整"))
 
@@ -62,13 +69,17 @@ class BudgetLineForm(FlaskForm):
     amount = DecimalField(_l("金额（元）"), places=2, validators=[Optional(), NumberRange(min=0.01)])
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(SchemaForm):
+    """An application; the rules on its fields are ApplicationFields' (shared with the API and the service)."""
+
+    schema = ApplicationFields
+
     organization_id = SelectField(_l("申报组织"), coerce=int, choices=[])
-    title = StringField(_l("项目名称"), validators=[DataRequired(), Length(max=120), name_validator])
+    title = StringField(_l("项目名称"))
     category = SelectField(_l("项目类别"), choices=[])
-    goals = TextAreaField(_l("项目目标"), validators=[DataRequired(), Length(max=5000)])
-    beneficiaries = TextAreaField(_l("受益对象"), validators=[Optional(), Length(max=2000)])
-    beneficiary_count = IntegerField(_l("预计受益人数"), validators=[Optional(), NumberRange(min=0)], default=0)
+    goals = TextAreaField(_l("项目目标"))
+    beneficiaries = TextAreaField(_l("受益对象"))
+    beneficiary_count = IntegerField(_l("预计受益人数"), validators=[Optional()], default=0)  # empty is none
     lines = FieldList(FormField(BudgetLineForm), min_entries=6, max_entries=30)
 
 

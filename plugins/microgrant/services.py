@@ -23,10 +23,13 @@ from incubator.extensions import db
 from incubator.numbers import show_yuan
 from incubator.organizations.models import Organization
 from incubator.parks.services import descendant_ids
+from incubator.schemas import load
 from incubator.users.models import User
 from incubator.validators import name_error
 
+from . import notices, schema
 from .models import Application, BudgetLine, Review, Round, Score, Tranche, round_experts
+from .schema import ApplicationFields, RoundFields
 
 # A category is stored on each application; its column's length is the one limit, wherever a
 # category is entered (the round's form, the API, the defaults below).
@@ -51,7 +54,9 @@ def to_fen(value) -> int:
 
 # -- rounds ---------------------------------------------------------------------------------------
 
-DATE_FIELDS = ("apply_from", "apply_until", "review_from", "review_until", "execute_from", "execute_until")
+DATE_FIELDS = schema.DATE_FIELDS  # the round's periods, in order
+ROUND_FIELDS = tuple(RoundFields().load_fields)
+APPLICATION_FIELDS = tuple(ApplicationFields().load_fields)
 
 
 def categories_error(categories) -> str | None:
@@ -65,25 +70,9 @@ def categories_error(categories) -> str | None:
 
 
 def validate_round(data: dict) -> dict:
-    title = (data.get("title") or "").strip()
-    if not title or len(title) > 120:
-        raise ValidationError(_("请填写本轮名称（120字以内）"), field="title")
-    if error := name_error(title):
-        raise ValidationError(error, field="title")
-    budget, max_grant = data.get("budget_fen"), data.get("max_grant_fen")
-    if not budget or budget <= 0:
-        raise ValidationError(_("总预算须大于零"), field="budget_fen")
-    if not max_grant or max_grant <= 0:
-        raise ValidationError(_("单个项目资助上限须大于零"), field="max_grant_fen")
-    if max_grant > budget:
-        raise ValidationError(_("单个项目资助上限不能超过总预算"), field="max_grant_fen")
-    for name in DATE_FIELDS:
-        if not data.get(name):
-            raise ValidationError(_("请填写申报、评审、执行的起止日期"), field=name)
-    dates = [data[n] for n in DATE_FIELDS]
-    if any(a > b for a, b in zip(dates, dates[1:])):
-        raise ValidationError(_("日期须依次为：申报开始 ≤ 申报截止 ≤ 评审开始 ≤ 评审截止 ≤ 执行开始 ≤ 执行结束"),
-                              field="apply_until")
+    """A round's fields through RoundFields (title, year, budget, the periods in order), then the
+    lists each side enters in its own shape: categories, criteria, tranche percentages."""
+    clean = load(RoundFields(), {k: v for k, v in data.items() if k in ROUND_FIELDS})
     categories = [c.strip() for c in data.get("categories") or [] if c and c.strip()]
     if not categories or len(set(categories)) != len(categories):
         raise ValidationError(_("请填写至少一个项目类别（不重复）"), field="categories")
@@ -99,10 +88,8 @@ def validate_round(data: dict) -> dict:
     percents = data.get("tranche_percents") or [60, 40]
     if any(int(p) <= 0 for p in percents) or sum(int(p) for p in percents) != 100 or len(percents) > 6:
         raise ValidationError(_("分期拨付比例须为正数且合计100%（最多6期）"), field="tranche_percents")
-    year = data.get("year") or data["apply_from"].year
-    return {"title": title, "year": year, "description": data.get("description") or "", "budget_fen": budget,
-            "max_grant_fen": max_grant, "categories": categories, "criteria": criteria,
-            "tranche_percents": [int(p) for p in percents], **{n: data[n] for n in DATE_FIELDS}}
+    return {**clean, "year": clean.get("year") or clean["apply_from"].year, "description": clean.get("description", ""),
+            "categories": categories, "criteria": criteria, "tranche_percents": [int(p) for p in percents]}
 
 
 def create_round(park, data: dict, *, user) -> Round:
@@ -172,9 +159,8 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
         raise Conflict(_("不在申报期内（申报期 %(apply_from)s 至 %(apply_until)s）", apply_from=show_date(rnd.apply_from), apply_until=show_date(rnd.apply_until)))
     if org is None or org.park_id not in covered_park_ids(rnd):
         raise ValidationError(_("申报组织须是本园区（含下辖社区）的组织"), field="organization_id")
-    title = (data.get("title") or "").strip()
-    if not title or len(title) > 120:
-        raise ValidationError(_("请填写项目名称（120字以内）"), field="title")
+    clean = load(ApplicationFields(), {k: v for k, v in data.items() if k in APPLICATION_FIELDS})
+    title = clean["title"]
     if data.get("category") not in rnd.categories:
         raise ValidationError(_("请选择本轮的项目类别：%(names)s", names="、".join(rnd.categories)), field="category")
     lines = [(str(item).strip(), amount) for item, amount in data.get("lines") or [] if str(item).strip() or amount]
@@ -187,16 +173,14 @@ def submit(rnd: Round, org: Organization, data: dict, *, user, day: date | None 
     if requested > rnd.max_grant_fen:
         raise ValidationError(_("申请金额 %(requested)s 超过单个项目资助上限 %(max_grant_fen)s", requested=show_yuan(requested), max_grant_fen=show_yuan(rnd.max_grant_fen)),
                               field="lines")
-    if not (data.get("goals") or "").strip():
-        raise ValidationError(_("请填写项目目标"), field="goals")
     if db.session.scalar(select(Application.id).where(Application.round_id == rnd.id,
                                                       Application.organization_id == org.id)):
         raise Conflict(_("%(name)s 已在本轮申报过项目（每个组织每轮限一个）", name=org.name))
     with transaction():
         application = Application(
             round_id=rnd.id, organization_id=org.id, title=title, category=data["category"],
-            goals=data.get("goals") or "", beneficiaries=data.get("beneficiaries") or "",
-            beneficiary_count=max(0, int(data.get("beneficiary_count") or 0)), requested_fen=requested,
+            goals=clean["goals"], beneficiaries=clean.get("beneficiaries", ""),
+            beneficiary_count=clean.get("beneficiary_count") or 0, requested_fen=requested,
             status="submitted", submitted_by_id=user.id,
             lines=[BudgetLine(position=i, item=item[:120], amount_fen=amount) for i, (item, amount) in enumerate(lines)])
         db.session.add(application)
@@ -302,6 +286,7 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
         locked.decision_note, locked.decided_by_id, locked.decided_at = (note or "").strip(), user.id, utcnow()
         audit.record("microgrant.decide", locked, user=user,
                      summary=f"{locked.title}:{'立项 ' + show_yuan(amount_fen) if approve else '不予立项'}")
+        notices.decided(locked, user=user)
     return locked
 
 
@@ -327,6 +312,7 @@ def pay(application: Application, seq: int, *, user, day: date | None = None) ->
                 raise Conflict(_("第%(seq)s期须在中期评估通过后拨付", seq=seq))
         tranche.status, tranche.paid_on, tranche.paid_by_id = "paid", day or today(), user.id
         audit.record("microgrant.pay", locked, user=user, summary=f"{locked.title}：拨付第{seq}期 {show_yuan(tranche.amount_fen)}")
+        notices.tranche_paid(locked, tranche, user=user)
     return tranche
 
 

@@ -1,4 +1,5 @@
-"""义粉护照 · 方兴社区 volunteer passport: points for volunteer hours, redeemed for gifts.
+"""义粉护照 · 方兴社区 volunteer passport: points for volunteer hours, redeemed for gifts; volunteers
+with an account are told when a redemption window opens.
 
 A street/community plugin: enabled for 方兴社区 only until the administrator decides otherwise.
 Each hook hands on to the modules beside it.
@@ -56,6 +57,19 @@ def incubator_profile_panels(user):
     if volunteers:
         html = render_template("passport/profile_panel.html", volunteers=volunteers)
         return [Panel(_("我的义粉护照"), Markup(html), order=60)]
+
+
+@hookimpl
+def incubator_notification_kinds():
+    from .notices import KINDS
+    return KINDS
+
+
+@hookimpl
+def incubator_reminders(on):
+    """A redemption window opening, to the volunteers with points who have an account."""
+    from . import notices
+    return notices.reminders(on)
 
 
 @hookimpl

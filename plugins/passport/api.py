@@ -10,23 +10,26 @@ from sqlalchemy import select
 
 from incubator.api import BEARER
 from incubator.api.auth import token_required
-from incubator.api.schemas import Name, PageQuerySchema, Reference, page_schema, paginated, paginated_list
+from incubator.api.schemas import PageQuerySchema, Reference, page_schema, paginated, paginated_list
 from incubator.extensions import db
 from incubator.plugins import park_for, record_for
 
 from . import PLUGIN, services
 from .models import Activity, Gift, RedemptionWindow, Volunteer
+from .schema import ActivityFields, GiftFields, VolunteerFields, WindowFields
 
 blp = Blueprint("api_passport", __name__, url_prefix="/passport", description="Volunteer passport (义粉护照)")
 blueprints = [blp]  # mounted under /api/v1 by convention
 
 
-class VolunteerSchema(ma.Schema):
+class VolunteerSchema(VolunteerFields):
+    """VolunteerFields (the rules the form and the service share), and what the passport keeps."""
+
+    class Meta:
+        load_only = ("phone", "id_number")  # never returned: answers carry the masked copies
+
     id = ma.fields.Integer(dump_only=True, metadata={"description": "passport number"})
-    name = Name(max_length=60, required=True)
-    phone = ma.fields.String(required=True, load_only=True)
     phone_masked = ma.fields.String(dump_only=True)
-    id_number = ma.fields.String(required=True, load_only=True, metadata={"description": "18-digit ID (GB 11643); never returned"})
     id_masked = ma.fields.String(dump_only=True)
     park = ma.fields.Function(lambda v: v.park.code, dump_only=True)
     hours = ma.fields.Float(dump_only=True)
@@ -48,16 +51,12 @@ class LedgerEntrySchema(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
-class ActivitySchema(ma.Schema):
+class ActivitySchema(ActivityFields):
+    """ActivityFields (the rules the form and the service share), its park, and what the passport keeps."""
+
     id = ma.fields.Integer(dump_only=True)
     park = Reference("park.code", required=True, metadata={"description": "park code"})
-    title = Name(max_length=120, required=True)
-    organization_id = ma.fields.Integer(allow_none=True, load_default=None)
-    held_on = ma.fields.Date(required=True)
-    place = ma.fields.String(load_default="")
-    description = ma.fields.String(load_default="")
     points_per_half_hour = ma.fields.Integer(dump_only=True)
-    points_cap = ma.fields.Integer(allow_none=True, load_default=None, validate=ma.validate.Range(min=1))
     html_url = ma.fields.Function(lambda a: url_for("passport.activity", activity_id=a.id, _external=True), dump_only=True)
 
 
@@ -75,19 +74,12 @@ class CorrectionSchema(ma.Schema):
     note = ma.fields.String(required=True)
 
 
-class GiftSchema(ma.Schema):
+class GiftSchema(GiftFields):
     id = ma.fields.Integer(dump_only=True)
-    name = Name(max_length=80, required=True)
-    points_cost = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    stock = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
-    active = ma.fields.Boolean(load_default=True)
 
 
-class WindowSchema(ma.Schema):
+class WindowSchema(WindowFields):
     id = ma.fields.Integer(dump_only=True)
-    name = Name(max_length=60, required=True)
-    opens_on = ma.fields.Date(required=True)
-    closes_on = ma.fields.Date(required=True)
 
 
 class RedemptionSchema(ma.Schema):

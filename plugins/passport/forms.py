@@ -3,33 +3,42 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from incubator.forms import name_validator
+from incubator.forms import SchemaForm
+
+from .schema import ActivityFields, GiftFields, VolunteerFields, WindowFields
 
 
-class VolunteerForm(FlaskForm):
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60), name_validator])
-    phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
-    id_number = StringField(_l("身份证号码"), validators=[DataRequired(), Length(min=18, max=18)],
+class VolunteerForm(SchemaForm):
+    schema = VolunteerFields
+
+    name = StringField(_l("姓名"))
+    phone = StringField(_l("手机号"))
+    id_number = StringField(_l("身份证号码"),
                             description=_l("仅保存加密摘要与脱敏号码，任何页面和导出都不显示完整号码"))
+    # Not the volunteer's field: the page looks the account up (and says when there is none).
     username = StringField(_l("关联平台账号（可选）"), validators=[Optional(), Length(max=80)],
                            description=_l("填写后该账号可在“我的”页面查看自己的护照"))
     submit = SubmitField(_l("登记志愿者"))
 
 
-class VolunteerEditForm(FlaskForm):
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60), name_validator])
-    phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
+class VolunteerEditForm(SchemaForm):
+    schema = VolunteerFields  # without id_number: it never changes
+
+    name = StringField(_l("姓名"))
+    phone = StringField(_l("手机号"))
     username = StringField(_l("关联平台账号（可选）"), validators=[Optional(), Length(max=80)])
     submit = SubmitField(_l("保存"))
 
 
-class ActivityForm(FlaskForm):
-    title = StringField(_l("活动名称"), validators=[DataRequired(), Length(max=120), name_validator])
+class ActivityForm(SchemaForm):
+    schema = ActivityFields
+
+    title = StringField(_l("活动名称"))
     organization_id = SelectField(_l("组织方"), coerce=int, choices=[])
-    held_on = DateField(_l("活动日期"), validators=[DataRequired()])
-    place = StringField(_l("地点"), validators=[Optional(), Length(max=120)])
-    points_cap = IntegerField(_l("单次积分上限（可选）"), validators=[Optional(), NumberRange(min=1)])
-    description = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
+    held_on = DateField(_l("活动日期"))
+    place = StringField(_l("地点"))
+    points_cap = IntegerField(_l("单次积分上限（可选）"), validators=[Optional()])  # empty is no cap, not a wrong number
+    description = TextAreaField(_l("说明"))
     submit = SubmitField(_l("新建活动"))
 
 
@@ -50,20 +59,24 @@ class RedeemForm(FlaskForm):
     quantity = IntegerField(_l("数量"), default=1, validators=[DataRequired(), NumberRange(min=1, max=100)])
 
 
-class WindowForm(FlaskForm):
-    name = StringField(_l("窗口名称"), validators=[DataRequired(), Length(max=60), name_validator])
-    opens_on = DateField(_l("开始日期"), validators=[DataRequired()])
-    closes_on = DateField(_l("结束日期"), validators=[DataRequired()])
+class WindowForm(SchemaForm):
+    schema = WindowFields
+
+    name = StringField(_l("窗口名称"))
+    opens_on = DateField(_l("开始日期"))
+    closes_on = DateField(_l("结束日期"))
 
 
 class GenerateWindowsForm(FlaskForm):
     year = IntegerField(_l("年份"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
 
 
-class GiftForm(FlaskForm):
-    name = StringField(_l("礼品名称"), validators=[DataRequired(), Length(max=80), name_validator])
-    points_cost = IntegerField(_l("所需积分"), validators=[DataRequired(), NumberRange(min=1)])
-    stock = IntegerField(_l("库存"), validators=[Optional(), NumberRange(min=0)], default=0)
+class GiftForm(SchemaForm):
+    schema = GiftFields
+
+    name = StringField(_l("礼品名称"))
+    points_cost = IntegerField(_l("所需积分"))
+    stock = IntegerField(_l("库存"), default=0)
     active = BooleanField(_l("上架"), default=True)
 
 

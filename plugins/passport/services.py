@@ -18,12 +18,17 @@ from incubator.database import transaction
 from incubator.dates import show_date, today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.schemas import load
 from incubator.search import matches
 from incubator.organizations.models import Organization
-from incubator.validators import phone_error
 
 from . import idcard
 from .models import Activity, Gift, LedgerEntry, PassportSettings, Redemption, RedemptionWindow, Service, Volunteer
+from .schema import ActivityFields, GiftFields, VolunteerFields, WindowFields
+
+VOLUNTEER_FIELDS = tuple(VolunteerFields().load_fields)
+ACTIVITY_FIELDS = tuple(ActivityFields().load_fields)
+GIFT_FIELDS = tuple(GiftFields().load_fields)
 
 
 # -- settings and the points rule -------------------------------------------------------------
@@ -62,15 +67,9 @@ def points_for(minutes: int, per_half_hour: int, cap: int | None) -> int:
 # -- volunteers -----------------------------------------------------------------------------------
 
 def register(park, data: dict, *, user) -> Volunteer:
-    name = (data.get("name") or "").strip()
-    phone = (data.get("phone") or "").strip()
-    id_number = idcard.normalize(data.get("id_number"))
-    if not name or len(name) > 60:
-        raise ValidationError(_("请填写姓名"), field="name")
-    if phone_error(phone):
-        raise ValidationError(phone_error(phone), field="phone")
-    if idcard.error(id_number):
-        raise ValidationError(idcard.error(id_number), field="id_number")
+    """Register a volunteer (VolunteerFields' rules); Conflict when the ID number is already this park's."""
+    clean = load(VolunteerFields(), {k: v for k, v in data.items() if k in VOLUNTEER_FIELDS})
+    name, phone, id_number = clean["name"], clean["phone"], clean["id_number"]
     digest = idcard.keyed_hash(id_number)
     if db.session.scalar(select(Volunteer.id).where(Volunteer.park_id == park.id, Volunteer.id_hash == digest)):
         raise Conflict(_("该身份证号码已登记为本社区志愿者"), field="id_number")
@@ -85,12 +84,8 @@ def register(park, data: dict, *, user) -> Volunteer:
 
 def update_volunteer(volunteer: Volunteer, data: dict, *, user) -> Volunteer:
     """Change name, phone or linked account; the ID number stays (register anew if it was wrong)."""
-    name = (data.get("name") or "").strip()
-    phone = (data.get("phone") or "").strip()
-    if not name or len(name) > 60:
-        raise ValidationError(_("请填写姓名"), field="name")
-    if phone_error(phone):
-        raise ValidationError(phone_error(phone), field="phone")
+    clean = load(VolunteerFields(), {k: v for k, v in data.items() if k in ("name", "phone")}, partial=("id_number",))
+    name, phone = clean["name"], clean["phone"]
     with transaction():
         before = (volunteer.name, volunteer.phone_masked, volunteer.user_id)
         volunteer.name, volunteer.phone, volunteer.user_id = name, phone, data.get("user_id")
@@ -156,25 +151,19 @@ def _post(volunteer: Volunteer, kind: str, points: int, minutes: int = 0, *, use
 # -- activities and service records (谁组织谁记录) ---------------------------------------------------
 
 def create_activity(park, data: dict, *, user) -> Activity:
-    title = (data.get("title") or "").strip()
-    if not title:
-        raise ValidationError(_("请填写活动名称"), field="title")
-    if not data.get("held_on"):
-        raise ValidationError(_("请填写活动日期"), field="held_on")
-    if data["held_on"] > today():
-        raise ValidationError(_("活动日期不能晚于今天（先办活动，后记时长）"), field="held_on")
-    org_id = data.get("organization_id") or None
+    """A volunteer activity (ActivityFields' rules), organized by the park or one of its organizations."""
+    clean = load(ActivityFields(), {k: v for k, v in data.items() if k in ACTIVITY_FIELDS})
+    title = clean["title"]
+    org_id = clean.get("organization_id") or None
     if org_id:
         org = db.session.get(Organization, org_id)
         if org is None or org.park_id != park.id:
             raise ValidationError(_("组织方须是本社区的组织"), field="organization_id")
     settings = settings_for(park.id)
-    cap = data.get("points_cap") if data.get("points_cap") is not None else settings.default_points_cap
-    if cap is not None and cap < 1:
-        raise ValidationError(_("积分上限至少为1"), field="points_cap")
+    cap = clean["points_cap"] if clean.get("points_cap") is not None else settings.default_points_cap
     with transaction():
-        activity = Activity(park_id=park.id, title=title, organization_id=org_id, held_on=data["held_on"],
-                            place=(data.get("place") or "").strip(), description=data.get("description") or "",
+        activity = Activity(park_id=park.id, title=title, organization_id=org_id, held_on=clean["held_on"],
+                            place=clean.get("place", ""), description=clean.get("description", ""),
                             points_per_half_hour=settings.points_per_half_hour, points_cap=cap,
                             created_by_id=user.id)
         db.session.add(activity)
@@ -240,11 +229,9 @@ def open_window(park_id: int, day: date | None = None) -> RedemptionWindow | Non
 
 
 def create_window(park, name: str, opens_on: date, closes_on: date, *, user) -> RedemptionWindow:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError(_("请填写窗口名称"), field="name")
-    if not opens_on or not closes_on or closes_on < opens_on:
-        raise ValidationError(_("结束日期不能早于开始日期"), field="closes_on")
+    """A redemption window (WindowFields' rules) that overlaps none of the park's others."""
+    clean = load(WindowFields(), {"name": name, "opens_on": opens_on, "closes_on": closes_on})
+    name, opens_on, closes_on = clean["name"], clean["opens_on"], clean["closes_on"]
     overlapping = db.session.scalar(select(RedemptionWindow.id).where(
         RedemptionWindow.park_id == park.id, RedemptionWindow.opens_on <= closes_on,
         RedemptionWindow.closes_on >= opens_on))
@@ -280,20 +267,16 @@ def generate_windows(park, year: int, *, user) -> list[RedemptionWindow]:
 
 
 def save_gift(park, data: dict, *, user, gift: Gift | None = None) -> Gift:
-    name = (data.get("name") or "").strip()
-    if not name:
-        raise ValidationError(_("请填写礼品名称"), field="name")
-    if not data.get("points_cost") or data["points_cost"] < 1:
-        raise ValidationError(_("所需积分至少为1"), field="points_cost")
-    if data.get("stock") is None or data["stock"] < 0:
-        raise ValidationError(_("库存不能为负数"), field="stock")
+    """A new gift, or `gift` changed (GiftFields' rules)."""
+    clean = load(GiftFields(), {k: v for k, v in data.items() if k in GIFT_FIELDS})
+    name = clean["name"]
     with transaction():
         if gift is None:
             gift = Gift(park_id=park.id)
         else:
             gift = db.session.scalar(select(Gift).where(Gift.id == gift.id).with_for_update())
-        gift.name, gift.points_cost, gift.stock = name, data["points_cost"], data["stock"]
-        gift.active = data.get("active", True)
+        gift.name, gift.points_cost, gift.stock = name, clean["points_cost"], clean["stock"]
+        gift.active = clean.get("active", True)
         db.session.add(gift)
         audit.record("passport.gift", gift, user=user, summary=f"礼品 {name}：{gift.points_cost} 分，库存 {gift.stock}")
     return gift

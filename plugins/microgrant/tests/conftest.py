@@ -1,8 +1,9 @@
 """Fixtures for the micro-grant tests: a 万年埠 round in its review period, organizations, experts."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from incubator.dates import today
 from plugins.microgrant import services
 
 
@@ -18,14 +19,14 @@ def mgr(users):
 
 def _round_data(**overrides):
     """A round whose application closes today and whose review starts today."""
-    today = date.today()
-    data = {"title": "2026年万年埠街道公益微创投", "year": today.year, "budget_fen": 150_000_000,
+    day = today()
+    data = {"title": "2026年万年埠街道公益微创投", "year": day.year, "budget_fen": 150_000_000,
             "max_grant_fen": 5_000_000, "categories": ["便民服务", "文明养犬", "社区公约", "居民骨干培育"],
             "criteria": [{"name": "需求明确", "max": 40}, {"name": "方案可行", "max": 60}],
             "tranche_percents": [60, 40],
-            "apply_from": today - timedelta(days=20), "apply_until": today,
-            "review_from": today, "review_until": today + timedelta(days=10),
-            "execute_from": today + timedelta(days=11), "execute_until": today + timedelta(days=200)}
+            "apply_from": day - timedelta(days=20), "apply_until": day,
+            "review_from": day, "review_until": day + timedelta(days=10),
+            "execute_from": day + timedelta(days=11), "execute_until": day + timedelta(days=200)}
     data.update(overrides)
     return data
 

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from incubator.dates import today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.numbers import show_yuan
@@ -14,7 +15,7 @@ from incubator.plugins import set_enablement
 from plugins.microgrant import services
 from plugins.microgrant.models import Application, Round
 
-TODAY = date.today()
+TODAY = today()
 
 
 def test_money_is_fen_and_shown_with_thousands_separators(ctx):

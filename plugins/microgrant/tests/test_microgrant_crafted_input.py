@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from incubator.dates import today
 from incubator.errors import ValidationError
 from plugins.microgrant import services
 from plugins.microgrant.forms import RoundForm
@@ -63,7 +64,7 @@ def test_experts_given_as_anything_but_usernames_are_a_422(experts, client, api,
 
 @pytest.mark.parametrize("category", [["便民服务"], {"name": "便民服务"}])
 def test_an_application_with_a_list_for_a_category_is_a_422(category, client, api, make_round, make_org):
-    rnd = make_round(apply_until=date.today())
+    rnd = make_round(apply_until=today())
     org = make_org(park="wannianbu", stage="incubating")
     response = client.post(f"/api/v1/microgrant/rounds/{rnd.id}/applications", headers=api("wannianbu-mgr"),
                            json={"organization_id": org.id, "title": "项目", "category": category, "goals": "目标",

@@ -1,8 +1,9 @@
 """Fixtures for the passport's tests: 方兴社区's manager, volunteers, an activity, a window, a gift."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from incubator.dates import today
 from plugins.passport import idcard, services
 
 ID_NUMBERS = [idcard.make(f"340111{1970 + i}0{i % 9 + 1}1{i % 10}{200 + i:03d}") for i in range(60)]
@@ -40,7 +41,7 @@ def make_volunteer(fangxing, manager):
 @pytest.fixture
 def make_activity(fangxing, manager):
     def _make(title="楼道清洁日", park=None, **fields):
-        data = {"title": title, "held_on": date.today(), "place": "党群服务中心"}
+        data = {"title": title, "held_on": today(), "place": "党群服务中心"}
         data.update(fields)
         return services.create_activity(park or fangxing, data, user=manager)
     return _make
@@ -48,8 +49,8 @@ def make_activity(fangxing, manager):
 
 @pytest.fixture
 def open_window(fangxing, manager):
-    return services.create_window(fangxing, "本期兑换", date.today() - timedelta(days=1),
-                                  date.today() + timedelta(days=10), user=manager)
+    return services.create_window(fangxing, "本期兑换", today() - timedelta(days=1),
+                                  today() + timedelta(days=10), user=manager)
 
 
 @pytest.fixture

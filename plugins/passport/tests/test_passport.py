@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from incubator.dates import today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.plugins import set_enablement
@@ -196,7 +197,7 @@ def test_redemption_only_inside_a_window(make_volunteer, earn, make_gift, manage
     gift = make_gift()
     with pytest.raises(Conflict, match="兑换窗口"):
         services.redeem(volunteer, gift, user=manager)
-    services.create_window(fangxing, "本期", date.today(), date.today(), user=manager)
+    services.create_window(fangxing, "本期", today(), today(), user=manager)
     services.redeem(volunteer, gift, user=manager)
     db.session.refresh(volunteer)
     db.session.refresh(gift)
@@ -401,7 +402,7 @@ def test_an_organizations_user_starts_its_own_activity_then_records_it(login_as,
     login_as("trainee-chen")
     assert "发起志愿活动" in client.get("/passport/").get_data(as_text=True)
     response = client.post("/passport/fangxing/activities/new", data={
-        "title": "邻里互助集市", "held_on": date.today().isoformat(), "place": "社区广场",
+        "title": "邻里互助集市", "held_on": today().isoformat(), "place": "社区广场",
         "organization_id": 999})  # ignored: always the user's own organization
     assert response.status_code == 302
     from plugins.passport.models import Activity
@@ -411,7 +412,7 @@ def test_an_organizations_user_starts_its_own_activity_then_records_it(login_as,
     db.session.refresh(volunteer)
     assert volunteer.balance == 3
     assert client.post("/passport/changqing/activities/new", data={
-        "title": "x", "held_on": date.today().isoformat()}).status_code == 404  # not enabled there
+        "title": "x", "held_on": today().isoformat()}).status_code == 404  # not enabled there
     assert client.post("/passport/fangxing/activities/new", data={"title": "x"}).status_code == 302
 
 
@@ -421,7 +422,7 @@ def test_a_user_without_an_organization_in_the_park_cannot_start_activities(logi
     login_as("trainee-chen")
     assert client.get("/passport/").status_code == 404
     assert client.post("/passport/fangxing/activities/new", data={
-        "title": "x", "held_on": date.today().isoformat()}).status_code == 403
+        "title": "x", "held_on": today().isoformat()}).status_code == 403
 
 
 def test_manager_edits_contact_details_but_never_the_id_number(login_as, client, users, make_volunteer):
