@@ -72,6 +72,41 @@ def test_a_package_plugin_gets_pages_api_and_permissions_by_convention(build_app
         assert ("yishi.view", "查看社区议事厅") in all_actions()
 
 
+NOTICES_AND_TASKS = {
+    "notices": textwrap.dedent('''
+        from incubator.notifications import Kind, Reminder
+
+        KINDS = [Kind("yishi.meeting", "议事会提醒", channels=())]
+
+
+        def reminders(on):
+            from incubator.extensions import db
+            from incubator.users.models import User
+            admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+            return [Reminder([admin], "yishi.meeting", "明天议事会", key=f"yishi:{on.isoformat()}")]
+    '''),
+    "tasks": textwrap.dedent('''
+        from incubator.queue import Task
+
+        TASKS = [Task("yishi.tally", lambda: None)]
+    '''),
+}
+
+
+def test_a_package_plugins_notices_and_tasks_are_found_by_name(build_app):
+    street = build_app({"yishi": dict(STREET_PACKAGE, **NOTICES_AND_TASKS)})
+    info = street.extensions["incubator_plugins"].infos["yishi"]
+    assert {"incubator_notification_kinds", "incubator_reminders", "incubator_tasks"} <= set(info.hooks)
+    with street.test_request_context():
+        from incubator import queue
+        from incubator.dates import today
+        from incubator.notifications.registry import kinds
+        from incubator.notifications.reminders import send_reminders
+        assert kinds()["yishi.meeting"].label == "议事会提醒"
+        assert send_reminders(today()) == 1 and send_reminders(today()) == 0
+        assert "yishi.tally" in queue.build(street, immediate=True).incubator_tasks
+
+
 def test_a_plugins_own_hook_wins_over_the_convention(build_app):
     own = dict(STREET_PACKAGE, __init__=STREET_PACKAGE["__init__"] + textwrap.dedent('''
         from incubator import hookimpl

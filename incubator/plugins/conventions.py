@@ -12,6 +12,8 @@ A plugin package gets, without writing a line of hook code:
 | `permissions.ACTIONS`                    | lists them for the administrator (`incubator_permissions`)   |
 | `permissions.decide(user, action, resource)` | asks it (`incubator_permission`)                         |
 | `tasks.TASKS` (`incubator.queue` Task/Periodic) | puts them on the platform's queue (`incubator_tasks`)     |
+| `notices.KINDS` (`incubator.notifications.Kind`) | declares them (`incubator_notification_kinds`)             |
+| `notices.reminders(on)`                  | asks it every hour for the reminders due (`incubator_reminders`) |
 
 A plugin that writes one of these hooks itself keeps its own and the convention steps aside for that
 hook (an `incubator_load` of its own, e.g. to add a template filter, still gets `views.bp` registered).
@@ -28,7 +30,8 @@ from .. import hookimpl
 SUFFIX = ":conventions"
 # Hooks the convention supplies only when the plugin does not write them itself.
 REPLACEABLE = ("incubator_api_blueprints", "incubator_migration_dirs", "incubator_permissions",
-               "incubator_permission", "incubator_tasks")
+               "incubator_permission", "incubator_tasks", "incubator_notification_kinds",
+               "incubator_reminders")
 
 
 def plugin_of(registered_name: str) -> str:
@@ -71,6 +74,11 @@ def conventional_hooks(module) -> ConventionalHooks | None:
     tasks = _submodule(package, "tasks")
     if getattr(tasks, "TASKS", None):
         hooks["incubator_tasks"] = _returning(list(tasks.TASKS))
+    notices = _submodule(package, "notices")
+    if getattr(notices, "KINDS", None):
+        hooks["incubator_notification_kinds"] = _returning(list(notices.KINDS))
+    if callable(getattr(notices, "reminders", None)):
+        hooks["incubator_reminders"] = _reminders(notices.reminders)
     own = {name for name in REPLACEABLE if callable(getattr(module, name, None))}
     hooks = {name: function for name, function in hooks.items() if name not in own}
     return ConventionalHooks(package, hooks) if hooks else None
@@ -95,6 +103,13 @@ def _returning(value):
     def hook():
         return value
     return hookimpl(hook)
+
+
+def _reminders(reminders):
+    @hookimpl
+    def incubator_reminders(on):
+        return reminders(on)
+    return incubator_reminders
 
 
 def _permission(decide):

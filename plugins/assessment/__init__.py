@@ -75,12 +75,6 @@ def incubator_transition_check(org, from_stage, to_stage, user):
 
 
 @hookimpl
-def incubator_notification_kinds():
-    from .notices import KINDS
-    return KINDS
-
-
-@hookimpl
 def incubator_cli(cli):
     from .cli import assessment_group
     cli.add_command(assessment_group)

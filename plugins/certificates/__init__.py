@@ -59,12 +59,6 @@ def incubator_worker_started():
 
 
 @hookimpl
-def incubator_notification_kinds():
-    from .notices import KINDS
-    return KINDS
-
-
-@hookimpl
 def incubator_cli(cli):
     from .cli import certificates_group
     cli.add_command(certificates_group)

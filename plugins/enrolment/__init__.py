@@ -101,19 +101,6 @@ def incubator_dashboard_widgets(parks, user):
 
 
 @hookimpl
-def incubator_notification_kinds():
-    from .notices import KINDS
-    return KINDS
-
-
-@hookimpl
-def incubator_reminders(on):
-    """Classes tomorrow, to the seated trainees and the instructor."""
-    from . import notices
-    return notices.reminders(on)
-
-
-@hookimpl
 def incubator_certificate_completions(offering_id):
     """The certificates plugin's batch issue (批量颁发) asks for an offering's completed enrolments."""
     from . import completion

@@ -84,18 +84,6 @@ def incubator_transition_done(org, transition):
 
 
 @hookimpl
-def incubator_notification_kinds():
-    from .notices import KINDS
-    return KINDS
-
-
-@hookimpl
-def incubator_reminders(on):
-    from . import notices
-    return notices.reminders(on)
-
-
-@hookimpl
 def incubator_home_url(user):
     if getattr(user, "role", None) == "expert":
         return url_for("mentoring.index")

@@ -61,12 +61,6 @@ def incubator_todos(user):
 
 
 @hookimpl
-def incubator_notification_kinds():
-    from .notices import KINDS
-    return KINDS
-
-
-@hookimpl
 def incubator_cli(cli):
     from .cli import microgrant_group
     cli.add_command(microgrant_group)

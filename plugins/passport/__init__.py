@@ -60,19 +60,6 @@ def incubator_profile_panels(user):
 
 
 @hookimpl
-def incubator_notification_kinds():
-    from .notices import KINDS
-    return KINDS
-
-
-@hookimpl
-def incubator_reminders(on):
-    """A redemption window opening, to the volunteers with points who have an account."""
-    from . import notices
-    return notices.reminders(on)
-
-
-@hookimpl
 def incubator_cli(cli):
     from .cli import passport_group
     cli.add_command(passport_group)

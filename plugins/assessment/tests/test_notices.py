@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from incubator.errors import ValidationError
 from incubator.extensions import db
-from incubator.notifications.models import Notice, Notification
+from incubator.notifications.models import Notice
+from incubator.notifications.testing import notices, reached
 from incubator.plugins import set_enablement
-from incubator.users.models import User
 
 if "assessment" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin assessment is disabled", allow_module_level=True)
@@ -21,31 +21,11 @@ ORG = "方兴助老服务社"  # the `assessed_org`
 
 
 @pytest.fixture
-def addresses(users):
-    """Everyone has an e-mail address, so a mail reaching someone it should not would show."""
-    for user in users.values():
-        user.email = f"{user.username}@example.cn"
-    db.session.commit()
-
-
-@pytest.fixture
 def contact(assessed_org, users):
     """trainee-wang speaks for the organization (granted by the park)."""
     users["trainee-wang"].organization_id = assessed_org.id
     db.session.commit()
     return users["trainee-wang"]
-
-
-def reached(kind: str) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(User.username).join(Notification, Notification.user_id == User.id)
-        .join(Notice, Notice.id == Notification.notice_id).where(Notice.kind == kind)
-        .order_by(User.username, Notification.id)))
-
-
-def notices(kind: str) -> list[Notice]:
-    return list(db.session.scalars(select(Notice).where(Notice.kind == kind).order_by(Notice.id)))
 
 
 def _start(org, users, assessor="expert-li", by="fangxing-mgr", kind="entry"):

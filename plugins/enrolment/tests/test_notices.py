@@ -9,36 +9,15 @@ from sqlalchemy import select
 
 from incubator.dates import to_local
 from incubator.extensions import db
-from incubator.notifications.models import Notice, Notification
+from incubator.notifications.models import Notice
 from incubator.notifications.reminders import send_reminders
+from incubator.notifications.testing import notices, reached
 from incubator.plugins import set_enablement
-from incubator.users.models import User
 
 if "enrolment" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin enrolment is disabled", allow_module_level=True)
 
 from plugins.enrolment import completion, services
-
-
-@pytest.fixture
-def addresses(users):
-    """Everyone has an e-mail address, so a mail reaching someone it should not would show."""
-    for user in users.values():
-        user.email = f"{user.username}@example.cn"
-    db.session.commit()
-
-
-def reached(kind: str) -> list[str]:
-    """Who has a notice of `kind` in their inbox (a name twice: told twice)."""
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(User.username).join(Notification, Notification.user_id == User.id)
-        .join(Notice, Notice.id == Notification.notice_id).where(Notice.kind == kind)
-        .order_by(User.username, Notification.id)))
-
-
-def notices(kind: str) -> list[Notice]:
-    return list(db.session.scalars(select(Notice).where(Notice.kind == kind).order_by(Notice.id)))
 
 
 def academy_notices() -> list[str]:

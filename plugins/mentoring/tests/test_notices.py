@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from incubator.dates import today
 from incubator.extensions import db
-from incubator.notifications.models import Notice, Notification
+from incubator.notifications.models import Notice
 from incubator.notifications.reminders import send_reminders
+from incubator.notifications.testing import notices, reached
 from incubator.plugins import set_enablement
-from incubator.users.models import User
 
 if "mentoring" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin mentoring is disabled", allow_module_level=True)
@@ -20,27 +20,6 @@ from plugins.mentoring import services
 from plugins.mentoring.models import FollowUpAction
 
 ORG = "方兴邻里互助会"  # the `supervised` organization
-
-
-@pytest.fixture
-def addresses(users):
-    """Everyone has an e-mail address, so a mail reaching someone it should not would show."""
-    for user in users.values():
-        user.email = f"{user.username}@example.cn"
-    db.session.commit()
-
-
-def reached(kind: str) -> list[str]:
-    """Who has a notice of `kind` in their inbox (a name twice: told twice)."""
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(User.username).join(Notification, Notification.user_id == User.id)
-        .join(Notice, Notice.id == Notification.notice_id).where(Notice.kind == kind)
-        .order_by(User.username, Notification.id)))
-
-
-def notices(kind: str) -> list[Notice]:
-    return list(db.session.scalars(select(Notice).where(Notice.kind == kind).order_by(Notice.id)))
 
 
 def _log(org, users, log_data, **overrides):

@@ -6,22 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from incubator.extensions import db
-from incubator.notifications.models import Notice, Notification
+from incubator.notifications.models import Notice
+from incubator.notifications.testing import notices, reached
 from incubator.plugins import set_enablement
-from incubator.users.models import User
 
 if "microgrant" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin microgrant is disabled", allow_module_level=True)
 
 from plugins.microgrant import services
-
-
-@pytest.fixture
-def addresses(users):
-    """Everyone has an e-mail address, so a mail reaching someone it should not would show."""
-    for user in users.values():
-        user.email = f"{user.username}@example.cn"
-    db.session.commit()
 
 
 @pytest.fixture
@@ -32,18 +24,6 @@ def applicant(make_org, users):
     users["trainee-wang"].organization_id = make_org(park="wannianbu", stage="incubating").id
     db.session.commit()
     return org
-
-
-def reached(kind: str) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(User.username).join(Notification, Notification.user_id == User.id)
-        .join(Notice, Notice.id == Notification.notice_id).where(Notice.kind == kind)
-        .order_by(User.username, Notification.id)))
-
-
-def notices(kind: str) -> list[Notice]:
-    return list(db.session.scalars(select(Notice).where(Notice.kind == kind).order_by(Notice.id)))
 
 
 def test_a_grant_reaches_the_organizations_contact_by_email_and_nobody_else(

@@ -8,23 +8,15 @@ from sqlalchemy import select
 
 from incubator.dates import today
 from incubator.extensions import db
-from incubator.notifications.models import Notice, Notification
+from incubator.notifications.models import Notice
 from incubator.notifications.reminders import send_reminders
+from incubator.notifications.testing import reached
 from incubator.plugins import set_enablement
-from incubator.users.models import User
 
 if "passport" in {n.strip() for n in os.environ.get("INCUBATOR_DISABLED_PLUGINS", "").split(",")}:
     pytest.skip("plugin passport is disabled", allow_module_level=True)
 
 from plugins.passport import services
-
-
-@pytest.fixture
-def addresses(users):
-    """Everyone has an e-mail address, so a mail reaching someone it should not would show."""
-    for user in users.values():
-        user.email = f"{user.username}@example.cn"
-    db.session.commit()
 
 
 @pytest.fixture
@@ -42,14 +34,6 @@ def next_window(fangxing, manager):
     """A window opening in three days."""
     opens = today() + timedelta(days=3)
     return services.create_window(fangxing, "冬季兑换", opens, opens + timedelta(days=14), user=manager)
-
-
-def reached(kind: str) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(User.username).join(Notification, Notification.user_id == User.id)
-        .join(Notice, Notice.id == Notification.notice_id).where(Notice.kind == kind)
-        .order_by(User.username, Notification.id)))
 
 
 def test_incubator_reminders_tell_volunteers_with_points_and_an_account_on_the_windows_first_day_once(
