@@ -13,7 +13,8 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 # Modules only the test suite runs (their imports are requirements-dev.txt's).
-TEST_ONLY = {ROOT / "incubator" / "testing.py", ROOT / "incubator" / "testing_peers.py"}
+TEST_ONLY = {ROOT / "incubator" / "testing.py", ROOT / "incubator" / "testing_peers.py",
+             ROOT / "incubator" / "notifications" / "testing.py"}
 
 
 def canonical(name: str) -> str:
