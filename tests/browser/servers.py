@@ -139,7 +139,8 @@ class LiveServer:
             import psycopg
             with psycopg.connect(_with_database(_postgres_url(), self.pg_name).replace(
                     "postgresql+psycopg://", "postgresql://")) as conn:
-                return conn.execute(query.replace("?", "%s"), params).fetchall()
+                cursor = conn.execute(query.replace("?", "%s"), params)
+                return cursor.fetchall() if cursor.description else []  # (an UPDATE returns no rows)
         import sqlite3
         with closing(sqlite3.connect(self.instance / "incubator.db")) as conn:
             rows = conn.execute(query, params).fetchall()
