@@ -10,7 +10,7 @@ from incubator.dates import today
 from incubator.errors import Conflict
 from incubator.extensions import db
 from incubator.notifications import Kind, Reminder, msg, notify
-from incubator.notifications.models import Delivery, Notice, Notification, Preference
+from incubator.notifications.models import Delivery, Notice, Notification
 from incubator.notifications.registry import UnknownKind
 from incubator.notifications.reminders import send_reminders
 from incubator.notifications.sending import send_due
@@ -286,11 +286,12 @@ def test_a_choice_not_to_receive_a_plugins_channel_is_kept(ctx, users, extra_plu
     extra_plugin(Street())
     admin = users["admin"]
     admin.email = "admin@example.cn"
-    db.session.add(Preference(user_id=admin.id, kind="baogong.notice", channel="email", enabled=False))
+    admin.notification_choices = {"baogong.notice": {"email": False}}
     db.session.commit()
-    from incubator.notifications.services import chosen_channels
     from incubator.notifications.registry import kind
+    from incubator.notifications.services import chosen_channels
     assert chosen_channels([admin], kind("baogong.notice"))[admin.id] == set()
+    assert chosen_channels([users["fangxing-mgr"]], kind("baogong.notice"))[users["fangxing-mgr"].id] == {"email"}
 
 
 def test_incubator_tasks_are_registered_on_the_platforms_queue(app, ctx, extra_plugin):
@@ -313,7 +314,10 @@ def test_incubator_tasks_are_registered_on_the_platforms_queue(app, ctx, extra_p
     try:
         queue.enqueue("baogong.count", 7)
     finally:
-        app.extensions["incubator_queue"] = saved
+        if saved is None:  # (not built yet: the next use builds the app's own)
+            app.extensions.pop("incubator_queue")
+        else:
+            app.extensions["incubator_queue"] = saved
     assert ran == [7]
 
 

@@ -1,5 +1,6 @@
-"""Notices (an occasion: what happened, for whom, where to look), each recipient's inbox entry, the
-deliveries on other channels, and people's choice of channels."""
+"""Notices (an occasion: what happened, for whom, where to look), each recipient's inbox entry and
+the deliveries on other channels. People's choice of channels is kept with them
+(`User.notification_choices`), read with the recipients at no extra query."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,6 +30,10 @@ class Notice(db.Model):
     key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # (written with the notice in one flush; never loaded through it)
+    notifications: Mapped[list[Notification]] = relationship(back_populates="notice", lazy="noload")
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="notice", lazy="noload")
+
 
 class Notification(db.Model):
     """A notice in one person's inbox. `key` (the notice's occasion) is unique per recipient: a
@@ -47,7 +52,7 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 
-    notice: Mapped[Notice] = relationship(lazy="joined")
+    notice: Mapped[Notice] = relationship(back_populates="notifications", lazy="joined")
 
 
 class Delivery(db.Model):
@@ -76,16 +81,5 @@ class Delivery(db.Model):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    notice: Mapped[Notice] = relationship(lazy="joined")
+    notice: Mapped[Notice] = relationship(back_populates="deliveries", lazy="joined")
     user = relationship("User")
-
-
-class Preference(db.Model):
-    """A person's choice for one kind of notice on one channel (no row: the kind's default)."""
-
-    __tablename__ = "notification_preferences"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(80), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
-    enabled: Mapped[bool]

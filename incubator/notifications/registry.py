@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..organizations.contacts import CONTACT_ROLES
 from . import Kind
 
 
@@ -15,8 +16,8 @@ class UnknownKind(LookupError):
 CORE_KINDS = [
     Kind("org.application_received", _l("收到入园申请"), roles=("manager",), park_group=True),
     # (to the organization's contacts: trainee accounts the park made its contacts)
-    Kind("org.application_decided", _l("入园申请结果"), optional=False, roles=("trainee",)),
-    Kind("org.stage_moved", _l("孵化阶段变更"), roles=("trainee",)),
+    Kind("org.application_decided", _l("入园申请结果"), optional=False, roles=CONTACT_ROLES),
+    Kind("org.stage_moved", _l("孵化阶段变更"), roles=CONTACT_ROLES),
     Kind("org.incubation_due", _l("孵化即将到期"), roles=("manager",), park_group=True),
     Kind("org.incubation_overdue", _l("孵化已超期"), roles=("manager",), park_group=True),
 ]

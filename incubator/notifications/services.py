@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 
 from .. import queue
 from ..database import after_commit, insert_new, transaction
@@ -12,7 +12,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..users.models import User
 from . import Message
-from .models import Delivery, Notice, Notification, Preference
+from .models import Delivery, Notice, Notification
 from .registry import kind as kind_named
 from .registry import park_channels, user_channels
 
@@ -34,25 +34,27 @@ def notify(recipients, kind: str, subject, body="", link: str = "", *, key: str 
         notice = Notice(kind=kind, subject=subject_text[:MAX_SUBJECT], body=body_text, params=params,
                         link=link, park_id=getattr(park, "id", None), key=key, created_at=utcnow())
         db.session.add(notice)
-        db.session.flush()
-        reached = insert_new(Notification.__table__, [
-            {"notice_id": notice.id, "user_id": user.id, "key": key, "created_at": notice.created_at}
-            for user in users], unique=["user_id", "key"], returning=Notification.user_id) if key else \
-            _insert_all(notice, users)
-        if key and not reached:
-            db.session.delete(notice)
-            return None
-        deliveries = _deliveries(notice, declared, [u for u in users if u.id in set(reached)], park)
-        if deliveries:
-            db.session.add_all(deliveries)
-            notice_id = notice.id
-            after_commit(lambda: queue.enqueue("notifications.deliver", notice_id))
+        if key:  # each recipient once per occasion: only those who have not had it yet
+            users = _new_recipients(notice, users)
+            if not users:
+                db.session.delete(notice)
+                return None
+        else:
+            notice.notifications = [Notification(user_id=u.id, created_at=notice.created_at) for u in users]
+        # (the notice, its inbox entries and deliveries go out in one flush, at the commit)
+        notice.deliveries = _deliveries(declared, users, park)
+        if notice.deliveries:
+            after_commit(lambda: queue.enqueue("notifications.deliver", inspect(notice).identity[0]))
     return notice
 
 
-def _insert_all(notice, users) -> list[int]:
-    db.session.add_all([Notification(notice_id=notice.id, user_id=u.id, created_at=notice.created_at) for u in users])
-    return [u.id for u in users]
+def _new_recipients(notice, users) -> list[User]:
+    """INSERT … ON CONFLICT DO NOTHING of the inbox entries: the users who had not had this occasion."""
+    db.session.flush()  # (the notice's id)
+    reached = set(insert_new(Notification.__table__, [
+        {"notice_id": notice.id, "user_id": user.id, "key": notice.key, "created_at": notice.created_at}
+        for user in users], unique=["user_id", "key"], returning=Notification.user_id))
+    return [user for user in users if user.id in reached]
 
 
 def _users(recipients) -> list[User]:
@@ -83,31 +85,30 @@ def _texts(subject, body) -> tuple[str, str, dict]:
         return texts[0], texts[1], {k: str(v) for k, v in params.items()}
 
 
-def _deliveries(notice, declared, users, park) -> list[Delivery]:
+def _deliveries(declared, users, park) -> list[Delivery]:
     rows = []
     chosen = chosen_channels(users, declared)
     for user in users:
         for key, channel in user_channels().items():
             if key in chosen[user.id] and (address := channel.address(user)):
-                rows.append(Delivery(notice_id=notice.id, channel=key, target=f"user:{user.id}",
-                                     user_id=user.id, address=address))
+                rows.append(Delivery(channel=key, target=f"user:{user.id}", user_id=user.id, address=address))
     if park is not None and declared.park_group:
         for key, channel in park_channels().items():
             if address := channel.address(park):
-                rows.append(Delivery(notice_id=notice.id, channel=key, target=f"park:{park.id}", address=address))
+                rows.append(Delivery(channel=key, target=f"park:{park.id}", address=address))
     return rows
 
 
 def chosen_channels(users, declared) -> dict[int, set[str]]:
-    """For each user, the channels (beside the inbox) they get `declared` notices on."""
-    defaults = set(declared.channels)
-    chosen = {user.id: set(defaults) for user in users}
-    if not declared.optional or not users:
-        return chosen
-    rows = db.session.execute(select(Preference.user_id, Preference.channel, Preference.enabled).where(
-        Preference.kind == declared.key, Preference.user_id.in_(list(chosen))))
-    for user_id, channel, enabled in rows:
-        (chosen[user_id].add if enabled else chosen[user_id].discard)(channel)
+    """For each user, the channels (beside the inbox) they get `declared` notices on: the kind's
+    defaults, with their own choices over them (unless it cannot be turned off)."""
+    chosen = {}
+    for user in users:
+        channels = set(declared.channels)
+        if declared.optional:
+            for channel, wanted in ((user.notification_choices or {}).get(declared.key) or {}).items():
+                (channels.add if wanted else channels.discard)(channel)
+        chosen[user.id] = channels
     return chosen
 
 
@@ -152,18 +153,19 @@ def mark_all_read(user) -> int:
 
 
 def set_preferences(user, choices: dict[str, set[str]]) -> None:
-    """`choices`: for each kind the user may choose, the channels they want (beside the inbox).
-    Kinds that cannot be turned off keep their defaults."""
+    """`choices`: for each kind the user may choose, the channels they want (beside the inbox). Only
+    what differs from a kind's defaults is kept; kinds that cannot be turned off keep theirs."""
     from .registry import kinds_for
+    kept = {}
+    for declared in kinds_for(user):
+        if not declared.optional or declared.key not in choices:
+            continue
+        differ = {channel: channel in choices[declared.key] for channel in user_channels()
+                  if (channel in choices[declared.key]) != (channel in declared.channels)}
+        if differ:
+            kept[declared.key] = differ
     with transaction():
-        db.session.execute(Preference.__table__.delete().where(Preference.user_id == user.id))
-        for declared in kinds_for(user):
-            if not declared.optional or declared.key not in choices:
-                continue
-            for channel in user_channels():
-                wanted = channel in choices[declared.key]
-                if wanted != (channel in declared.channels):
-                    db.session.add(Preference(user_id=user.id, kind=declared.key, channel=channel, enabled=wanted))
+        user.notification_choices = kept
 
 
 def save_settings(user, *, email: str, phone: str, choices: dict[str, set[str]]) -> None:

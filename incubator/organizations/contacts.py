@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import lazyload
 
 from .. import audit
 from ..database import transaction
@@ -28,7 +29,10 @@ CONTACT_ROLES = ("trainee",)
 
 
 def contacts(org: Organization) -> list[User]:
-    return list(db.session.scalars(select(User).where(User.organization_id == org.id).order_by(User.id)))
+    """The organization's contacts. (Trainee accounts manage no parks: their `parks` are not loaded
+    with them, one query fewer for every notice to an organization.)"""
+    return list(db.session.scalars(select(User).where(User.organization_id == org.id)
+                                   .options(lazyload(User.parks)).order_by(User.id)))
 
 
 def open_invitations(org: Organization) -> list[Invitation]:

@@ -1,4 +1,4 @@
-"""notifications: notices, inboxes, deliveries, channel choices; users' e-mail and language
+"""notifications: notices, inboxes, deliveries; users' e-mail, language and channel choices
 
 Revision ID: 0004_core_notifications
 Revises: 0003_core_sessions
@@ -55,14 +55,6 @@ def upgrade():
         batch_op.create_index('ix_notification_deliveries_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_deliveries_notice_id'), ['notice_id'], unique=False)
 
-    op.create_table('notification_preferences',
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=80), nullable=False),
-    sa.Column('channel', sa.String(length=40), nullable=False),
-    sa.Column('enabled', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('user_id', 'kind', 'channel', name=op.f('pk_notification_preferences'))
-    )
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notice_id', sa.Integer(), nullable=False),
@@ -83,11 +75,13 @@ def upgrade():
         # (existing users have none: '' until they give one on /me/notifications)
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('locale', sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column('notification_choices', sa.JSON(), nullable=False, server_default='{}'))
 
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('notification_choices')
         batch_op.drop_column('locale')
         batch_op.drop_column('email')
 
@@ -96,7 +90,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notifications_notice_id'))
 
     op.drop_table('notifications')
-    op.drop_table('notification_preferences')
     with op.batch_alter_table('notification_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_deliveries_notice_id'))
         batch_op.drop_index('ix_notification_deliveries_due')

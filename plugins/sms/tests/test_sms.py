@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from incubator import create_app, hookimpl
 from incubator.extensions import db
-from incubator.notifications.models import Delivery, Preference
+from incubator.notifications.models import Delivery
 from incubator.notifications.registry import user_channels
 from incubator.notifications.sending import send_due
 from incubator.organizations import services as orgs
@@ -40,7 +40,7 @@ def contact(users, make_org):
     org = make_org(park="fangxing", stage="incubating", name="方兴邻里互助会")
     person = users["contact-zhang"]
     person.organization_id, person.phone = org.id, "13812345678"
-    db.session.add(Preference(user_id=person.id, kind="org.stage_moved", channel="sms", enabled=True))
+    person.notification_choices = {"org.stage_moved": {"sms": True}}
     db.session.commit()
     return person, org
 
@@ -83,7 +83,7 @@ def test_the_sign_and_template_follow_the_settings(app, ctx, provider, contact, 
 
 def test_a_kind_the_person_did_not_choose_sms_for_sends_none(ctx, provider, contact, users):
     person, org = contact
-    db.session.execute(Preference.__table__.delete())
+    person.notification_choices = {}
     db.session.commit()
     orgs.move(org, "virtual", user=users["fangxing-mgr"])
     assert provider.requests == [] and deliveries() == []
