@@ -15,6 +15,7 @@ from ..organizations.models import Organization, Transition
 from ..organizations.schema import OrganizationFields
 from ..parks import services as parks
 from ..permissions import can
+from ..plugins import record_for
 from . import BEARER
 from .auth import token_required
 from .schemas import PageQuerySchema, Reference, page_schema, paginated
@@ -91,12 +92,7 @@ TransitionPageSchema = page_schema(TransitionSchema, "TransitionPage")
 
 
 def _load_org(org_id: int, action: str = "org.view") -> Organization:
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        abort(404, description="组织不存在")
-    if not can(action, org):
-        abort(403, description="无权访问该组织")
-    return org
+    return record_for(None, Organization, org_id, action, missing="组织不存在")
 
 
 def _park_or_422(code, field="park"):

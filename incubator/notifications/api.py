@@ -1,6 +1,5 @@
 """/api/v1/notifications: the user's own inbox, and marking notices read."""
 import marshmallow as ma
-from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -9,7 +8,6 @@ from ..api.auth import token_required
 from ..api.schemas import PageQuerySchema, page_schema, paginated
 from ..extensions import db
 from . import services
-from .models import Notification
 from .sending import absolute_url
 
 blp = Blueprint("api_notifications", __name__, url_prefix="/notifications",
@@ -39,13 +37,6 @@ class ReadAllSchema(ma.Schema):
 NotificationPageSchema = page_schema(NotificationSchema, "NotificationPage")
 
 
-def _own(notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != current_user.id:
-        abort(404, description="通知不存在")
-    return notification
-
-
 @blp.route("")
 @token_required
 @blp.doc(security=[BEARER])
@@ -63,7 +54,7 @@ def list_notifications(args):
 @blp.response(200, NotificationSchema)
 def mark_read(notification_id):
     """Mark one notice read (again: no change)."""
-    notification = _own(notification_id)
+    notification = services.own_notification(notification_id, current_user)
     services.mark_read(notification)
     return notification
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, inspect, select, update
 from .. import queue
 from ..database import after_commit, insert_new, transaction
 from ..db_types import utcnow
+from ..errors import NotFound
 from ..extensions import db
 from ..users.models import User
 from . import Message
@@ -113,6 +114,14 @@ def chosen_channels(users, declared) -> dict[int, set[str]]:
 
 
 # -- reading ------------------------------------------------------------------------------------
+def own_notification(notification_id: int, user) -> Notification:
+    """One of `user`'s own notices; anyone else's is NotFound (404), like one that does not exist."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound("通知不存在")
+    return notification
+
+
 def rendered(notice: Notice, locale: str | None = None) -> tuple[str, str]:
     """The notice's subject and body in `locale` (the current one when None)."""
     def translate(text):

@@ -17,11 +17,7 @@ bp = Blueprint("notifications", __name__)
 
 
 def own_notification(notification_id: int) -> Notification:
-    """One of the user's own notices; anyone else's is a 404, like one that does not exist."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != current_user.id:
-        abort(404)
-    return notification
+    return services.own_notification(notification_id, current_user)
 
 
 @bp.route("/notifications")
