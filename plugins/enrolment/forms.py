@@ -20,9 +20,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from incubator.dates import to_local
-from incubator.forms import SchemaForm, name_validator, phone_validator
+from incubator.forms import SchemaForm
 
-from .schema import OfferingFields
+from .schema import OfferingFields, SignupFields
 
 SESSION_LINE = re.compile(
     r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})\s*[-–~至]\s*(\d{1,2}:\d{2})\s*(.*)$")
@@ -97,12 +97,18 @@ class DecisionForm(FlaskForm):
     note = StringField(_l("说明"), validators=[Optional(), Length(max=300)])
 
 
-class SignupForm(FlaskForm):
+class SignupForm(SchemaForm):
+    """Sign-up: name, phone and organization follow SignupFields (shared with services.signup); the
+    username and the password keep the page's marks of the core's account rules, which the service
+    checks (incubator.users.services.validate)."""
+
+    schema = SignupFields
+
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(min=3, max=80)],
                            description=_l("3–80位字母、数字或 _.@-，登录时使用"))
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=80), name_validator])
-    phone = StringField(_l("手机号"), validators=[DataRequired(), phone_validator])
-    organization = StringField(_l("所在单位/社会组织（可不填）"), validators=[Optional(), Length(max=120)],
+    name = StringField(_l("姓名"))
+    phone = StringField(_l("手机号"))
+    organization = StringField(_l("所在单位/社会组织（可不填）"),
                                description=_l("仅用于学院统计，不会使您成为该组织的联系人；组织联系人由组织所在园区的管理员添加。"))
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(min=8, max=128)])
     confirm = PasswordField(_l("确认密码"), validators=[DataRequired(), EqualTo("password", _l("两次输入的密码不一致"))])

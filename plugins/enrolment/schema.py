@@ -9,7 +9,8 @@ from datetime import timezone
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
-from incubator.schemas import Name, Text
+from incubator.schemas import Name, Phone, Text
+from incubator.validators import phone_error
 
 CAPACITY = _l("容量应为 1–10000 的整数")
 WINDOW_MISSING = _l("请填写报名开始和截止时间")
@@ -39,3 +40,14 @@ class OfferingFields(ma.Schema):
     enrol_closes_at = UtcDateTime(required=True, error_messages={"required": WINDOW_MISSING})
     requires_approval = ma.fields.Boolean()
     description = Text(max_length=5000, error_messages={"too_long": _l("说明不能超过5000字")})
+
+
+class SignupFields(ma.Schema):
+    """A trainee's own fields at sign-up (学员注册): name, phone and, as free text, where they work
+    (lengths are the columns'). The username and the password are the core's accounts' rules
+    (incubator.users.services.validate), and a phone already registered needs the database."""
+
+    name = Name(max_length=80, required=True,
+                error_messages={"required": _l("请填写姓名"), "too_long": _l("姓名不能超过80字")})
+    phone = Phone(required=True, error_messages={"required": _l("请填写手机号"), "too_long": phone_error("")})
+    organization = Text(max_length=120, error_messages={"too_long": _l("所在单位不能超过120字")})

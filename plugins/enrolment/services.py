@@ -42,7 +42,7 @@ from .models import (
     Session,
     TraineeProfile,
 )
-from .schema import OfferingFields
+from .schema import OfferingFields, SignupFields
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ def course_by_code(code: str) -> Course | None:
 # -- offerings -------------------------------------------------------------------------------
 
 OFFERING_FIELDS = tuple(OfferingFields().load_fields)
+SIGNUP_FIELDS = tuple(SignupFields().load_fields)
 
 
 def offerings_query(park_ids=None, course_id=None, upcoming=False):
@@ -473,7 +474,8 @@ def find_people(identifiers) -> dict[str, User | None]:
 
 
 def signup(data: dict) -> User:
-    """A trainee registers: username, name, phone, password, organization (free text, optional).
+    """A trainee registers: username, name, phone, password, organization (free text, optional);
+    the account's rules are the core's, the rest SignupFields'.
 
     The organization's name is kept only as free text on the trainee's profile (for the reports):
     it never links the account to an organization, even when the name matches a registered one.
@@ -483,16 +485,13 @@ def signup(data: dict) -> User:
     from incubator.users import services as users
     clean = users.validate({"username": data.get("username"), "password": data.get("password"), "role": "trainee",
                             "phone": (data.get("phone") or "").strip()})
-    name = (data.get("name") or "").strip()
-    if not name:
-        raise ValidationError(_("请填写姓名"), field="name")
-    if not clean["phone"]:
-        raise ValidationError(_("请填写手机号"), field="phone")
+    own = load(SignupFields(), {k: data.get(k) for k in SIGNUP_FIELDS})
+    name, org_name = own["name"], own.get("organization", "")
+    clean["phone"] = own["phone"]
     if db.session.scalar(select(User.id).where(User.phone == clean["phone"])):
         raise Conflict(_("该手机号已注册，请直接登录"), field="phone")
-    org_name = (data.get("organization") or "").strip()[:120]
     with transaction():
-        user = User(username=clean["username"], role="trainee", name=name[:80], phone=clean["phone"])
+        user = User(username=clean["username"], role="trainee", name=name, phone=clean["phone"])
         user.set_password(clean["password"])
         db.session.add(user)
         db.session.flush()

@@ -20,7 +20,7 @@ from incubator.plugins import enabled_park_ids, record_for, require_enabled
 
 from . import PLUGIN, services
 from .models import Application, Round
-from .schema import ApplicationFields, RoundFields
+from .schema import ApplicationFields, DecisionFields, ReviewFields, RoundFields, ScoreFields
 
 blp = Blueprint("api_microgrant", __name__, url_prefix="/microgrant", description="Micro-grant rounds (公益微创投)")
 blueprints = [blp]  # mounted under /api/v1 by convention
@@ -63,10 +63,11 @@ class TrancheSchema(ma.Schema):
     paid_on = ma.fields.Date(allow_none=True)
 
 
-class ReviewSchema(ma.Schema):
+class ReviewSchema(ReviewFields):
+    """ReviewFields (the rules the form and the service share), the verdict, and when it was given."""
+
     before_seq = ma.fields.Integer(dump_only=True)
     passed = ma.fields.Boolean(required=True)
-    note = ma.fields.String(required=True)
     created_at = ma.fields.DateTime(dump_only=True)
 
 
@@ -92,16 +93,18 @@ class ApplicationSchema(ApplicationFields):
                                   dump_only=True)
 
 
-class ScoreSchema(ma.Schema):
+class ScoreSchema(ScoreFields):
+    """ScoreFields (the rules the form and the service share) and the marks by criterion."""
+
     marks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
-    comment = ma.fields.String(load_default="")
     total = ma.fields.Integer(dump_only=True)
 
 
-class DecisionSchema(ma.Schema):
+class DecisionSchema(DecisionFields):
+    """DecisionFields (the rules the form and the service share), the choice and the amount in fen."""
+
     approve = ma.fields.Boolean(required=True)
     amount_fen = ma.fields.Integer(load_default=None, allow_none=True)
-    note = ma.fields.String(load_default="")
 
 
 class ReportRowSchema(ma.Schema):

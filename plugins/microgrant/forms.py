@@ -18,7 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from incubator.forms import SchemaForm
 
-from .schema import ApplicationFields, RoundFields
+from .schema import ApplicationFields, DecisionFields, ReviewFields, RoundFields, ScoreFields
 from .services import DEFAULT_CATEGORIES, DEFAULT_CRITERIA, categories_error
 
 
@@ -83,18 +83,30 @@ class ApplicationForm(SchemaForm):
     lines = FieldList(FormField(BudgetLineForm), min_entries=6, max_entries=30)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SchemaForm):
+    """A decision; the note's rules are DecisionFields'. The choice (nothing preselected) and the
+    amount in yuan are the page's own shape: the view turns them into the boolean and fen the service
+    checks."""
+
+    schema = DecisionFields
+
     # No decision is preselected: each option asks its own confirmation (the template's data-confirm).
     approve = SelectField(_l("决定"), choices=[("", _l("请选择")), ("1", _l("立项资助")), ("0", _l("不予立项"))])
     amount = DecimalField(_l("资助金额（元）"), places=2, validators=[Optional(), NumberRange(min=0.01)])
-    note = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
+    note = StringField(_l("说明"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(SchemaForm):
+    schema = ReviewFields
+
     passed = BooleanField(_l("中期评估通过，拨付下一期"))
-    note = StringField(_l("评估意见"), validators=[DataRequired(), Length(max=1000)])
+    note = StringField(_l("评估意见"))
 
 
-class ScoreForm(FlaskForm):
-    """The marks per criterion come as fields mark_0, mark_1, … (the round's criteria vary)."""
-    comment = TextAreaField(_l("评审意见"), validators=[Optional(), Length(max=2000)])
+class ScoreForm(SchemaForm):
+    """The comment's rules are ScoreFields'; the marks per criterion come as fields mark_0, mark_1, …
+    (the round's criteria vary), which the service checks."""
+
+    schema = ScoreFields
+
+    comment = TextAreaField(_l("评审意见"))

@@ -58,3 +58,26 @@ class ApplicationFields(ma.Schema):
     beneficiaries = Text(max_length=2000, error_messages={"too_long": _l("受益对象不能超过2000字")})
     beneficiary_count = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(
         min=0, error=_l("预计受益人数不能为负数")))
+
+
+class ScoreFields(ma.Schema):
+    """An expert's score (评分): the comment; the marks are checked by the service against the round's
+    criteria (they vary by round: fields mark_0, mark_1, … on the page, a dict in the API)."""
+
+    comment = Text(max_length=2000, load_default="", error_messages={"too_long": _l("评审意见不能超过2000字")})
+
+
+class DecisionFields(ma.Schema):
+    """A decision (立项决定): its note. The choice and the amount are each side's own shape (a choice
+    with nothing preselected and yuan on the page, a boolean and fen in the API); the service checks
+    the amount against the request, the round's limit and its budget."""
+
+    note = Text(max_length=500, load_default="", error_messages={"too_long": _l("说明不能超过500字")})
+
+
+class ReviewFields(ma.Schema):
+    """A mid-term review (中期评估): its note. Whether it passed is a checkbox on the page (always a
+    value) and a required boolean in the API."""
+
+    note = Text(max_length=1000, required=True, error_messages={
+        "required": _l("请填写评估意见"), "too_long": _l("评估意见不能超过1000字")})

@@ -29,7 +29,7 @@ from incubator.validators import name_error
 
 from . import notices, schema
 from .models import Application, BudgetLine, Review, Round, Score, Tranche, round_experts
-from .schema import ApplicationFields, RoundFields
+from .schema import ApplicationFields, DecisionFields, ReviewFields, RoundFields, ScoreFields
 
 # A category is stored on each application; its column's length is the one limit, wherever a
 # category is entered (the round's form, the API, the defaults below).
@@ -204,7 +204,9 @@ def applications_query(rnd_id: int, status: str = "", category: str = ""):
 # -- scoring and deciding -------------------------------------------------------------------------
 
 def score(application: Application, expert, marks: dict, comment: str = "", *, day: date | None = None) -> Score:
-    """An assigned expert scores against the round's criteria, during the review period."""
+    """An assigned expert scores against the round's criteria, during the review period (the comment:
+    ScoreFields' rules)."""
+    comment = load(ScoreFields(), {"comment": comment})["comment"]
     rnd = application.round
     day = day or today()
     if not is_expert(rnd.id, expert):
@@ -227,7 +229,7 @@ def score(application: Application, expert, marks: dict, comment: str = "", *, d
         row = db.session.scalar(select(Score).where(Score.application_id == application.id,
                                                     Score.expert_id == expert.id)) \
             or Score(application_id=application.id, expert_id=expert.id)
-        row.marks, row.total, row.comment = clean, sum(clean.values()), (comment or "").strip()
+        row.marks, row.total, row.comment = clean, sum(clean.values()), comment
         db.session.add(row)
         audit.record("microgrant.score", application, user=expert,
                      summary=f"{application.title}：{row.total}/{rnd.max_score} 分")
@@ -252,11 +254,12 @@ def split(amount_fen: int, percents: list[int]) -> list[int]:
 
 def decide(application: Application, approve: bool, amount_fen: int | None, note: str, *, user,
            day: date | None = None) -> Application:
-    """The manager approves a grant (within the budget) or declines.
+    """The manager approves a grant (within the budget) or declines (the note: DecisionFields' rules).
 
     Locks the round row first, then the application row, so concurrent decisions on one round
     queue and each sees the committed sum of the others.
     """
+    note = load(DecisionFields(), {"note": note})["note"]
     day = day or today()
     rnd = application.round
     if day < rnd.review_from:
@@ -283,7 +286,7 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
             locked.tranches = [Tranche(seq=i, amount_fen=part, status="pending")
                                for i, part in enumerate(split(amount_fen, locked_round.tranche_percents), start=1)]
         locked.status = "approved" if approve else "rejected"
-        locked.decision_note, locked.decided_by_id, locked.decided_at = (note or "").strip(), user.id, utcnow()
+        locked.decision_note, locked.decided_by_id, locked.decided_at = note, user.id, utcnow()
         audit.record("microgrant.decide", locked, user=user,
                      summary=f"{locked.title}:{'立项 ' + show_yuan(amount_fen) if approve else '不予立项'}")
         notices.decided(locked, user=user)
@@ -320,10 +323,9 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
     """The mid-term review before the next pending tranche; failing it ends the project's funding.
 
     On failure the pending tranches are cancelled and their amount returns to the round's budget.
+    The note: ReviewFields' rules.
     """
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError(_("请填写评估意见"), field="note")
+    note = load(ReviewFields(), {"note": note})["note"]
     with transaction():
         locked_round = _lock_round(application.round_id)
         locked = _lock_application(application.id)

@@ -16,7 +16,7 @@ from incubator.plugins import park_for, record_for
 
 from . import PLUGIN, services
 from .models import Activity, Gift, RedemptionWindow, Volunteer
-from .schema import ActivityFields, GiftFields, VolunteerFields, WindowFields
+from .schema import ActivityFields, CorrectionFields, GiftFields, RedemptionFields, VolunteerFields, WindowFields
 
 blp = Blueprint("api_passport", __name__, url_prefix="/passport", description="Volunteer passport (义粉护照)")
 blueprints = [blp]  # mounted under /api/v1 by convention
@@ -67,11 +67,8 @@ class ServiceSchema(ma.Schema):
     points = ma.fields.Integer(dump_only=True)
 
 
-class CorrectionSchema(ma.Schema):
-    entry_id = ma.fields.Integer(required=True, metadata={"description": "the ledger entry corrected"})
-    points = ma.fields.Integer(load_default=0)
-    minutes = ma.fields.Integer(load_default=0)
-    note = ma.fields.String(required=True)
+class CorrectionSchema(CorrectionFields):
+    """CorrectionFields (the rules the form and the service share)."""
 
 
 class GiftSchema(GiftFields):
@@ -82,10 +79,11 @@ class WindowSchema(WindowFields):
     id = ma.fields.Integer(dump_only=True)
 
 
-class RedemptionSchema(ma.Schema):
+class RedemptionSchema(RedemptionFields):
+    """RedemptionFields (the rules the form and the service share), the gift, and what was taken."""
+
     id = ma.fields.Integer(dump_only=True)
     gift_id = ma.fields.Integer(required=True)
-    quantity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100))
     points = ma.fields.Integer(dump_only=True)
     window_id = ma.fields.Integer(dump_only=True)
 

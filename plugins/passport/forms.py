@@ -5,7 +5,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from incubator.forms import SchemaForm
 
-from .schema import ActivityFields, GiftFields, VolunteerFields, WindowFields
+from .schema import (
+    ActivityFields,
+    CorrectionFields,
+    GiftFields,
+    RedemptionFields,
+    SettingsFields,
+    VolunteerFields,
+    WindowFields,
+)
 
 
 class VolunteerForm(SchemaForm):
@@ -47,16 +55,20 @@ class ServiceForm(FlaskForm):
     minutes = IntegerField(_l("服务时长（分钟）"), validators=[DataRequired(), NumberRange(min=1, max=1440)])
 
 
-class CorrectionForm(FlaskForm):
-    entry_id = IntegerField(_l("更正的流水号"), validators=[DataRequired()])
-    points = IntegerField(_l("积分增减"), validators=[Optional()], default=0)
+class CorrectionForm(SchemaForm):
+    schema = CorrectionFields
+
+    entry_id = IntegerField(_l("更正的流水号"))
+    points = IntegerField(_l("积分增减"), validators=[Optional()], default=0)  # empty is none
     minutes = IntegerField(_l("时长增减（分钟）"), validators=[Optional()], default=0)
-    note = StringField(_l("更正原因"), validators=[DataRequired(), Length(max=300)])
+    note = StringField(_l("更正原因"))
 
 
-class RedeemForm(FlaskForm):
+class RedeemForm(SchemaForm):
+    schema = RedemptionFields
+
     gift_id = SelectField(_l("礼品"), coerce=int, choices=[])
-    quantity = IntegerField(_l("数量"), default=1, validators=[DataRequired(), NumberRange(min=1, max=100)])
+    quantity = IntegerField(_l("数量"), default=1)
 
 
 class WindowForm(SchemaForm):
@@ -80,9 +92,11 @@ class GiftForm(SchemaForm):
     active = BooleanField(_l("上架"), default=True)
 
 
-class SettingsForm(FlaskForm):
-    points_per_half_hour = IntegerField(_l("每半小时积分"), validators=[DataRequired(), NumberRange(min=1, max=100)])
-    default_points_cap = IntegerField(_l("单次活动积分上限（默认，可空）"), validators=[Optional(), NumberRange(min=1)])
+class SettingsForm(SchemaForm):
+    schema = SettingsFields
+
+    points_per_half_hour = IntegerField(_l("每半小时积分"))
+    default_points_cap = IntegerField(_l("单次活动积分上限（默认，可空）"), validators=[Optional()])  # empty is no cap
     window_months = SelectField(_l("兑换周期"), coerce=int,
                                 choices=[(1, _l("每月")), (2, _l("每两个月")), (3, _l("每季度")), (4, _l("每四个月")), (6, _l("每半年")), (12, _l("每年"))])
-    window_days = IntegerField(_l("每期窗口天数（周期末）"), validators=[DataRequired(), NumberRange(min=1, max=31)])
+    window_days = IntegerField(_l("每期窗口天数（周期末）"))

@@ -83,3 +83,48 @@ class GiftFields(ma.Schema):
     stock = ma.fields.Integer(required=True, error_messages={"required": _l("库存不能为负数")},
                               validate=ma.validate.Range(min=0, error=_l("库存不能为负数")))
     active = ma.fields.Boolean()
+
+
+class CorrectionFields(ma.Schema):
+    """A correction (更正) of a ledger entry: a new entry moving points and minutes, with a reason
+    (the note's length is the column's). That the entry is the volunteer's and no redemption is the
+    service's to check."""
+
+    entry_id = ma.fields.Integer(required=True, error_messages={"required": _l("请填写要更正的流水号")},
+                                 metadata={"description": "the ledger entry corrected"})
+    points = ma.fields.Integer(load_default=0)
+    minutes = ma.fields.Integer(load_default=0)
+    note = Text(max_length=300, required=True,
+                error_messages={"required": _l("请说明更正原因"), "too_long": _l("更正原因不能超过300字")})
+
+    @ma.validates_schema
+    def _moves_something(self, data, **kwargs):
+        if not data.get("points", 0) and not data.get("minutes", 0):
+            raise ma.ValidationError(_("更正的积分或时长不能都为零"), field_name="points")
+
+
+class RedemptionFields(ma.Schema):
+    """A redemption (兑换): how many of a gift at once; the gift, the window, the stock and the balance
+    are the service's to check."""
+
+    quantity = ma.fields.Integer(load_default=1, validate=[ma.validate.Range(min=1, error=_l("兑换数量至少为1")),
+                                                           ma.validate.Range(max=100, error=_l("每次兑换数量不能超过100"))])
+
+
+WINDOW_MONTHS = (1, 2, 3, 4, 6, 12)
+
+
+class SettingsFields(ma.Schema):
+    """A park's points rule and redemption cycle (积分规则与兑换周期)."""
+
+    points_per_half_hour = ma.fields.Integer(
+        required=True, error_messages={"required": _l("每半小时积分应在1到100之间")},
+        validate=ma.validate.Range(min=1, max=100, error=_l("每半小时积分应在1到100之间")))
+    default_points_cap = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(
+        min=1, error=_l("单次活动积分上限至少为1")))
+    window_months = ma.fields.Integer(
+        required=True, error_messages={"required": _l("兑换周期应为1、2、3、4、6或12个月")},
+        validate=ma.validate.OneOf(WINDOW_MONTHS, error=_l("兑换周期应为1、2、3、4、6或12个月")))
+    window_days = ma.fields.Integer(
+        required=True, error_messages={"required": _l("窗口天数应在1到31之间")},
+        validate=ma.validate.Range(min=1, max=31, error=_l("窗口天数应在1到31之间")))

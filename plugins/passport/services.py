@@ -24,11 +24,20 @@ from incubator.organizations.models import Organization
 
 from . import idcard
 from .models import Activity, Gift, LedgerEntry, PassportSettings, Redemption, RedemptionWindow, Service, Volunteer
-from .schema import ActivityFields, GiftFields, VolunteerFields, WindowFields
+from .schema import (
+    ActivityFields,
+    CorrectionFields,
+    GiftFields,
+    RedemptionFields,
+    SettingsFields,
+    VolunteerFields,
+    WindowFields,
+)
 
 VOLUNTEER_FIELDS = tuple(VolunteerFields().load_fields)
 ACTIVITY_FIELDS = tuple(ActivityFields().load_fields)
 GIFT_FIELDS = tuple(GiftFields().load_fields)
+SETTINGS_FIELDS = tuple(SettingsFields().load_fields)
 
 
 # -- settings and the points rule -------------------------------------------------------------
@@ -40,21 +49,15 @@ def settings_for(park_id: int) -> PassportSettings:
 
 
 def save_settings(park, data: dict, *, user) -> PassportSettings:
-    if not 1 <= int(data.get("points_per_half_hour") or 0) <= 100:
-        raise ValidationError(_("每半小时积分应在1到100之间"), field="points_per_half_hour")
-    cap = data.get("default_points_cap")
-    if cap is not None and cap < 1:
-        raise ValidationError(_("单次活动积分上限至少为1"), field="default_points_cap")
-    if data.get("window_months") not in (1, 2, 3, 4, 6, 12):
-        raise ValidationError(_("兑换周期应为1、2、3、4、6或12个月"), field="window_months")
-    if not 1 <= int(data.get("window_days") or 0) <= 31:
-        raise ValidationError(_("窗口天数应在1到31之间"), field="window_days")
+    """The park's points rule and redemption cycle (SettingsFields' rules)."""
+    clean = load(SettingsFields(), {k: v for k, v in data.items() if k in SETTINGS_FIELDS})
+    clean.setdefault("default_points_cap", None)
     with transaction():
         settings = db.session.get(PassportSettings, park.id) or PassportSettings(park_id=park.id)
-        for key in ("points_per_half_hour", "default_points_cap", "window_months", "window_days"):
-            setattr(settings, key, data.get(key))
+        for key in SETTINGS_FIELDS:
+            setattr(settings, key, clean[key])
         db.session.add(settings)
-        audit.record("passport.settings", park, user=user, summary=f"{park.name}：积分规则与兑换周期", **data)
+        audit.record("passport.settings", park, user=user, summary=f"{park.name}：积分规则与兑换周期", **clean)
     return settings
 
 
@@ -200,12 +203,10 @@ def services_of(activity_id: int) -> list[Service]:
 
 
 def correct(volunteer: Volunteer, entry_id: int, points: int, minutes: int, note: str, *, user) -> LedgerEntry:
-    """A correction: a new entry that references the corrected one (the original stays as it was)."""
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError(_("请说明更正原因"), field="note")
-    if not points and not minutes:
-        raise ValidationError(_("更正的积分或时长不能都为零"), field="points")
+    """A correction (CorrectionFields' rules): a new entry that references the corrected one (the
+    original stays as it was)."""
+    clean = load(CorrectionFields(), {"entry_id": entry_id, "points": points, "minutes": minutes, "note": note})
+    entry_id, points, minutes, note = clean["entry_id"], clean["points"], clean["minutes"], clean["note"]
     original = db.session.get(LedgerEntry, entry_id)
     if original is None or original.volunteer_id != volunteer.id:
         raise ValidationError(_("要更正的流水不属于该志愿者"), field="entry_id")
@@ -213,7 +214,7 @@ def correct(volunteer: Volunteer, entry_id: int, points: int, minutes: int, note
         raise ValidationError(_("兑换记录不能用积分更正"), field="entry_id")
     with transaction():
         locked = _lock_volunteer(volunteer.id)
-        entry = _post(locked, "correction", points, minutes, user=user, corrects_id=original.id, note=note[:300])
+        entry = _post(locked, "correction", points, minutes, user=user, corrects_id=original.id, note=note)
         audit.record("passport.correction", locked, user=user,
                      summary=f"{locked.name}：更正流水#{original.id} 积分{points:+d} 时长{minutes:+d}分钟，{note}")
     return entry
@@ -283,13 +284,13 @@ def save_gift(park, data: dict, *, user, gift: Gift | None = None) -> Gift:
 
 
 def redeem(volunteer: Volunteer, gift: Gift, quantity: int = 1, *, user, today: date | None = None) -> Redemption:
-    """Exchange points for `quantity` of `gift`: window, stock and balance checked in one transaction.
+    """Exchange points for `quantity` of `gift` (RedemptionFields' rules): window, stock and balance
+    checked in one transaction.
 
     The volunteer row is locked first, then the gift row (always in that order, so two
     redemptions never wait on each other crosswise).
     """
-    if not quantity or quantity < 1:
-        raise ValidationError(_("兑换数量至少为1"), field="quantity")
+    quantity = load(RedemptionFields(), {"quantity": quantity})["quantity"]
     if gift is None or gift.park_id != volunteer.park_id:
         raise ValidationError(_("未找到本社区的该礼品"), field="gift_id")
     with transaction():

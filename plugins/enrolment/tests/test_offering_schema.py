@@ -119,3 +119,50 @@ def test_the_offering_page_shows_the_message_next_to_the_field(field, value, mes
     assert response.status_code == 200
     assert f"{message}</div>" in field_html(response.get_data(as_text=True), field)
     assert offerings() == 0
+
+
+# -- sign-up: SignupFields ---------------------------------------------------------------------
+
+SIGNUP = {"username": "xiaoli", "name": "李小丽", "phone": "13955556666", "organization": "方兴邻里互助会",
+          "password": "secret123"}
+PHONE_MESSAGE = "请填写有效的手机号或固定电话（如 13912345678 或 0551-12345678）"
+
+
+def test_the_signup_form_shares_the_schema():
+    from plugins.enrolment.forms import SignupForm
+    from plugins.enrolment.schema import SignupFields
+    assert SignupForm.schema is SignupFields  # no sign-up in the API: the page and the service
+
+
+# On the page, what the browser knows too (required, the longest text) answers with WTForms' message.
+@pytest.mark.parametrize("field, value, message, on_the_page", [
+    ("name", " ", "请填写姓名", "该字段是必填字段。"),
+    ("name", "李" * 81, "姓名不能超过80字", "字段长度不能超过 80 个字符。"),
+    ("name", "李\u200b小丽", "不能含有不可见字符或文字方向控制符（U+200B）", None),
+    ("phone", "", "请填写手机号", "该字段是必填字段。"),
+    ("phone", "12345", PHONE_MESSAGE, None),
+    ("organization", "会" * 121, "所在单位不能超过120字", "字段长度不能超过 120 个字符。"),
+])
+def test_sign_up_is_refused_the_same_way_by_the_service_and_the_page(field, value, message, on_the_page, client,
+                                                                    network):
+    from incubator.users.models import User
+    with pytest.raises(ValidationError) as raised:
+        services.signup(dict(SIGNUP, **{field: value}))
+    assert (raised.value.field, raised.value.message) == (field, message)
+    html = client.get("/academy/signup").get_data(as_text=True)
+    assert " required" in field_html(html, "name") and 'maxlength="80"' in field_html(html, "name")
+    assert " required" in field_html(html, "phone") and 'maxlength="20"' in field_html(html, "phone")
+    assert 'maxlength="120"' in field_html(html, "organization")
+    assert " required" not in field_html(html, "organization")
+    response = client.post("/academy/signup", data=dict(SIGNUP, confirm="secret123", **{field: value}))
+    assert response.status_code == 200
+    shown = field_html(response.get_data(as_text=True), field)
+    assert f'<div class="invalid-feedback d-block">{on_the_page or message}</div>' in shown  # beside the field
+    assert db.session.scalar(db.select(db.func.count()).select_from(User).where(User.username == "xiaoli")) == 0
+
+
+def test_sign_up_keeps_what_the_schema_loaded(network):
+    from plugins.enrolment.models import TraineeProfile
+    user = services.signup(dict(SIGNUP, name=" 李小丽 ", phone=" 13955556666 ", organization=" 方兴邻里互助会 "))
+    assert (user.name, user.phone) == ("李小丽", "13955556666")
+    assert db.session.get(TraineeProfile, user.id).organization_name == "方兴邻里互助会"

@@ -136,3 +136,80 @@ def test_the_application_page_shows_the_message_next_to_the_field(login_as, clie
     shown = field_html(response.get_data(as_text=True), "beneficiary_count")
     assert '<div class="invalid-feedback">数值必须大于 0。</div>' in shown and 'min="0"' in shown  # WTForms' words
     assert db.session.scalar(select(func.count()).select_from(Application)) == 0
+
+
+# -- scores, decisions and mid-term reviews: ScoreFields, DecisionFields, ReviewFields ---------------
+
+def test_the_score_decision_and_review_forms_share_the_schemas():
+    from plugins.microgrant.api import DecisionSchema, ReviewSchema, ScoreSchema
+    from plugins.microgrant.forms import DecisionForm, ReviewForm, ScoreForm
+    from plugins.microgrant.schema import DecisionFields, ReviewFields, ScoreFields
+    assert ScoreForm.schema is ScoreFields and issubclass(ScoreSchema, ScoreFields)
+    assert DecisionForm.schema is DecisionFields and issubclass(DecisionSchema, DecisionFields)
+    assert ReviewForm.schema is ReviewFields and issubclass(ReviewSchema, ReviewFields)
+
+
+def _error(response):
+    return [(e.get("field"), e.get("message")) for e in response.get_json()["errors"]]
+
+
+def test_a_score_comment_is_refused_the_same_way_by_the_service_the_api_and_the_page(
+        make_round, make_application, users, client, api, login_as):
+    from plugins.microgrant.models import Score
+    application = make_application(make_round(experts=("expert-li",)))
+    message = "评审意见不能超过2000字"
+    with pytest.raises(ValidationError) as raised:
+        services.score(application, users["expert-li"], {"需求明确": 30, "方案可行": 50}, "评" * 2001)
+    assert (raised.value.field, raised.value.message) == ("comment", message)
+    response = client.put(f"/api/v1/microgrant/applications/{application.id}/scores", headers=api("expert-li"),
+                          json={"marks": {"需求明确": 30, "方案可行": 50}, "comment": "评" * 2001})
+    assert response.status_code == 422 and ("comment", message) in _error(response)
+    login_as("expert-li")
+    html = client.get(f"/microgrant/applications/{application.id}").get_data(as_text=True)
+    assert 'maxlength="2000"' in field_html(html, "comment")
+    page = client.post(f"/microgrant/applications/{application.id}/score", follow_redirects=True,
+                       data={"mark_0": 30, "mark_1": 50, "comment": "评" * 2001}).get_data(as_text=True)
+    assert "评审意见：" in page  # the schema's length, checked on the server as the browser does
+    assert db.session.scalar(select(func.count()).select_from(Score)) == 0
+
+
+def test_a_decision_note_is_refused_the_same_way_by_the_service_the_api_and_the_page(
+        make_round, make_application, mgr, client, api, login_as):
+    application = make_application(make_round())
+    message = "说明不能超过500字"
+    with pytest.raises(ValidationError) as raised:
+        services.decide(application, False, None, "说" * 501, user=mgr)
+    assert (raised.value.field, raised.value.message) == ("note", message)
+    response = client.post(f"/api/v1/microgrant/applications/{application.id}/decision", headers=api("wannianbu-mgr"),
+                           json={"approve": False, "note": "说" * 501})
+    assert response.status_code == 422 and ("note", message) in _error(response)
+    login_as("wannianbu-mgr")
+    html = client.get(f"/microgrant/applications/{application.id}").get_data(as_text=True)
+    assert 'maxlength="500"' in field_html(html, "note")
+    page = client.post(f"/microgrant/applications/{application.id}/decision", follow_redirects=True,
+                       data={"approve": "0", "note": "说" * 501}).get_data(as_text=True)
+    assert "说明：" in page
+    db.session.refresh(application)
+    assert application.status == "submitted"
+    services.decide(application, False, None, "  与本轮方向不符 ", user=mgr)
+    assert application.decision_note == "与本轮方向不符"
+
+
+@pytest.mark.parametrize("note, message", [(" ", "请填写评估意见"), ("评" * 1001, "评估意见不能超过1000字")])
+def test_a_review_note_is_refused_the_same_way_by_the_service_the_api_and_the_page(
+        note, message, make_round, make_application, mgr, client, api, login_as):
+    application = make_application(make_round())
+    services.decide(application, True, 2_000_000, "", user=mgr)
+    services.pay(application, 1, user=mgr)
+    with pytest.raises(ValidationError) as raised:
+        services.review(application, True, note, user=mgr)
+    assert (raised.value.field, raised.value.message) == ("note", message)
+    response = client.post(f"/api/v1/microgrant/applications/{application.id}/reviews", headers=api("wannianbu-mgr"),
+                           json={"passed": True, "note": note})
+    assert response.status_code == 422 and ("note", message) in _error(response)
+    login_as("wannianbu-mgr")
+    page = client.post(f"/microgrant/applications/{application.id}/review", follow_redirects=True,
+                       data={"passed": "y", "note": note}).get_data(as_text=True)
+    assert "评估意见：" in page
+    db.session.refresh(application)
+    assert application.reviews == []

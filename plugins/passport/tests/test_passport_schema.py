@@ -183,3 +183,114 @@ def test_each_gifts_edit_form_takes_its_marks_from_the_schema_and_saves(client, 
     assert response.status_code == 302
     db.session.expire_all()
     assert (gift.name, gift.points_cost, gift.stock, gift.active) == ("环保购物袋（大）", 5, 8, True)
+
+
+# -- corrections, redemptions and the points rule: CorrectionFields, RedemptionFields, SettingsFields ----
+
+def test_the_correction_redemption_and_settings_forms_share_the_schemas():
+    from plugins.passport.api import CorrectionSchema, RedemptionSchema
+    from plugins.passport.forms import CorrectionForm, RedeemForm, SettingsForm
+    from plugins.passport.schema import CorrectionFields, RedemptionFields, SettingsFields
+    assert CorrectionForm.schema is CorrectionFields and issubclass(CorrectionSchema, CorrectionFields)
+    assert RedeemForm.schema is RedemptionFields and issubclass(RedemptionSchema, RedemptionFields)
+    assert SettingsForm.schema is SettingsFields  # no API for the rule: the page and the service
+
+
+@pytest.mark.parametrize("points, minutes, note, field, message", [
+    (-1, 0, " ", "note", "请说明更正原因"),
+    (-1, 0, "多" * 301, "note", "更正原因不能超过300字"),
+    (0, 0, "多记", "points", "更正的积分或时长不能都为零"),
+    (None, None, "多记", "points", "更正的积分或时长不能都为零"),
+])
+def test_a_correction_is_refused_the_same_way_by_the_service_the_api_and_the_page(
+        points, minutes, note, field, message, make_volunteer, earn, manager, client, api, login_as):
+    from plugins.passport.models import LedgerEntry
+    volunteer = make_volunteer()
+    earn(volunteer, 120)
+    entry = db.session.scalar(select(LedgerEntry))
+    with pytest.raises(ValidationError) as raised:
+        services.correct(volunteer, entry.id, points, minutes, note, user=manager)
+    assert (raised.value.field, raised.value.message) == (field, message)
+    body = {k: v for k, v in {"entry_id": entry.id, "points": points, "minutes": minutes, "note": note}.items()
+            if v is not None}
+    response = client.post(f"/api/v1/passport/volunteers/{volunteer.id}/corrections", headers=api("fangxing-mgr"),
+                           json=body)
+    assert response.status_code == 422
+    assert {"field": field, "message": message} in [{k: e.get(k) for k in ("field", "message")}
+                                                     for e in response.get_json()["errors"]]
+    login_as("fangxing-mgr")
+    page = client.post(f"/passport/volunteers/{volunteer.id}/corrections", follow_redirects=True, data={
+        "entry_id": entry.id, "points": "" if points is None else points, "minutes": "" if minutes is None else minutes,
+        "note": note}).get_data(as_text=True)
+    if field == "points":  # the page's own checks pass; the schema's message, named by its field's label
+        assert f"积分增减：{message}" in page
+    else:  # the browser's check on the server, from the schema's required and max_length
+        assert "更正原因：" in page
+    assert len(services.ledger(volunteer.id)) == 1
+
+
+def test_the_correction_form_is_marked_from_the_schema(login_as, client, make_volunteer):
+    volunteer = make_volunteer()
+    login_as("fangxing-mgr")
+    html = client.get(f"/passport/volunteers/{volunteer.id}").get_data(as_text=True)
+    assert " required" in field_html(html, "entry_id")
+    assert " required" in field_html(html, "note") and 'maxlength="300"' in field_html(html, "note")
+    assert " required" not in field_html(html, "points")
+
+
+@pytest.mark.parametrize("quantity, message", [(0, "兑换数量至少为1"), (101, "每次兑换数量不能超过100")])
+def test_a_redemption_is_refused_the_same_way_by_the_service_the_api_and_the_page(
+        quantity, message, make_volunteer, earn, make_gift, manager, client, api, login_as, open_window):
+    volunteer = make_volunteer()
+    earn(volunteer, 120)
+    gift = make_gift(points_cost=1, stock=200)
+    with pytest.raises(ValidationError) as raised:
+        services.redeem(volunteer, gift, quantity, user=manager)
+    assert (raised.value.field, raised.value.message) == ("quantity", message)
+    response = client.post(f"/api/v1/passport/volunteers/{volunteer.id}/redemptions", headers=api("fangxing-mgr"),
+                           json={"gift_id": gift.id, "quantity": quantity})
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == [("quantity", message)]
+    login_as("fangxing-mgr")
+    html = client.get(f"/passport/volunteers/{volunteer.id}").get_data(as_text=True)
+    assert 'min="1"' in field_html(html, "quantity") and 'max="100"' in field_html(html, "quantity")
+    page = client.post(f"/passport/volunteers/{volunteer.id}/redeem", follow_redirects=True,
+                       data={"gift_id": gift.id, "quantity": quantity}).get_data(as_text=True)
+    assert "数量：" in page  # the schema's Range, checked on the server as the browser does
+    db.session.refresh(volunteer)
+    assert volunteer.balance == 4 and len(services.ledger(volunteer.id)) == 1
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("points_per_half_hour", 0, "每半小时积分应在1到100之间"),
+    ("points_per_half_hour", 101, "每半小时积分应在1到100之间"),
+    ("points_per_half_hour", None, "每半小时积分应在1到100之间"),
+    ("default_points_cap", 0, "单次活动积分上限至少为1"),
+    ("window_months", 5, "兑换周期应为1、2、3、4、6或12个月"),
+    ("window_days", 32, "窗口天数应在1到31之间"),
+])
+def test_the_points_rule_is_refused_what_the_schema_refuses(field, value, message, fangxing, manager):
+    from plugins.passport.models import PassportSettings
+    data = dict({"points_per_half_hour": 2, "default_points_cap": None, "window_months": 6, "window_days": 15},
+                **{field: value})
+    with pytest.raises(ValidationError) as raised:
+        services.save_settings(fangxing, data, user=manager)
+    assert (raised.value.field, raised.value.message) == (field, message)
+    assert db.session.get(PassportSettings, fangxing.id) is None
+
+
+def test_the_settings_form_is_marked_and_checked_from_the_schema(login_as, client, fangxing):
+    from plugins.passport.models import PassportSettings
+    login_as("fangxing-mgr")
+    html = client.get("/passport/fangxing/redemption").get_data(as_text=True)
+    per = field_html(html, "settings-points_per_half_hour")
+    assert " required" in per and 'min="1"' in per and 'max="100"' in per
+    days = field_html(html, "settings-window_days")
+    assert 'min="1"' in days and 'max="31"' in days
+    assert 'min="1"' in field_html(html, "settings-default_points_cap")
+    assert " required" not in field_html(html, "settings-default_points_cap")
+    response = client.post("/passport/fangxing/redemption", data={
+        "form": "settings", "settings-points_per_half_hour": 2, "settings-window_months": 3,
+        "settings-window_days": 40})
+    assert response.status_code == 200 and "每期窗口天数（周期末）：" in response.get_data(as_text=True)
+    assert db.session.get(PassportSettings, fangxing.id) is None
