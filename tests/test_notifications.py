@@ -70,9 +70,10 @@ def test_a_notice_of_an_undeclared_kind_is_refused(ctx, users):
         notify([users["admin"]], "nobody.declared", "x")
 
 
-def test_a_notice_link_must_be_a_path_on_the_site(ctx, users):
+@pytest.mark.parametrize("link", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_a_notice_link_must_be_a_path_on_the_site(ctx, users, link):
     with pytest.raises(ValueError, match="a path on this site"):
-        notify([users["admin"]], "org.stage_moved", "x", link="https://evil.example/")
+        notify([users["admin"]], "org.stage_moved", "x", link=link)
 
 
 def test_a_notice_rolls_back_with_the_write_that_caused_it(ctx, users):

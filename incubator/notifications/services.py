@@ -29,7 +29,8 @@ def notify(recipients, kind: str, subject, body="", link: str = "", *, key: str 
     declared = kind_named(kind)
     users = _users(recipients)
     subject_text, body_text, params = _texts(subject, body)
-    if link and (not link.startswith("/") or link.startswith("//")):
+    # (a path on this site only: "//host" and "/\\host" would send the reader elsewhere when opened)
+    if link and (not link.startswith("/") or link.startswith("//") or "\\" in link):
         raise ValueError(f"notice link {link!r}: a path on this site (url_for), not an address")
     with transaction():
         notice = Notice(kind=kind, subject=subject_text[:MAX_SUBJECT], body=body_text, params=params,
