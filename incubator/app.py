@@ -131,12 +131,13 @@ def _select_locale():
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .dashboard.views import bp as dashboard_bp
+    from .files.views import bp as files_bp
     from .organizations.views import bp as org_bp
     from .portal.views import bp as portal_bp
     from .public.views import bp as public_bp
     from .notifications.views import bp as notifications_bp
     from .users.views import bp as auth_bp
-    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp, notifications_bp):
+    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp, notifications_bp, files_bp):
         app.register_blueprint(bp)
 
 

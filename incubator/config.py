@@ -31,14 +31,14 @@ def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def upload_limit(megabytes: str) -> int:
-    """INCUBATOR_MAX_UPLOAD_MB (e.g. "10" or "2.5") in bytes; a clear error for anything else."""
+def upload_limit(megabytes: str, name: str = "MAX_UPLOAD_MB") -> int:
+    """INCUBATOR_MAX_UPLOAD_MB (or `name`: e.g. "10" or "2.5") in bytes; a clear error for anything else."""
     try:
         value = float(megabytes)
     except ValueError:
         value = 0
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{ENV_PREFIX}MAX_UPLOAD_MB must be a positive number of megabytes, not {megabytes!r}")
+        raise ValueError(f"{ENV_PREFIX}{name} must be a positive number of megabytes, not {megabytes!r}")
     return int(value * MB)
 
 
@@ -83,6 +83,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         # Request sizes: any request body (uploads included), and the token endpoint's small JSON.
         MAX_CONTENT_LENGTH=10 * MB,
         API_TOKEN_MAX_BODY=4 * 1024,
+        # Evidence files (incubator.files): where their content is kept, and the largest one accepted.
+        FILES_DIR=str(instance_path / "files"),
+        FILES_MAX_MB=10,
         BOOTSTRAP_SERVE_LOCAL=True,  # government networks: no CDN
         WTF_CSRF_TIME_LIMIT=None,
         # flask-smorest: the OpenAPI document is generated from the API code.
@@ -112,6 +115,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["QUEUE_URL"] = env[ENV_PREFIX + "REDIS_URL"]
     if env.get(ENV_PREFIX + "MAX_UPLOAD_MB"):
         app.config["MAX_CONTENT_LENGTH"] = upload_limit(env[ENV_PREFIX + "MAX_UPLOAD_MB"])
+    if env.get(ENV_PREFIX + "FILES_DIR"):
+        app.config["FILES_DIR"] = env[ENV_PREFIX + "FILES_DIR"]
+    if env.get(ENV_PREFIX + "FILES_MAX_MB"):
+        app.config["FILES_MAX_MB"] = upload_limit(env[ENV_PREFIX + "FILES_MAX_MB"], "FILES_MAX_MB") / MB
     if env.get(ENV_PREFIX + "SECURE_COOKIES") in ("1", "true", "yes"):  # behind HTTPS
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.config.update(overrides or {})

@@ -1,4 +1,5 @@
 """Excel exports (openpyxl, write-only mode so large sheets stream with little memory)."""
+from datetime import date, datetime
 from io import BytesIO
 from urllib.parse import quote
 
@@ -8,6 +9,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE_FORMAT = "yyyy-mm-dd"
 
 
 def workbook_bytes(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
@@ -23,7 +25,7 @@ def workbook_bytes(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
             bold.append(cell)
         sheet.append(bold)
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([_dated(sheet, _cell(v)) for v in row])
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -38,6 +40,16 @@ def xlsx_response(filename: str, header: list[str], rows, sheet: str = "Sheet1",
     response.headers["Content-Disposition"] = (
         f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}")
     return response
+
+
+def _dated(sheet, value):
+    """A date (not a time) is a real Excel date shown as 2021-03-15, whatever the reader's locale."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        from openpyxl.cell import WriteOnlyCell
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    return value
 
 
 def _cell(value):

@@ -366,3 +366,25 @@ def incubator_reminders(on):
                 for s in sessions_on(due)]
     ```
     """
+
+
+@hookspec
+def incubator_file_access(user, stored_file):
+    """Decide whether `user` may read `stored_file` (an `incubator.files.models.StoredFile`, served at
+    `/files/<id>`). Return `True` (allow), `False` (deny) or `None` (not yours: look at
+    `stored_file.owner_type` and answer only for your own records). As with `incubator_permission`,
+    any `False` denies and otherwise any `True` allows; with no `True` the file is a 404 for everyone,
+    administrators included, so that nobody learns it exists. Only plugins enabled for the file's park
+    (`stored_file.park_id`) are asked. Attach a file with `incubator.files.services.store(upload,
+    owner_type=..., owner_id=..., park_id=..., user=...)` inside the write that records its owner.
+
+    ```python
+    @hookimpl
+    def incubator_file_access(user, stored_file):
+        if stored_file.owner_type != "checklist_document":
+            return None
+        doc = db.session.get(ChecklistDocument, stored_file.owner_id)
+        org = doc and db.session.get(Organization, doc.organization_id)
+        return True if org and can("checklist.view", org, user=user) else None
+    ```
+    """

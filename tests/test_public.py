@@ -103,7 +103,8 @@ def test_bad_applications_are_explained_and_write_nothing(field, value, message,
 
 
 def test_a_duplicate_uscc_is_explained_and_writes_nothing(client, parks, make_org):
-    make_org(park="changqing", uscc=USCC)
+    # (an organization whose application is still open is told so instead: test_public_duplicates.py)
+    make_org(park="changqing", uscc=USCC, stage="rejected")
     before = (count_rows(Organization), count_rows(Transition), count_rows(AuditEntry))
     response = client.post("/apply", data=application(parks, uscc=USCC.lower()))
     assert response.status_code == 422

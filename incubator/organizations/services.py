@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from .. import audit
 from ..database import transaction
-from ..dates import today
+from ..dates import to_local, today
 from ..db_types import utcnow
 from ..errors import Conflict, IllegalMove, ValidationError, Vetoed
 from ..extensions import db
@@ -18,7 +18,7 @@ from ..plugins import collect, hooks_for
 from ..schemas import load
 from ..search import initials, matches
 from . import stages
-from .models import Organization, Renewal, Transfer, Transition
+from .models import REGISTRATION_STATUSES, Organization, Renewal, Transfer, Transition
 from .schema import OrganizationFields
 
 log = logging.getLogger(__name__)
@@ -230,3 +230,39 @@ def stage_counts(park_ids=None) -> dict[str, int]:
 def count(stmt) -> int:
     """The number of rows a list query would return."""
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+# -- export (the columns the import reads, in its order) ---------------------------------------------
+
+EXPORT_HEADER = ["组织名称", "统一社会信用代码", "类别", "登记状态", "联系人", "联系电话", "园区", "阶段",
+                 "申请日期", "入园日期", "到期日期", "出壳日期"]
+
+
+def _happened_on(transition: Transition) -> date:
+    """The day a move happened, in the district (its recorded time, unless it was back-dated)."""
+    return getattr(transition, "happened_on", None) or to_local(transition.created_at).date()
+
+
+def export_rows(stmt) -> list[list]:
+    """The rows of the organizations `stmt` (a list_query) selects, as EXPORT_HEADER names them, in
+    Chinese whatever the reader's language (the import reads them back). Two queries whatever the
+    number: the organizations (with their parks), and the transitions the dates come from."""
+    from flask_babel import force_locale
+    orgs = db.session.scalars(stmt).all()
+    applied: dict[int, date] = {}
+    graduated: dict[int, date] = {}
+    ids = stmt.with_only_columns(Organization.id).order_by(None)
+    for t in db.session.scalars(
+            select(Transition).where(Transition.organization_id.in_(ids),
+                                     (Transition.from_stage.is_(None)) | (Transition.to_stage == "graduated"))
+            .order_by(Transition.id)):
+        if t.from_stage is None:
+            applied.setdefault(t.organization_id, _happened_on(t))
+        if t.to_stage == "graduated":
+            graduated[t.organization_id] = _happened_on(t)
+    with force_locale("zh"):
+        return [[org.name, org.uscc or "", org.category,
+                 REGISTRATION_STATUSES.get(org.registration_status, org.registration_status),
+                 org.contact_name, org.contact_phone, org.park.code, stages.label(org.stage),
+                 applied.get(org.id), org.incubation_start, org.incubation_due, graduated.get(org.id)]
+                for org in orgs]

@@ -17,12 +17,19 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..organizations import stages
+from ..organizations.matching import find_matches
 from ..organizations.models import Organization, Transition
 
 # The moves that decide an application: admitted (into incubation, or straight into virtual
 # incubation), refused, or withdrawn by the applicant.
 DECISIONS = ("incubating", "virtual", "rejected", "withdrawn")
 MAX_NUMBER = 2**31 - 1
+# An application that is still open, or an organization being incubated: applying again makes no
+# second record. After a refusal, a withdrawal or the end of incubation, one may apply anew.
+OPEN_STAGES = ("applied", "reviewing", *stages.ACTIVE_STAGES)
+# What identifies the applicant's own organization on a public form: the USCC, or the name with the
+# contact phone. The name alone is not enough (anyone may type a third party's name).
+PUBLIC_REASONS = ("uscc", "name_phone")
 
 
 @dataclass(frozen=True)
@@ -75,3 +82,12 @@ def find_application(number: str, phone: str) -> ApplicationStatus | None:
         decided_at = getattr(decided, "happened_on", None) or decided.created_at
     return ApplicationStatus(number=org.id, name=org.name, park=org.park.name, stage=org.stage,
                              submitted_at=org.created_at, decided_at=decided_at)
+
+
+def existing_application(data: dict, park=None) -> Organization | None:
+    """The organization the applicant already applied for, if its application is open or it is
+    being incubated (matched by USCC, or by normalized name and contact phone); else None."""
+    for match in find_matches(data.get("name"), data.get("uscc"), data.get("contact_phone"), park=park):
+        if match.reason in PUBLIC_REASONS and match.organization.stage in OPEN_STAGES:
+            return match.organization
+    return None

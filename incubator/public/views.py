@@ -69,8 +69,13 @@ def apply():
             form.park.data = chosen.id
     if form.validate_on_submit():
         park = db.session.get(Park, form.park.data)
+        data = form.data_for_service()
+        existing = services.existing_application(data, park=park)
+        if existing is not None:
+            return render_template("public/already_applied.html", org=existing,
+                                   number=services.application_number(existing))
         try:
-            org = orgs.create(form.data_for_service(), park=park, user=None, note=_("在线提交入园申请"))
+            org = orgs.create(data, park=park, user=None, note=_("在线提交入园申请"))
         except DomainError as exc:
             show_domain_error(form, exc)
         else:

@@ -39,12 +39,20 @@ def incubator_org_panels(org, user):
         return None
     on_file = services.on_file(org.id)
     html = render_template("checklist/panel.html", org=org, documents=services.DOCUMENTS, on_file=on_file,
+                           scans=services.scans(on_file.values()) if can("checklist.view", org, user=user) else {},
                            required=services.REQUIRED_FOR_GRADUATION, form=RecordForm(),
                            lacking="、".join(str(label) for kind, label in services.DOCUMENTS.items() if kind not in on_file),
                            lacking_required="、".join(str(services.DOCUMENTS[kind]) for kind in services.REQUIRED_FOR_GRADUATION
                                                      if kind not in on_file),
                            may_record=can("checklist.record", org, user=user))
     return [Panel(_("材料清单"), Markup(html), order=20)]
+
+
+@hookimpl
+def incubator_file_access(user, stored_file):
+    """A document's scan: readable by whoever may view the organization's checklist."""
+    from .permissions import may_read_file
+    return may_read_file(user, stored_file)
 
 
 @hookimpl

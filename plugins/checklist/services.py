@@ -10,6 +10,7 @@ from incubator.database import transaction
 from incubator.dates import today
 from incubator.errors import ValidationError
 from incubator.extensions import db
+from incubator.files import services as files
 from incubator.organizations.models import Organization
 from incubator.organizations.stages import ACTIVE_STAGES
 
@@ -22,6 +23,7 @@ DOCUMENTS = {
     "annual_report": _l("年度工作报告"),
 }
 REQUIRED_FOR_GRADUATION = ("registration_certificate",)
+FILE_OWNER = "checklist_document"  # a scan's StoredFile.owner_type (owner_id: the document's id)
 
 
 def on_file(org_id: int) -> dict[str, ChecklistDocument]:
@@ -29,13 +31,25 @@ def on_file(org_id: int) -> dict[str, ChecklistDocument]:
     return {doc.kind: doc for doc in docs}
 
 
+def scans(docs) -> dict[int, list]:
+    """Each document's attached scans, newest first: {document id: [StoredFile, …]}."""
+    return files.files_of(FILE_OWNER, [doc.id for doc in docs])
+
+
+def document_of_file(stored_file) -> ChecklistDocument | None:
+    if stored_file.owner_type != FILE_OWNER:
+        return None
+    return db.session.get(ChecklistDocument, stored_file.owner_id)
+
+
 def missing(org_id: int, kinds=REQUIRED_FOR_GRADUATION) -> list[str]:
     have = on_file(org_id)
     return [kind for kind in kinds if kind not in have]
 
 
-def record(org: Organization, kind: str, received_on: date | None, note: str, *, user) -> ChecklistDocument:
-    """Record that `kind` was received (again: the date and note are updated)."""
+def record(org: Organization, kind: str, received_on: date | None, note: str, *, user, scan=None) -> ChecklistDocument:
+    """Record that `kind` was received (again: the date and note are updated), with its scan if
+    given (an uploaded file: refused with the whole record when too large or not an allowed type)."""
     if kind not in DOCUMENTS:
         raise ValidationError(_("未知的材料类型"), field="kind")
     if received_on is None or received_on > today():
@@ -44,6 +58,9 @@ def record(org: Organization, kind: str, received_on: date | None, note: str, *,
         doc = on_file(org.id).get(kind) or ChecklistDocument(organization_id=org.id, kind=kind)
         doc.received_on, doc.note, doc.recorded_by_id = received_on, (note or "").strip(), user.id
         db.session.add(doc)
+        if scan:
+            db.session.flush()
+            files.store(scan, owner_type=FILE_OWNER, owner_id=doc.id, park_id=org.park_id, user=user)
         audit.record("checklist.record", org, user=user, summary=f"{org.name}: {str(DOCUMENTS[kind])}", kind=kind)
     return doc
 

@@ -21,7 +21,8 @@ def record(org_id):
     org = record_for(PLUGIN, Organization, org_id, "checklist.record")
     form = RecordForm()
     if form.validate_on_submit():
-        attempt(lambda: services.record(org, form.kind.data, form.received_on.data, form.note.data, user=current_user),
+        attempt(lambda: services.record(org, form.kind.data, form.received_on.data, form.note.data,
+                                        user=current_user, scan=form.scan.data),
                 _("已登记：%(document)s", document=services.DOCUMENTS[form.kind.data]))
     else:
         flash_errors(form)
