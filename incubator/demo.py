@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
-from .dates import today as district_today
+from .dates import to_local, today as district_today
 from .extensions import db
 from .organizations.models import CATEGORIES, Organization, Transition
 from .organizations.services import add_years
@@ -155,6 +155,7 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
         for stage, when in zip(path, _moments(path, created, start, today)):
             rows.append({"organization_id": org_id, "from_stage": previous, "to_stage": stage,
                          "user_id": admin.id if previous else None, "created_at": when,
+                         "happened_on": to_local(when).date(),
                          "note": "演示数据" if previous else "提交入园申请"})
             previous = stage
         if len(rows) >= 20000:

@@ -199,6 +199,7 @@ def make_org(network):
     """make_org(park="fangxing", stage="incubating", **fields) creates an organization directly."""
     from datetime import date
 
+    from .dates import today as district_today
     from .organizations.models import Organization, Transition
     from .organizations.services import add_years
     from .search import initials
@@ -217,7 +218,8 @@ def make_org(network):
                            stage=stage, **values)
         db.session.add(org)
         db.session.flush()
-        db.session.add(Transition(organization_id=org.id, from_stage=None, to_stage=stage, note="test"))
+        db.session.add(Transition(organization_id=org.id, from_stage=None, to_stage=stage, note="test",
+                                  happened_on=district_today()))
         db.session.commit()
         return org
     return _make

@@ -28,8 +28,9 @@ def test_the_export_has_the_import_columns_and_real_dates(login_as, make_org):
                    incubation_start=date(2023, 3, 15), incubation_due=date(2025, 3, 15))
     first = db.session.get(Transition, org.transitions[0].id)
     first.created_at = datetime(2023, 2, 28, 17, 30)  # UTC: already 1 March in Shanghai
+    first.happened_on = date(2023, 3, 1)
     db.session.add(Transition(organization_id=org.id, from_stage="incubating", to_stage="graduated",
-                              created_at=datetime(2025, 3, 10, 2, 0), note="出壳"))
+                              created_at=datetime(2025, 3, 10, 2, 0), happened_on=date(2025, 3, 10), note="出壳"))
     db.session.commit()
     client = login_as("admin")
     response = client.get("/orgs/export.xlsx")

@@ -41,11 +41,13 @@ def add_rows(n: int, start: int) -> int:
     by = dict(zip(ids, managers))
     newest = ids[0]
     db.session.execute(insert(Transition), [
-        {"organization_id": org_id, "from_stage": a, "to_stage": b, "user_id": by[org_id], "note": "计数"}
+        {"organization_id": org_id, "from_stage": a, "to_stage": b, "user_id": by[org_id], "note": "计数",
+         "happened_on": today}
         for org_id in ids for a, b in ((None, "applied"), ("applied", "reviewing"), ("reviewing", "incubating"))])
     # The newest organization gets a long history with n people in it (its page and transitions list).
     db.session.execute(insert(Transition), [
-        {"organization_id": newest, "from_stage": "incubating", "to_stage": "virtual", "user_id": uid, "note": "计数"}
+        {"organization_id": newest, "from_stage": "incubating", "to_stage": "virtual", "user_id": uid, "note": "计数",
+         "happened_on": today}
         for uid in managers])
     db.session.execute(insert(Renewal), [{"organization_id": newest, "old_due": today, "new_due": today + timedelta(days=9),
                                           "reason": "计数", "user_id": uid} for uid in managers])

@@ -250,7 +250,8 @@ def seed():
                              registration_status="unregistered") for n in range(MOVES)]
         db.session.add_all(orgs)
         db.session.flush()
-        db.session.add_all(Transition(organization_id=o.id, from_stage=None, to_stage="applied", note="") for o in orgs)
+        db.session.add_all(Transition(organization_id=o.id, from_stage=None, to_stage="applied", note="",
+                                      happened_on=now.date()) for o in orgs)
         # Organizations in incubation, each with a contact who gets notices by e-mail; the manager too.
         noticed = [Organization(name=f"通知测试互助会{n}", name_initials=initials(f"通知测试互助会{n}"), park=park,
                                 stage="incubating", category="社区社会组织", contact_name="吴敏",

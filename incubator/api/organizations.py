@@ -64,8 +64,10 @@ class TransitionSchema(ma.Schema):
     from_stage = ma.fields.String(dump_only=True, allow_none=True)
     to_stage = ma.fields.String(required=True)
     note = ma.fields.String(load_default="")
+    happened_on = ma.fields.Date(load_default=None, metadata={
+        "description": "the day the move happened (default today; not in the future, not before the previous move)"})
     user = ma.fields.Function(lambda t: t.user.username if t.user else None, dump_only=True)
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True, metadata={"description": "when the move was recorded"})
     html_url = ma.fields.Function(_timeline_url, dump_only=True)
 
 
@@ -174,7 +176,7 @@ def list_transitions(args, org_id):
 def create_transition(data, org_id):
     """Move the organization to another stage; 409 with the reasons when refused."""
     org = _load_org(org_id, "org.transition")
-    return orgs.move(org, data["to_stage"], user=current_user, note=data["note"])
+    return orgs.move(org, data["to_stage"], user=current_user, note=data["note"], happened_on=data["happened_on"])
 
 
 @blp.route("/<int:org_id>/renewals", methods=["POST"])

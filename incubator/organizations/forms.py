@@ -41,6 +41,8 @@ class MoveForm(FlaskForm):
     # No stage is ever preselected: the page shows an empty "请选择……" first (see detail.html).
     to_stage = SelectField(_l("变更为"), validators=[DataRequired(message=_l("请选择要变更的阶段"))])
     note = TextAreaField(_l("理由"), validators=[DataRequired(), Length(max=2000)])
+    # The day the move happened (a manager may back-date it); empty is today. The service checks it.
+    happened_on = DateField(_l("发生日期"), validators=[Optional()])
     submit = SubmitField(_l("变更阶段"))
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..dates import today as district_today
 from ..db_types import utcnow
 from ..extensions import db
 from ..parks.models import Park
@@ -54,7 +55,6 @@ class Organization(db.Model):
     def is_overdue(self, today: date | None = None) -> bool:
         from .stages import ACTIVE_STAGES
         if today is None:
-            from ..dates import today as district_today
             today = district_today()
         return self.stage in ACTIVE_STAGES and self.incubation_due is not None and self.incubation_due < today
 
@@ -63,15 +63,19 @@ class Organization(db.Model):
 
 
 class Transition(db.Model):
-    """One stage change: from, to, who, when, note."""
+    """One stage change: from, to, who, when it happened and when it was recorded, note."""
 
     __tablename__ = "transitions"
+    __table_args__ = (Index("ix_transitions_organization_happened_on", "organization_id", "happened_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The day the move happened in the district (a manager may back-date it): the timeline, reports
+    # and due dates go by it; created_at is when it was recorded.
+    happened_on: Mapped[date] = mapped_column(default=district_today)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from .. import audit
 from ..database import transaction
-from ..dates import to_local, today
+from ..dates import chinese_date, to_local, today
 from ..db_types import utcnow
 from ..errors import Conflict, IllegalMove, ValidationError, Vetoed
 from ..extensions import db
@@ -48,7 +48,7 @@ def create(data: dict, *, park: Park, user=None, note: str = "") -> Organization
         org = Organization(**clean, park=park, stage="applied", name_initials=initials(clean["name"]))
         db.session.add(org)
         db.session.flush()
-        db.session.add(Transition(organization=org, from_stage=None, to_stage="applied",
+        db.session.add(Transition(organization=org, from_stage=None, to_stage="applied", happened_on=today(),
                                   user_id=getattr(user, "id", None), note=note or "提交入园申请"))
         audit.record("org.create", org, user=user, summary=f"{org.name} → {park.name}")
     return org
@@ -82,14 +82,29 @@ def check_move(org: Organization, to_stage: str, user) -> None:
         raise Vetoed("阶段变更被拒绝：" + ";".join(map(str, reasons)), reasons=[str(r) for r in reasons])
 
 
-def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transition:
-    """Move `org` to `to_stage`, storing the Transition; then tell plugins."""
+def check_happened_on(org: Organization, happened_on: date) -> None:
+    """Raise unless a move of `org` may be dated `happened_on`: never in the future, never before the
+    previous move (the history stays in order)."""
+    if happened_on > today():
+        raise ValidationError("发生日期不能晚于今天", field="happened_on")
+    previous = db.session.scalar(select(func.max(Transition.happened_on))
+                                 .where(Transition.organization_id == org.id))
+    if previous is not None and happened_on < previous:
+        raise ValidationError(f"发生日期不能早于上一次阶段变更（{chinese_date(previous)}）", field="happened_on")
+
+
+def move(org: Organization, to_stage: str, *, user, note: str = "",
+         happened_on: date | None = None) -> Transition:
+    """Move `org` to `to_stage` on `happened_on` (None: today; a manager may back-date it), storing
+    the Transition; then tell plugins. Entering incubation starts it on that day."""
     check_move(org, to_stage, user)
+    happened_on = happened_on or today()
+    check_happened_on(org, happened_on)
     from_stage = org.stage
-    values = {"stage": to_stage, "updated_at": utcnow()}
+    recorded_at = utcnow()
+    values = {"stage": to_stage, "updated_at": recorded_at}
     if to_stage in stages.ACTIVE_STAGES and org.incubation_start is None:
-        start = today()
-        values.update(incubation_start=start, incubation_due=add_years(start, incubation_years()))
+        values.update(incubation_start=happened_on, incubation_due=add_years(happened_on, incubation_years()))
     with transaction():
         # Conditional update: two people moving the same organization at once cannot both win.
         result = db.session.execute(
@@ -98,11 +113,13 @@ def move(org: Organization, to_stage: str, *, user, note: str = "") -> Transitio
         if result.rowcount != 1:
             raise Conflict("该组织的阶段刚被他人修改，请刷新后重试")
         transition = Transition(organization_id=org.id, from_stage=from_stage, to_stage=to_stage,
+                                happened_on=happened_on, created_at=recorded_at,
                                 user_id=getattr(user, "id", None), note=(note or "").strip())
         db.session.add(transition)
         audit.record("org.transition", org, user=user,
                      summary=f"{org.name}: {stages.label(from_stage)} → {stages.label(to_stage)}",
-                     from_stage=from_stage, to_stage=to_stage, note=note)
+                     from_stage=from_stage, to_stage=to_stage, note=note,
+                     happened_on=happened_on.isoformat(), recorded_at=recorded_at.isoformat())
         # The contacts' notice is written with the move (one commit, and never a notice of a move
         # that was rolled back); plugins hear of it after the commit.
         stage_moved(org, transition)
@@ -209,15 +226,26 @@ def timeline(org: Organization) -> list[dict]:
     events = []
     for t in db.session.scalars(select(Transition).where(Transition.organization_id == org.id)
                                 .options(selectinload(Transition.user))):
-        events.append({"kind": "transition", "at": t.created_at, "user": t.user, "record": t})
+        # A move is dated by the day it happened; `recorded` is when it was entered, shown when later.
+        events.append({"kind": "transition", "at": t.happened_on, "recorded": t.created_at, "user": t.user,
+                       "record": t, "backdated": to_local(t.created_at).date() != t.happened_on})
     for t in db.session.scalars(select(Transfer).where(Transfer.organization_id == org.id)
                                 .options(selectinload(Transfer.user), selectinload(Transfer.from_park),
                                          selectinload(Transfer.to_park))):
-        events.append({"kind": "transfer", "at": t.created_at, "user": t.user, "record": t})
+        events.append({"kind": "transfer", "at": t.created_at, "recorded": t.created_at, "user": t.user,
+                       "record": t})
     for r in db.session.scalars(select(Renewal).where(Renewal.organization_id == org.id)
                                 .options(selectinload(Renewal.user))):
-        events.append({"kind": "renewal", "at": r.created_at, "user": r.user, "record": r})
-    return sorted(events, key=lambda e: (e["at"], e["kind"]), reverse=True)
+        events.append({"kind": "renewal", "at": r.created_at, "recorded": r.created_at, "user": r.user,
+                       "record": r})
+    return sorted(events, key=_timeline_key, reverse=True)
+
+
+def _timeline_key(event: dict):
+    """Order by the district's day (a move's happened_on, the others' recorded day), then by when
+    each was recorded, so a back-dated move sits among what happened that day."""
+    day = event["at"] if event["kind"] == "transition" else to_local(event["at"]).date()
+    return day, to_local(event["recorded"]), event["kind"], event["record"].id
 
 
 def stage_counts(park_ids=None) -> dict[str, int]:
@@ -239,8 +267,8 @@ EXPORT_HEADER = ["组织名称", "统一社会信用代码", "类别", "登记�
 
 
 def _happened_on(transition: Transition) -> date:
-    """The day a move happened, in the district (its recorded time, unless it was back-dated)."""
-    return getattr(transition, "happened_on", None) or to_local(transition.created_at).date()
+    """The day a move happened, in the district (its recorded day, unless it was back-dated)."""
+    return transition.happened_on
 
 
 def export_rows(stmt) -> list[list]:

@@ -112,12 +112,14 @@ def transfer_confirmation(org, park: Park) -> str:
 def _action_forms(org, **given):
     move_form = given.get("move_form") or MoveForm(prefix="move")
     move_form.to_stage.data = None  # never preselect a stage, not even after a refused move
+    if move_form.happened_on.data is None and not move_form.happened_on.errors:
+        move_form.happened_on.data = today()
     move_options = [(s, stages.label(s), move_confirmation(org, s)) for s in services.allowed_moves(org)]
     transfer_form = given.get("transfer_form") or TransferForm(prefix="transfer")
     transfer_form.park.data = None
     transfer_options = [(p.id, p.name, transfer_confirmation(org, p))
                         for p in db.session.scalars(select(Park).order_by(Park.id)) if p.id != org.park_id]
-    forms = {"move_form": move_form, "move_options": move_options,
+    forms = {"move_form": move_form, "move_options": move_options, "move_latest": today().isoformat(),
              "renew_form": given.get("renew_form") or RenewForm(prefix="renew"),
              "transfer_form": transfer_form, "transfer_options": transfer_options}
     if can("org.contacts", org):
@@ -165,7 +167,8 @@ def move(org_id):
     if not form.validate_on_submit():
         return _render_detail(org, move_form=form)
     try:
-        services.move(org, form.to_stage.data, user=current_user, note=form.note.data)
+        services.move(org, form.to_stage.data, user=current_user, note=form.note.data,
+                      happened_on=form.happened_on.data)
     except DomainError as exc:
         show_domain_error(form, exc)
         return _render_detail(org, status=exc.status, move_form=form)
