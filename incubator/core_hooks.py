@@ -162,5 +162,6 @@ from .notifications.triggers import (  # noqa: E402,F401
 
 @hookimpl
 def incubator_tasks():
+    from .files.services import SWEEP
     from .notifications.tasks import TASKS
-    return TASKS
+    return [*TASKS, SWEEP]

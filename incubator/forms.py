@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.validators import ValidationError as FieldError
 
 from .errors import DomainError
-from .validators import name_error, phone_error, uscc_error
+from .validators import email_error, name_error, phone_error, uscc_error
 
 
 def uscc_validator(form, field):
@@ -18,6 +18,11 @@ def uscc_validator(form, field):
 
 def phone_validator(form, field):
     if field.data and (error := phone_error(field.data)):
+        raise FieldError(error)
+
+
+def email_validator(form, field):
+    if field.data and (error := email_error(field.data)):
         raise FieldError(error)
 
 

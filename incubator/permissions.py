@@ -30,7 +30,13 @@ def can(action: str, resource=None, user=None) -> bool:
     user_obj = user._get_current_object() if hasattr(user, "_get_current_object") else user
     park_id = park_id_of(resource)
     relay = hooks_for([park_id]) if park_id is not None else hook()
-    answers = relay.incubator_permission(user=user_obj, action=action, resource=resource)
+    return verdict(relay.incubator_permission(user=user_obj, action=action, resource=resource))
+
+
+def verdict(answers) -> bool:
+    """The hooks' answers to "may they?" (True, False or None each): any False denies; otherwise a
+    True allows; nobody saying yes means no."""
+    answers = list(answers)
     if any(answer is False for answer in answers):
         return False
     return any(answer is True for answer in answers)

@@ -196,3 +196,9 @@ def test_files_dir_and_limit_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("INCUBATOR_FILES_MAX_MB", "lots")
     with pytest.raises(ValueError, match="INCUBATOR_FILES_MAX_MB must be a positive number"):
         load_config(app)
+
+
+def test_the_worker_sweeps_unfinished_uploads_every_hour(app, ctx):
+    from incubator import queue
+    huey = queue.build(app, immediate=True)
+    assert "files.sweep" in {task.__name__ for task in huey._registry._periodic_tasks}

@@ -349,3 +349,25 @@ def test_a_long_chinese_subject_arrives_as_written(ctx, users, mail_server):
     subject = "报名已通过：《社区参与式治理 · 2026年第二期社区骨干能力提升专题研修班》，请于开课前十五分钟到达活动室签到"
     notify([admin], "org.stage_moved", subject)
     assert mail_server.messages[0]["Subject"] == subject
+
+
+def test_the_settings_service_checks_the_address_as_the_page_does(ctx, users):
+    """(A caller other than the page — the API one day — gets the same refusal.)"""
+    from incubator.errors import ValidationError
+    from incubator.notifications.services import save_settings
+    with pytest.raises(ValidationError, match="请填写有效的电子邮箱"):
+        save_settings(users["admin"], email="not an address", phone="", choices={})
+    with pytest.raises(ValidationError, match="请填写有效的手机号"):
+        save_settings(users["admin"], email="", phone="12345", choices={})
+
+
+def test_a_reminder_already_told_writes_nothing_the_next_hour(app, users, make_org):
+    from .helpers import counting_queries
+    due = today() - timedelta(days=20)
+    for n in range(5):
+        make_org(park="fangxing", stage="incubating", incubation_start=due - timedelta(days=730), incubation_due=due)
+    assert send_reminders(today()) == 5
+    with counting_queries(db.engine) as counter:
+        assert send_reminders(today()) == 0
+    assert not [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE"))]
+    assert count_rows(Notice) == 5  # (no notice written and taken back)

@@ -18,12 +18,14 @@ import zipfile
 from pathlib import Path
 
 from flask import current_app
+from huey import crontab
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..database import after_commit, transaction
 from ..errors import ValidationError
 from ..extensions import db
+from ..queue import Periodic
 from ..validators import clean_name
 from .models import StoredFile
 
@@ -154,13 +156,11 @@ def files_of(owner_type: str, owner_ids) -> dict[int, list[StoredFile]]:
 def may_read(user, stored: StoredFile) -> bool:
     """The owner's plugin decides (`incubator_file_access`): any False denies; otherwise a True
     allows; nobody answering means no."""
+    from ..permissions import verdict
     from ..plugins import hooks_for
     user_obj = user._get_current_object() if hasattr(user, "_get_current_object") else user
     relay = hooks_for([stored.park_id]) if stored.park_id is not None else hooks_for()
-    answers = relay.incubator_file_access(user=user_obj, stored_file=stored)
-    if any(answer is False for answer in answers):
-        return False
-    return any(answer is True for answer in answers)
+    return verdict(relay.incubator_file_access(user=user_obj, stored_file=stored))
 
 
 def sweep(max_age: float) -> int:
@@ -176,3 +176,8 @@ def sweep(max_age: float) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+# Every hour the worker removes uploads left half-way (a write rolled back, a process killed) for
+# more than an hour: longer than any transaction runs.
+SWEEP = Periodic("files.sweep", lambda: sweep(3600), crontab(minute="37"))

@@ -4,15 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import Length, Optional
-from wtforms.validators import ValidationError as FieldError
 
-from ..forms import phone_validator
-from ..validators import email_error
-
-
-def email_validator(form, field):
-    if field.data and (error := email_error(field.data)):
-        raise FieldError(error)
+from ..forms import email_validator, phone_validator
 
 
 class ContactDetailsForm(FlaskForm):

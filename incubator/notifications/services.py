@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import queue
 from ..database import after_commit, insert_new, transaction
@@ -27,7 +28,7 @@ def notify(recipients, kind: str, subject, body="", link: str = "", *, key: str 
     sent; `park` (a Park) lets the park's group channels post it too, when the kind asks. Joins the
     caller's transaction; the worker sends after it commits. The Notice, or None if nobody was new."""
     declared = kind_named(kind)
-    users = _users(recipients)
+    users = users_named(recipients)
     subject_text, body_text, params = _texts(subject, body)
     # (a path on this site only: "//host" and "/\\host" would send the reader elsewhere when opened)
     if link and (not link.startswith("/") or link.startswith("//") or "\\" in link):
@@ -59,7 +60,7 @@ def _new_recipients(notice, users) -> list[User]:
     return [user for user in users if user.id in reached]
 
 
-def _users(recipients) -> list[User]:
+def users_named(recipients) -> list[User]:
     """The distinct active users named (by User or id), in a stable order."""
     ids, users = set(), []
     for item in recipients or ():
@@ -89,9 +90,9 @@ def _texts(subject, body) -> tuple[str, str, dict]:
 
 def _deliveries(declared, users, park) -> list[Delivery]:
     rows = []
-    chosen = chosen_channels(users, declared)
+    chosen, channels = chosen_channels(users, declared), user_channels()
     for user in users:
-        for key, channel in user_channels().items():
+        for key, channel in channels.items():
             if key in chosen[user.id] and (address := channel.address(user)):
                 rows.append(Delivery(channel=key, target=f"user:{user.id}", user_id=user.id, address=address))
     if park is not None and declared.park_group:
@@ -179,11 +180,14 @@ def set_preferences(user, choices: dict[str, set[str]]) -> None:
 
 
 def save_settings(user, *, email: str, phone: str, choices: dict[str, set[str]]) -> None:
-    """/me/notifications: how to reach the user, and their channels per kind, in one transaction."""
+    """/me/notifications: how to reach the user (checked as any user's address and phone are), and
+    their channels per kind, in one transaction."""
     from .. import audit
+    from ..users.services import validate
+    clean = validate({"email": email.strip(), "phone": phone.strip()}, existing=user)
     with transaction():
-        changed = sorted(k for k, v in (("email", email.strip()), ("phone", phone.strip())) if getattr(user, k) != v)
-        user.email, user.phone = email.strip(), phone.strip()
+        changed = sorted(k for k in ("email", "phone") if getattr(user, k) != clean[k])
+        user.email, user.phone = clean["email"], clean["phone"]
         set_preferences(user, choices)
         audit.record("user.notification_settings", user, user=user, summary=user.username, changed=changed)
 
@@ -193,7 +197,8 @@ def deliveries_query(status: str):
     """Deliveries by status for /admin/notifications: "pending" includes those being sent."""
     statuses = ("pending", "sending") if status == "pending" else (status,)
     order = Delivery.next_attempt_at if status == "pending" else Delivery.created_at.desc()
-    return select(Delivery).where(Delivery.status.in_(statuses)).order_by(order, Delivery.id.desc())
+    return (select(Delivery).where(Delivery.status.in_(statuses)).options(selectinload(Delivery.user))
+            .order_by(order, Delivery.id.desc()))
 
 
 def delivery_counts() -> dict[str, int]:

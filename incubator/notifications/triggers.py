@@ -33,9 +33,6 @@ def incubator_notification_channels():
     return [email] if email else []
 
 
-park_managers = managers_of  # (the name the plugins' notices use)
-
-
 def org_link(org) -> str:
     return path_for("organizations.detail", org_id=org.id)
 
@@ -51,7 +48,7 @@ def application_received(org) -> None:
 
 
 def _notify_application(org) -> None:
-    notify(park_managers(org.park_id), "org.application_received",
+    notify(managers_of(org.park_id), "org.application_received",
            msg("收到新的入园申请：%(org)s", org=org.name),
            msg("%(org)s 申请入驻%(park)s，请及时评审。", org=org.name, park=org.park.name),
            org_link(org), park=org.park)
@@ -85,7 +82,7 @@ def incubator_reminders(on):
         Organization.incubation_due <= horizon).order_by(Organization.id))
     managers = {}
     for org in rows:
-        recipients = managers.setdefault(org.park_id, park_managers(org.park_id))
+        recipients = managers.setdefault(org.park_id, managers_of(org.park_id))
         reminders.append(_due_reminder(org, on, recipients))
     return [r for r in reminders if r is not None]
 

@@ -6,7 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import DomainError
 from ..extensions import db
+from ..forms import show_domain_error
 from ..permissions import require
 from . import services, sending
 from .forms import ContactDetailsForm
@@ -62,9 +64,14 @@ def settings():
     kinds, channels = kinds_for(user), user_channels()
     if form.validate_on_submit():
         choices = {k.key: {c for c in channels if request.form.get(f"{k.key}:{c}")} for k in kinds}
-        services.save_settings(user, email=form.email.data or "", phone=form.phone.data or "", choices=choices)
-        flash(_("通知设置已保存"), "success")
-        return redirect(url_for(".settings"))
+        try:
+            services.save_settings(user, email=form.email.data or "", phone=form.phone.data or "",
+                                   choices=choices)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("通知设置已保存"), "success")
+            return redirect(url_for(".settings"))
     chosen = {k.key: services.chosen_channels([user], k)[user.id] for k in kinds}
     return render_template("notifications/settings.html", form=form, kinds=kinds, channels=channels, chosen=chosen)
 

@@ -266,11 +266,6 @@ EXPORT_HEADER = ["组织名称", "统一社会信用代码", "类别", "登记�
                  "申请日期", "入园日期", "到期日期", "出壳日期"]
 
 
-def _happened_on(transition: Transition) -> date:
-    """The day a move happened, in the district (its recorded day, unless it was back-dated)."""
-    return transition.happened_on
-
-
 def export_rows(stmt) -> list[list]:
     """The rows of the organizations `stmt` (a list_query) selects, as EXPORT_HEADER names them, in
     Chinese whatever the reader's language (the import reads them back). Two queries whatever the
@@ -285,9 +280,9 @@ def export_rows(stmt) -> list[list]:
                                      (Transition.from_stage.is_(None)) | (Transition.to_stage == "graduated"))
             .order_by(Transition.id)):
         if t.from_stage is None:
-            applied.setdefault(t.organization_id, _happened_on(t))
+            applied.setdefault(t.organization_id, t.happened_on)
         if t.to_stage == "graduated":
-            graduated[t.organization_id] = _happened_on(t)
+            graduated[t.organization_id] = t.happened_on
     with force_locale("zh"):
         return [[org.name, org.uscc or "", org.category,
                  REGISTRATION_STATUSES.get(org.registration_status, org.registration_status),

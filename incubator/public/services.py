@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..organizations import stages
-from ..organizations.matching import find_matches
+from ..organizations.matching import find_matches, phone_digits
 from ..organizations.models import Organization, Transition
 
 # The moves that decide an application: admitted (into incubation, or straight into virtual
@@ -39,7 +39,7 @@ class ApplicationStatus:
     park: str
     stage: str
     submitted_at: datetime
-    decided_at: date | datetime | None
+    decided_at: date | None
 
     @property
     def stage_label(self) -> str:
@@ -60,16 +60,12 @@ def _number(text: str) -> int | None:
     return int(text)
 
 
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", unicodedata.normalize("NFKC", phone or ""))
-
-
 def find_application(number: str, phone: str) -> ApplicationStatus | None:
     """The application with this number whose contact phone is `phone` (spaces and dashes
     ignored), or None — whether the number is unknown or the phone does not match."""
-    org_id, given = _number(number), _digits(phone)
+    org_id, given = _number(number), phone_digits(phone)
     org = db.session.get(Organization, org_id) if org_id else None
-    stored = _digits(org.contact_phone) if org is not None else ""
+    stored = phone_digits(org.contact_phone) if org is not None else ""
     # Compared in constant time, and compared even when nothing was found.
     matches = hmac.compare_digest(stored.encode() or b"-", given.encode() or b"--")
     if org is None or not given or not matches:
@@ -79,7 +75,7 @@ def find_application(number: str, phone: str) -> ApplicationStatus | None:
         .order_by(Transition.id).limit(1)).first()
     decided_at = None
     if decided is not None and org.stage not in ("applied", "reviewing"):
-        decided_at = getattr(decided, "happened_on", None) or decided.created_at
+        decided_at = decided.happened_on
     return ApplicationStatus(number=org.id, name=org.name, park=org.park.name, stage=org.stage,
                              submitted_at=org.created_at, decided_at=decided_at)
 

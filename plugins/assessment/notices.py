@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from incubator.dates import chinese_date
 from incubator.extensions import db
 from incubator.notifications import Kind, msg, notify, path_for
-from incubator.notifications.triggers import park_managers
+from incubator.parks.services import managers_of
 from incubator.organizations.contacts import contacts
 from incubator.plugins import is_enabled
 
@@ -53,7 +53,7 @@ def finished(assessment: Assessment, *, user) -> None:
     if not is_enabled(PLUGIN, org.park_id):
         return
     kind = ASSESSMENT_KINDS.get(assessment.kind, assessment.kind)
-    notify(_others([*contacts(org), *park_managers(org.park_id)], user), "assessment.finished",
+    notify(_others([*contacts(org), *managers_of(org.park_id)], user), "assessment.finished",
            msg("%(kind)s已完成：%(org)s", kind=kind, org=org.name),
            msg("%(org)s的%(kind)s已完成：总分 %(total)s 分，等级“%(grade)s”。", org=org.name, kind=kind,
                total=f"{float(assessment.total):g}", grade=assessment.grade),

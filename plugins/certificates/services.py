@@ -27,7 +27,7 @@ from incubator.extensions import db
 from . import fonts, notices, rendering, storage
 from .models import KINDS, SERIAL_PREFIX, Certificate
 from .names import clean_name
-from .specs import Spec, completion_spec, graduation_spec, template_for, transition_day, variables
+from .specs import Spec, completion_spec, graduation_spec, template_for, variables
 
 log = logging.getLogger(__name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed by hand from paper
@@ -194,7 +194,7 @@ def issue_for_completion(enrolment, *, user=None) -> tuple[Certificate, bool]:
 
 
 def issue_for_graduation(org, transition=None, *, user=None) -> tuple[Certificate, bool]:
-    on = transition_day(transition) if transition is not None else None
+    on = transition.happened_on if transition is not None else None
     user = user or (getattr(transition, "user", None) if transition is not None else None)
     return issue_one(graduation_spec(org, on), user=user)
 

@@ -158,17 +158,7 @@ def _first_admission(org_id: int) -> date | None:
     move = db.session.scalar(select(Transition).where(
         Transition.organization_id == org_id, Transition.to_stage.in_(("incubating", "virtual")))
         .order_by(Transition.id).limit(1))
-    return transition_day(move) if move is not None else None
-
-
-def transition_day(transition) -> date | None:
-    """The day a stage move happened, in the district: its `happened_on` when it records one, else
-    the day of its (UTC) timestamp where the district is."""
-    day = getattr(transition, "happened_on", None)
-    if isinstance(day, date):
-        return day
-    when = getattr(transition, "created_at", None)
-    return district_day(when) if when is not None else None
+    return move.happened_on if move is not None else None
 
 
 def district_day(when: datetime) -> date:

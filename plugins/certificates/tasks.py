@@ -19,10 +19,6 @@ from . import completions, jobs, rendering, storage
 log = logging.getLogger(__name__)
 
 
-def run_batch(job_id: int) -> None:
-    jobs.run_batch(job_id)
-
-
 def recover(*, at_start: bool = False) -> list[int]:
     """Queue again the jobs a dead worker left (and those the queue never received); move into
     place the files whose rows were committed. The ids queued."""
@@ -36,16 +32,12 @@ def recover(*, at_start: bool = False) -> list[int]:
     return ids
 
 
-def issue_completions(pending: list) -> None:
-    completions.issue_deferred(pending)
-
-
 TASKS = [
     # Retried when the job could not even be claimed (the database away a moment); run_batch itself
     # records a failing batch as failed.
-    Task("certificates.batch", run_batch, retries=3, retry_delay=30),
+    Task("certificates.batch", jobs.run_batch, retries=3, retry_delay=30),
     Periodic("certificates.recover", recover, crontab(minute="*")),
-    Task("certificates.completions", issue_completions),
+    Task("certificates.completions", completions.issue_deferred),
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from incubator import audit
 from incubator.database import transaction
-from incubator.dates import show_date, to_local, today
+from incubator.dates import show_date, today
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
 from incubator.organizations import stages
@@ -121,23 +121,11 @@ def _call_off(assignment: MentorAssignment, *, user) -> None:
     db.session.delete(assignment)
 
 
-def transition_day(transition) -> date:
-    """The date a stage move happened: its `happened_on` when the core records one, else the
-    district's date of `created_at` (stored in UTC)."""
-    happened = getattr(transition, "happened_on", None)
-    if happened is not None:
-        return happened
-    created = transition.created_at
-    if created is None:
-        return today()
-    return to_local(created).date()
-
-
 def close_assignments(org: Organization, transition) -> list[MentorAssignment]:
     """The organization graduated or exited: its open assignments end on the day of the move, and
     those that would only have started later are called off, so no expert logs supervision for the
     organization after the move."""
-    day = transition_day(transition)
+    day = transition.happened_on  # (a back-dated move ends them on the day it happened)
     user = getattr(transition, "user", None)
     with transaction():
         open_ones = db.session.scalars(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from incubator.dates import chinese_date
 from incubator.extensions import db
 from incubator.notifications import Kind, Reminder, msg, notify, path_for
-from incubator.notifications.triggers import park_managers
+from incubator.parks.services import managers_of
 from incubator.organizations import stages
 from incubator.organizations.contacts import contacts
 from incubator.organizations.models import Organization
@@ -63,7 +63,7 @@ def log_disputed(log: SupervisionLog) -> None:
     org = log.organization
     if not is_enabled(PLUGIN, org.park_id):
         return
-    notify([log.expert, *park_managers(org.park_id)], "mentoring.log_disputed",
+    notify([log.expert, *managers_of(org.park_id)], "mentoring.log_disputed",
            msg("督导记录有异议：%(org)s", org=org.name),
            msg("%(org)s 对 %(day)s 的督导记录提出异议：%(comment)s", org=org.name, day=chinese_date(log.held_on),
                comment=log.dispute_comment),

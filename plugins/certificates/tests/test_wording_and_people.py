@@ -2,11 +2,11 @@
 style), who sees them (the organization's own contact), the steps that ask first, and phones."""
 import io
 import re
-from datetime import date, datetime
+from datetime import date
 from types import SimpleNamespace
 
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from incubator.dates import today
 from incubator.extensions import db
@@ -51,10 +51,19 @@ def test_graduating_through_the_stage_form_ends_the_period_on_the_districts_toda
     assert f"孵化期：2024年11月1日至{day.year}年{day.month}月{day.day}日。" in pdf_text(cert)
 
 
-def test_the_graduation_day_is_the_districts_day_not_the_servers_utc_day(ctx):
-    late_evening_utc = SimpleNamespace(created_at=datetime(2026, 11, 30, 17, 30))  # 01:30 on 1 Dec in Hefei
-    assert specs.transition_day(late_evening_utc) == date(2026, 12, 1)
-    assert specs.transition_day(SimpleNamespace(happened_on=date(2026, 6, 30), created_at=None)) == date(2026, 6, 30)
+def test_a_back_dated_graduation_ends_the_period_on_the_day_it_happened(only_plugins, make_org, users):
+    """(The district's day of a move is the core's `happened_on`: tests/test_happened_on.py.)"""
+    from incubator.organizations import services as orgs
+    only_plugins("certificates")
+    org = make_org(park="fangxing", stage="incubating", name="方兴邻里守望社", incubation_start=date(2024, 11, 1),
+                   incubation_due=date(2026, 11, 1))
+    from incubator.organizations.models import Transition
+    db.session.execute(update(Transition).where(Transition.organization_id == org.id)
+                       .values(happened_on=date(2024, 11, 1)))  # (it entered on its start date)
+    db.session.commit()
+    orgs.move(org, "graduated", user=users["fangxing-mgr"], note="期满出壳", happened_on=date(2026, 11, 1))
+    [cert] = db.session.scalars(select(Certificate)).all()
+    assert "孵化期：2024年11月1日至2026年11月1日。" in pdf_text(cert)
 
 
 # -- the completion certificate: what the course rule checked ------------------------------

@@ -3,12 +3,11 @@ that end when the organization graduates or exits, sessions counted on distinct 
 refused, the experts' landing page and everyone's to-dos, the contact's confirmation."""
 import os
 import re
-from datetime import date, datetime, timedelta
-from types import SimpleNamespace
+from datetime import date, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from incubator.audit.models import AuditEntry
 from incubator.dates import today
@@ -139,7 +138,7 @@ def test_incubator_transition_done_ends_the_assignments_when_the_organization_ex
     later = assigning.assign(supervised, users["expert-zhou"], today() + timedelta(days=30), None,
                             user=users["fangxing-mgr"])
     transition = orgs.move(supervised, "exited", user=users["fangxing-mgr"], note="停止运营")
-    day = assigning.transition_day(transition)
+    day = transition.happened_on
     assert day == today()
     assignment = assigning.assignments(supervised.id)[0]
     db.session.refresh(assignment)
@@ -176,10 +175,17 @@ def test_moving_between_incubating_and_virtual_keeps_the_assignment(supervised, 
     assert assigning.assignments(supervised.id)[0].ends_on is None
 
 
-def test_the_day_of_a_move_is_the_districts_date(ctx):
-    late_evening_utc = SimpleNamespace(created_at=datetime(2026, 12, 1, 17, 30))  # 01:30 next day in Hefei
-    assert assigning.transition_day(late_evening_utc) == date(2026, 12, 2)
-    assert assigning.transition_day(SimpleNamespace(happened_on=date(2026, 6, 30), created_at=None)) == date(2026, 6, 30)
+def test_a_back_dated_exit_ends_the_assignment_on_the_day_it_happened(supervised, users):
+    """(The district's day of a move is the core's `happened_on`: tests/test_happened_on.py.)"""
+    exited_on = today() - timedelta(days=3)
+    from incubator.organizations.models import Transition
+    db.session.execute(update(Transition).where(Transition.organization_id == supervised.id)
+                       .values(happened_on=today() - timedelta(days=400)))  # (it entered long ago)
+    db.session.commit()
+    orgs.move(supervised, "exited", user=users["fangxing-mgr"], note="停止运营", happened_on=exited_on)
+    assignment = assigning.assignments(supervised.id)[0]
+    db.session.refresh(assignment)
+    assert assignment.ends_on == exited_on
 
 
 # -- sessions on distinct days ---------------------------------------------------------------
