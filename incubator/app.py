@@ -132,12 +132,15 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .dashboard.views import bp as dashboard_bp
     from .files.views import bp as files_bp
+    from .figures.views import bp as reports_bp, public_bp as showcase_bp
+    from .imports.views import bp as imports_bp
     from .organizations.views import bp as org_bp
     from .portal.views import bp as portal_bp
     from .public.views import bp as public_bp
     from .notifications.views import bp as notifications_bp
     from .users.views import bp as auth_bp
-    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp, notifications_bp, files_bp):
+    for bp in (public_bp, auth_bp, dashboard_bp, org_bp, portal_bp, admin_bp, notifications_bp, files_bp,
+               imports_bp, reports_bp, showcase_bp):
         app.register_blueprint(bp)
 
 

@@ -99,6 +99,8 @@ def register_core_commands(app) -> None:
     app.cli.add_command(plugins_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(notifications_group)
+    from .imports.cli import import_command
+    app.cli.add_command(import_command)
 
 
 @click.command("worker")

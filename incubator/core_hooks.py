@@ -1,5 +1,6 @@
 """The core's own hook implementations: its permission rules and declared actions, the managers'
-and the organization contacts' to-dos, the contacts' menu entry, its health checks.
+and the organization contacts' to-dos, the contacts' menu entry, its health checks, who may read an
+organization's own materials (files uploaded on the portal).
 
 Registered first under the name "core"; it cannot be disabled.
 """
@@ -33,6 +34,8 @@ def incubator_permission(user, action, resource):
         return None
     if action == "dashboard.view":
         return True
+    if action == "report.view":  # the district's figures for their own parks
+        return True if resource is None or park_id_of(resource) in user.park_ids else None
     if action.startswith("org."):
         if resource is None:  # list or create: scoped later by the query / the chosen park
             return action in ("org.view", "org.create")
@@ -158,6 +161,26 @@ def contact_todos(user) -> list:
 # core's hooks like everything above.
 from .notifications.triggers import (  # noqa: E402,F401
     incubator_notification_channels, incubator_notification_kinds, incubator_reminders)
+
+
+@hookimpl
+def incubator_figures(scope):
+    from .figures import core
+    return core.figures(scope)
+
+
+@hookimpl
+def incubator_importers():
+    from .organizations.importing import OrganizationImporter
+    from .users.importing import ContactImporter
+    return [OrganizationImporter(), ContactImporter()]
+
+
+@hookimpl
+def incubator_file_access(user, stored_file):
+    """The organization's own materials (portal/materials.py): its contacts, its park's managers, admins."""
+    from .portal.materials import may_read_file
+    return may_read_file(user, stored_file)
 
 
 @hookimpl

@@ -72,7 +72,49 @@ def seed(size: int = 60, transitions: int | None = None, password: str | None = 
     db.session.commit()
     hook().incubator_seed_demo(session=db.session, size=size)
     db.session.commit()
+    seed_figures(parks)
+    db.session.commit()
     return accounts
+
+
+# This year's targets (目标管理) of the demo: {park code: {figure key: target}}, for the figures
+# that are there (a plugin switched off has none).
+DEMO_TARGETS = {
+    "district": {"orgs.admitted": 10, "orgs.graduated": 5, "academy.enrolments": 500, "mentoring.sessions": 200},
+    "changqing": {"orgs.admitted": 4, "orgs.graduated": 2, "academy.enrolments": 120},
+    "wannianbu": {"orgs.admitted": 4, "orgs.graduated": 2, "microgrant.grants": 20},
+    "fangxing": {"orgs.admitted": 3, "passport.hours": 300},
+}
+# The public showcase (成果展示): (figure key, caption, the total since the first record)
+DEMO_SHOWCASE = [
+    ("orgs.graduated", "累计孵化出壳社会组织", True),
+    ("orgs.entered", "累计申请入园社会组织", True),
+    ("microgrant.grants", "累计资助公益项目", True),
+    ("microgrant.granted", "累计公益创投资助金额", True),
+    ("academy.enrolments", "今年培训人次", False),
+    ("mentoring.sessions", "今年专家督导", False),
+    ("passport.hours", "今年志愿服务时长", False),
+]
+
+
+def seed_figures(parks: dict[str, Park]) -> None:
+    """This year's targets and the showcase's headlines, unless some are set already."""
+    from .figures import Scope, collect
+    from .figures.models import ShowcaseFigure, Target
+    year = district_today().year
+    if db.session.scalar(select(Target.id).limit(1)) is not None and \
+            db.session.scalar(select(ShowcaseFigure.id).limit(1)) is not None:
+        return
+    figures = {f.key: f for f in collect(Scope((year,), None))}
+    if db.session.scalar(select(Target.id).limit(1)) is None:
+        for code, targets in DEMO_TARGETS.items():
+            for key, value in targets.items():
+                if code in parks and key in figures and figures[key].targetable:
+                    db.session.add(Target(year=year, park_id=parks[code].id, figure_key=key, value=value))
+    if db.session.scalar(select(ShowcaseFigure.id).limit(1)) is None:
+        shown = [item for item in DEMO_SHOWCASE if item[0] in figures]
+        for position, (key, caption, cumulative) in enumerate(shown):
+            db.session.add(ShowcaseFigure(figure_key=key, caption=caption, cumulative=cumulative, position=position))
 
 
 def ensure_network() -> dict[str, Park]:

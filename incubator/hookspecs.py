@@ -180,6 +180,28 @@ def incubator_transition_done(org, transition):
 
 
 @hookspec
+def incubator_organizations_merging(kept, gone, user):
+    """While `user` (an administrator) merges the duplicate `gone` into `kept` (合并重复组织), inside
+    the merge's transaction, before the core points every row with a foreign key to `gone` at `kept`.
+    Settle here what would break one of your unique rules once both organizations' rows belong to
+    `kept` (one row per organization and kind, per round …): drop or fold `gone`'s duplicate row.
+    Rows you leave are moved by the core; a rule still broken refuses the merge, and raising a
+    `DomainError` refuses it with your message. Called on every loaded plugin (records exist whatever
+    the plugin's enablement). Do not commit. Return `{label: rows folded}` for the merge's record
+    (e.g. `{"材料": 2}`), or None.
+
+    ```python
+    @hookimpl
+    def incubator_organizations_merging(kept, gone, user):
+        kinds = select(Badge.kind).where(Badge.organization_id == kept.id)
+        folded = db.session.execute(delete(Badge).where(Badge.organization_id == gone.id,
+                                                        Badge.kind.in_(kinds))).rowcount
+        return {"徽章": folded} if folded else None
+    ```
+    """
+
+
+@hookspec
 def incubator_permissions():
     """Return the actions the plugin adds, as `(action, description)` pairs (`incubator.permissions.
     all_actions()` lists them). Deciding them is `incubator_permission`'s job. A plugin package's
@@ -221,6 +243,54 @@ def incubator_cli(cli):
     def incubator_cli(cli):
         from .cli import checklist_group        # incubator checklist missing --park fangxing
         cli.add_command(checklist_group)
+    ```
+    """
+
+
+@hookspec
+def incubator_figures(scope):
+    """Return your figures (`incubator.figures.Figure`) for `scope` (`incubator.figures.Scope`:
+    `years`, ascending, the last being the report's year; `park_ids`, None for the whole district)
+    — what the district reports upward (the annual report `/reports`, its Excel and PDF, the targets'
+    progress, the public showcase, `GET /api/v1/reports/figures`). Count by the day things happened
+    (`Scope.start(year)`, `Scope.end(year)`), only in `scope.park_ids`; give `by_year` for every
+    year of the scope, and for the report's year `by_park` ({park id: value}, which targets are
+    measured against) and `breakdowns` ({"园区": {name: value}, "类别": …}) where you have them.
+    Keep the number of queries independent of the number of records (group in SQL). Called for
+    plugins enabled in at least one of the parks counted.
+
+    ```python
+    @hookimpl
+    def incubator_figures(scope):
+        year = extract("year", Session.held_on)
+        rows = db.session.execute(select(year, Session.park_id, func.count())
+                                  .where(Session.held_on.between(scope.first_day, scope.last_day))
+                                  .group_by(year, Session.park_id)).all()
+        figure = Figure("mentoring.sessions", "督导", "次", "督导", by_year=dict.fromkeys(scope.years, 0))
+        for y, park_id, n in rows:
+            figure.by_year[int(y)] += n
+            if int(y) == scope.year:
+                figure.by_park[park_id] = n
+        return [figure]
+    ```
+    """
+
+
+@hookspec
+def incubator_importers():
+    """Return importers (`incubator.imports.base.Importer` instances) for the records you keep, so a
+    district can bring its spreadsheets in: the page `/imports/<kind>` and the command
+    `incubator import <kind> FILE` drive each the same way — read the `.xlsx` / `.csv` (UTF-8 or GBK),
+    `check` every row without writing (row-level problems naming the row and the column's Chinese
+    header; matches with existing records), show the plan, then `write` it in one transaction. Name
+    the columns with `incubator.imports.columns.Column` (header, key, parser); say who may import
+    into which parks with `may_import(user)` and `parks_for(user)` (user None: the command line).
+
+    ```python
+    @hookimpl
+    def incubator_importers():
+        from .importing import TraineeImporter
+        return [TraineeImporter()]
     ```
     """
 

@@ -1,7 +1,7 @@
 """One way to show numbers, by Babel in the current language: 学时 (12, 1.5) and money (¥1,500,000.00).
 
-Templates use the `hours` and `yuan` filters; Python code that writes a number into a message, a PDF
-or an export uses `show_hours` / `show_yuan`. Money is stored in fen (分), as integers.
+Templates use the `hours`, `number` and `yuan` filters; Python code that writes a number into a
+message, a PDF or an export uses `show_hours` / `show_number` / `show_yuan`. Money is stored in fen (分), as integers.
 """
 from decimal import Decimal
 
@@ -17,6 +17,11 @@ def show_hours(value) -> str:
     return format_decimal(Decimal(str(value)), format=HOURS)
 
 
+def show_number(value) -> str:
+    """A count or a measure (a figure: 112, 1,536.5), without trailing zeros."""
+    return show_hours(value)
+
+
 def show_yuan(fen: int | None) -> str:
     if fen is None:
         return ""
@@ -25,4 +30,5 @@ def show_yuan(fen: int | None) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters["hours"] = show_hours
+    app.jinja_env.filters["number"] = show_number
     app.jinja_env.filters["yuan"] = show_yuan

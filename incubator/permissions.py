@@ -16,12 +16,15 @@ CORE_ACTIONS = [
     ("org.transition", "变更孵化阶段"),
     ("org.renew", "续驻"),
     ("org.transfer", "转园"),
+    ("org.merge", "合并重复组织"),
     ("park.manage", "管理园区"),
     ("user.manage", "管理用户"),
     ("plugin.manage", "启用/停用插件"),
     ("audit.view", "查看审计日志"),
     ("dashboard.view", "查看工作台"),
     ("notifications.admin", "查看通知的发送情况"),
+    ("report.view", "查看年度统计"),
+    ("report.manage", "设定年度目标和成果展示"),
 ]
 
 

@@ -20,11 +20,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 def office_zip(part: str = "word/document.xml", content_types: bool = True) -> bytes:
+    """The same bytes every time (a fixed date in the ZIP): the test ids hold them, and the
+    pytest-xdist workers must collect the same ids."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         if content_types:
-            archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr(part, "<x/>")
+            archive.writestr(zipfile.ZipInfo("[Content_Types].xml", (2026, 1, 1, 0, 0, 0)), "<Types/>")
+        archive.writestr(zipfile.ZipInfo(part, (2026, 1, 1, 0, 0, 0)), "<x/>")
     return buffer.getvalue()
 
 

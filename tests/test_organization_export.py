@@ -10,8 +10,8 @@ from incubator.extensions import db
 from incubator.organizations.models import Transition
 from incubator.validators import make_uscc
 
-HEADER = ["组织名称", "统一社会信用代码", "类别", "登记状态", "联系人", "联系电话", "园区", "阶段",
-          "申请日期", "入园日期", "到期日期", "出壳日期"]
+HEADER = ["组织名称", "统一社会信用代码", "类别", "登记状态", "成立日期", "联系人", "联系电话", "服务区域", "园区",
+          "阶段", "申请日期", "入园日期", "到期日期", "出壳日期", "退出日期"]
 USCC = make_uscc("91340100MA2N0X0Q1")
 
 
@@ -37,20 +37,20 @@ def test_the_export_has_the_import_columns_and_real_dates(login_as, make_org):
     assert "attachment" in response.headers["Content-Disposition"]
     sheet, rows = sheet_rows(response)
     assert rows[0] == HEADER
-    assert rows[1] == ["启明社工服务中心", USCC, "社工服务类", "已登记", "张芳", "0551-63571234", "fangxing",
-                       "出壳", datetime(2023, 3, 1), datetime(2023, 3, 15), datetime(2025, 3, 15),
-                       datetime(2025, 3, 10)]
-    for cell in sheet[2][8:12]:
+    assert rows[1] == ["启明社工服务中心", USCC, "社工服务类", "已登记", None, "张芳", "0551-63571234", None,
+                       "fangxing", "出壳", datetime(2023, 3, 1), datetime(2023, 3, 15), datetime(2025, 3, 15),
+                       datetime(2025, 3, 10), None]
+    for cell in sheet[2][10:14]:
         assert cell.is_date and cell.number_format == "yyyy-mm-dd"
-    assert sheet["F2"].data_type == "s"  # the phone stays text
+    assert sheet["G2"].data_type == "s"  # the phone stays text
 
 
 def test_an_application_has_no_incubation_dates(login_as, make_org):
     make_org(name="滨湖乐龄互助会", stage="applied")
     rows = sheet_rows(login_as("admin").get("/orgs/export.xlsx"))[1]
-    assert rows[1][:1] == ["滨湖乐龄互助会"] and rows[1][7] == "申请"
-    assert rows[1][1] is None and rows[1][9:] == [None, None, None]
-    assert rows[1][8] is not None  # the application date
+    assert rows[1][:1] == ["滨湖乐龄互助会"] and rows[1][9] == "申请"
+    assert rows[1][1] is None and rows[1][11:] == [None, None, None, None]
+    assert rows[1][10] is not None  # the application date
 
 
 def test_the_page_filters_are_the_exports(login_as, make_org):
@@ -112,4 +112,4 @@ def test_the_columns_stay_chinese_for_an_english_reader(login_as, make_org):
     client.get("/lang/en")
     rows = sheet_rows(client.get("/orgs/export.xlsx"))[1]
     assert rows[0] == HEADER  # the import reads these headers and labels, whatever the language
-    assert rows[1][3] == "已备案" and rows[1][7] == "入园孵化"
+    assert rows[1][3] == "已备案" and rows[1][9] == "入园孵化"

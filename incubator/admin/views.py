@@ -18,6 +18,7 @@ from ..parks.models import Park
 from ..permissions import require
 from ..plugins import enablement, registry, set_enablement
 from ..users import services as users
+from ..users import setup as setup_accounts
 from ..search import matches
 from ..users.forms import ResetPasswordForm, UserForm
 from ..users.models import ROLES, User
@@ -116,8 +117,12 @@ def _user_or_404(user_id) -> User:
 def _user_page(form, target, reset_form=None, generated=None):
     if target is not None and reset_form is None:
         reset_form = ResetPasswordForm(formdata=None)
+    setup_link = None
+    if target is not None and not setup_accounts.has_password(target):
+        setup_link = request.url_root.rstrip("/") + setup_accounts.link_for(target)
     return render_template("admin/user_form.html", form=form, target=target, reset_form=reset_form,
-                           generated=generated)
+                           generated=generated, setup_link=setup_link,
+                           setup_days=setup_accounts.SETUP_DAYS)
 
 
 def _saved_user_form(target) -> UserForm:
@@ -154,6 +159,19 @@ def reset_password(user_id):
             response.headers["Cache-Control"] = "no-store"
             return response
     return _user_page(_saved_user_form(target), target, reset_form)
+
+
+@bp.route("/users/<int:user_id>/setup-notice", methods=["POST"])
+@login_required
+def send_setup_notice(user_id):
+    """发送开通通知: an account without a password is sent (again) its link to set one."""
+    require("user.manage")
+    target = _user_or_404(user_id)
+    with transaction():
+        told = setup_accounts.invite([target])
+    flash(_("已向 %(name)s 发送开通通知。", name=target.username) if told else
+          _("%(name)s 已设置密码，无需开通。", name=target.username), "success" if told else "info")
+    return redirect(url_for(".user_form", user_id=target.id))
 
 
 @bp.route("/users/<int:user_id>/sign-out", methods=["POST"])

@@ -27,8 +27,8 @@ def init_api(app, registry) -> IncubatorApi:
     app.extensions["incubator_api"] = api
 
     from ..notifications import api as notifications
-    from . import auth, organizations, parks
-    blueprints = [auth.blp, parks.blp, organizations.blp, notifications.blp]
+    from . import auth, organizations, parks, reports
+    blueprints = [auth.blp, parks.blp, organizations.blp, notifications.blp, reports.blp]
     for result in registry.call_each("incubator_api_blueprints"):
         blueprints.extend(result or [])
     for blp in blueprints:

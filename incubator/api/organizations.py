@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from ..core_hooks import scope_parks
 from ..errors import ValidationError
 from ..extensions import db
+from ..organizations import merging
 from ..organizations import services as orgs
 from ..organizations import stages
 from ..organizations.models import Organization, Transition
@@ -199,3 +200,39 @@ def create_transfer(data, org_id):
     """Transfer the organization to another park."""
     org = _load_org(org_id, "org.transfer")
     return orgs.transfer(org, _park_or_422(data["park"]), data["note"], user=current_user)
+
+
+class MergeSchema(ma.Schema):
+    duplicate_id = ma.fields.Integer(required=True, strict=True, metadata={
+        "description": "the duplicate's id: its records join this organization, then it is deleted"})
+    note = ma.fields.String(load_default="")
+
+
+class MergeResultSchema(ma.Schema):
+    organization = ma.fields.Nested(OrganizationSchema, attribute="kept", dump_only=True)
+    merged_id = ma.fields.Integer(attribute="gone_id", dump_only=True)
+    merged_name = ma.fields.String(attribute="gone_name", dump_only=True)
+    moved = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), dump_only=True,
+                           metadata={"description": "rows moved, per kind (in Chinese)"})
+    resolved = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), dump_only=True,
+                              metadata={"description": "duplicate rows folded into the kept organization's"})
+    filled = ma.fields.List(ma.fields.String(), dump_only=True,
+                            metadata={"description": "empty fields taken from the duplicate"})
+
+
+@blp.route("/<int:org_id>/merge", methods=["POST"])
+@token_required
+@blp.doc(security=[BEARER])
+@blp.arguments(MergeSchema)
+@blp.response(200, MergeResultSchema)
+@blp.alt_response(403, description="Only administrators merge organizations")
+@blp.alt_response(409, description="The two cannot be merged (different USCCs, records that collide)")
+def merge_organization(data, org_id):
+    """Merge a duplicate (合并重复组织) into this organization: its history, contacts and every
+    plugin's records move here, then the duplicate is deleted (administrators only)."""
+    org = _load_org(org_id)
+    duplicate = db.session.get(Organization, data["duplicate_id"])
+    if duplicate is None and can("org.merge"):
+        raise ValidationError("要合并的组织不存在", field="duplicate_id")
+    return merging.merge(org, duplicate, user=current_user, note=data["note"])
+

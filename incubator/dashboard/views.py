@@ -41,9 +41,24 @@ def index():
     widgets = sorted(collect(hooks_for(park_ids).incubator_dashboard_widgets(
         parks=parks, user=current_user._get_current_object())), key=lambda w: w.order)
     all_parks = list(db.session.scalars(parks_stmt))
+    targets, tree, by_park = _targets(parks, district=allowed is None and not chosen)
     return render_template("dashboard/index.html", parks=parks, all_parks=all_parks, chosen=chosen,
                            counts=counts, stages=STAGES, overdue=overdue, overdue_total=overdue_total,
-                           recent=recent, widgets=widgets)
+                           recent=recent, widgets=widgets, targets=targets, tree=tree, by_park=by_park)
+
+
+def _targets(parks, *, district: bool):
+    """This year's targets and their progress, when any is set for these parks (the figures are
+    counted only then); for the district, the 1+N tree coloured by each park's progress."""
+    from ..figures import report as reports
+    from ..figures.models import Target
+    from ..parks import services as park_services
+    year = today().year
+    if db.session.scalar(select(Target.id).where(Target.year == year, Target.park_id.in_([p.id for p in parks] or [-1]))
+                         .limit(1)) is None:
+        return None, None, {}
+    report = reports.build(year, parks, district=district)
+    return report, park_services.tree() if district else None, reports.park_progress(report)
 
 
 def _recent_transitions(park_ids, limit: int = 10):

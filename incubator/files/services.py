@@ -140,6 +140,34 @@ def store(upload, *, owner_type: str, owner_id: int, park_id: int | None, user, 
     return stored
 
 
+MAX_FILES = 10  # files per upload (a form's multiple file input)
+
+
+def chosen(uploads) -> list:
+    """The uploads a form really carries: its empty file inputs left out."""
+    return [u for u in uploads or () if u is not None and (getattr(u, "filename", None) or isinstance(u, bytes))]
+
+
+def store_many(uploads, *, owner_type: str, owner_id: int, park_id: int | None, user, required: bool = True,
+               max_files: int = MAX_FILES) -> list[StoredFile]:
+    """`store` each upload a form carries for the record, in the caller's transaction: none chosen
+    (when `required`) or more than `max_files` is refused, and one refused refuses them all, the
+    refusal naming the file (“照片.jpg：只能上传…”)."""
+    uploads = chosen(uploads)
+    if required and not uploads:
+        raise ValidationError(_("请选择要上传的文件"), field="file")
+    if len(uploads) > max_files:
+        raise ValidationError(_("一次最多上传 %(n)s 个文件", n=max_files), field="file")
+    stored = []
+    with transaction():
+        for upload in uploads:
+            try:
+                stored.append(store(upload, owner_type=owner_type, owner_id=owner_id, park_id=park_id, user=user))
+            except ValidationError as exc:
+                raise ValidationError(f"{getattr(upload, 'filename', '')}：{exc.message}", field="file") from exc
+    return stored
+
+
 def files_of(owner_type: str, owner_ids) -> dict[int, list[StoredFile]]:
     """The files of each record, newest first: {owner_id: [StoredFile, …]} — one query."""
     ids = list(owner_ids)

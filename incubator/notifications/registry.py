@@ -20,6 +20,8 @@ CORE_KINDS = [
     Kind("org.stage_moved", _l("孵化阶段变更"), roles=CONTACT_ROLES),
     Kind("org.incubation_due", _l("孵化即将到期"), roles=("manager",), park_group=True),
     Kind("org.incubation_overdue", _l("孵化已超期"), roles=("manager",), park_group=True),
+    # (to an account opened without a password: the link to set one; nobody can turn it off)
+    Kind("account.setup", _l("账号开通"), channels=("email", "sms"), optional=False),
 ]
 
 

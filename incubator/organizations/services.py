@@ -18,7 +18,7 @@ from ..plugins import collect, hooks_for
 from ..schemas import load
 from ..search import initials, matches
 from . import stages
-from .models import REGISTRATION_STATUSES, Organization, Renewal, Transfer, Transition
+from .models import Organization, Renewal, Transfer, Transition
 from .schema import OrganizationFields
 
 log = logging.getLogger(__name__)
@@ -223,19 +223,22 @@ def list_query(*, park_ids=None, q: str = "", park_id: int | None = None, stage:
 def timeline(org: Organization) -> list[dict]:
     """Transitions, transfers and renewals of `org`, newest first (three queries)."""
     from sqlalchemy.orm import selectinload
+
+    from ..users.models import User
     events = []
+    # (who did it is shown by name: the users' parks, loaded with a user by default, are not needed)
     for t in db.session.scalars(select(Transition).where(Transition.organization_id == org.id)
-                                .options(selectinload(Transition.user))):
+                                .options(selectinload(Transition.user).lazyload(User.parks))):
         # A move is dated by the day it happened; `recorded` is when it was entered, shown when later.
         events.append({"kind": "transition", "at": t.happened_on, "recorded": t.created_at, "user": t.user,
                        "record": t, "backdated": to_local(t.created_at).date() != t.happened_on})
     for t in db.session.scalars(select(Transfer).where(Transfer.organization_id == org.id)
-                                .options(selectinload(Transfer.user), selectinload(Transfer.from_park),
+                                .options(selectinload(Transfer.user).lazyload(User.parks), selectinload(Transfer.from_park),
                                          selectinload(Transfer.to_park))):
         events.append({"kind": "transfer", "at": t.created_at, "recorded": t.created_at, "user": t.user,
                        "record": t})
     for r in db.session.scalars(select(Renewal).where(Renewal.organization_id == org.id)
-                                .options(selectinload(Renewal.user))):
+                                .options(selectinload(Renewal.user).lazyload(User.parks))):
         events.append({"kind": "renewal", "at": r.created_at, "recorded": r.created_at, "user": r.user,
                        "record": r})
     return sorted(events, key=_timeline_key, reverse=True)
@@ -258,34 +261,3 @@ def stage_counts(park_ids=None) -> dict[str, int]:
 def count(stmt) -> int:
     """The number of rows a list query would return."""
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-
-
-# -- export (the columns the import reads, in its order) ---------------------------------------------
-
-EXPORT_HEADER = ["组织名称", "统一社会信用代码", "类别", "登记状态", "联系人", "联系电话", "园区", "阶段",
-                 "申请日期", "入园日期", "到期日期", "出壳日期"]
-
-
-def export_rows(stmt) -> list[list]:
-    """The rows of the organizations `stmt` (a list_query) selects, as EXPORT_HEADER names them, in
-    Chinese whatever the reader's language (the import reads them back). Two queries whatever the
-    number: the organizations (with their parks), and the transitions the dates come from."""
-    from flask_babel import force_locale
-    orgs = db.session.scalars(stmt).all()
-    applied: dict[int, date] = {}
-    graduated: dict[int, date] = {}
-    ids = stmt.with_only_columns(Organization.id).order_by(None)
-    for t in db.session.scalars(
-            select(Transition).where(Transition.organization_id.in_(ids),
-                                     (Transition.from_stage.is_(None)) | (Transition.to_stage == "graduated"))
-            .order_by(Transition.id)):
-        if t.from_stage is None:
-            applied.setdefault(t.organization_id, t.happened_on)
-        if t.to_stage == "graduated":
-            graduated[t.organization_id] = t.happened_on
-    with force_locale("zh"):
-        return [[org.name, org.uscc or "", org.category,
-                 REGISTRATION_STATUSES.get(org.registration_status, org.registration_status),
-                 org.contact_name, org.contact_phone, org.park.code, stages.label(org.stage),
-                 applied.get(org.id), org.incubation_start, org.incubation_due, graduated.get(org.id)]
-                for org in orgs]

@@ -2,8 +2,12 @@
 speaks for the organization (组织联系人: added by the park, or by an invitation code)."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..core_hooks import scope_parks
 from ..dates import show_date, today
@@ -14,7 +18,7 @@ from ..forms import attempt, flash_errors, show_domain_error
 from ..parks.models import Park
 from ..permissions import can, require
 from ..plugins import collect, hooks_for, record_for, visible_parks
-from . import contacts, services, stages
+from . import contacts, merging, services, sheet, stages
 from .forms import (ContactForm, InvitationForm, MoveForm, OrganizationForm, RemoveContactForm, RenewForm,
                     RevokeInvitationForm, TransferForm)
 from .models import CATEGORIES, Organization
@@ -49,8 +53,8 @@ def export():
     stmt = services.list_query(park_ids=scope_parks(current_user), q=args.get("q", ""),
                                park_id=args.get("park", type=int), stage=args.get("stage", ""),
                                category=args.get("category", ""), overdue=args.get("overdue") == "1")
-    return xlsx_response(f"社会组织-{today().isoformat()}.xlsx", services.EXPORT_HEADER,
-                         services.export_rows(stmt), sheet="社会组织")
+    return xlsx_response(f"社会组织-{today().isoformat()}.xlsx", sheet.EXPORT_HEADER,
+                         sheet.export_rows(stmt), sheet="社会组织")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -270,3 +274,50 @@ def revoke_invitation(org_id):
     else:
         flash(_("请选择要作废的邀请码。"), "danger")
     return redirect(url_for(".detail", org_id=org.id, _anchor="contacts"))
+
+
+# -- merging duplicates (合并重复组织) ------------------------------------------------------------
+
+class MergeForm(FlaskForm):
+    duplicate_id = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("确认合并"))
+
+
+@bp.route("/<int:org_id>/merge", methods=["GET", "POST"])
+@login_required
+def merge(org_id):
+    """Pick the duplicate (suggested by matching, or searched by name or USCC), see what will move,
+    confirm; the duplicate's records join this organization and the duplicate is deleted."""
+    org = load(org_id)
+    require("org.merge")
+    form = MergeForm()
+    picked_id = request.values.get("duplicate_id", type=int)
+    duplicate = db.session.get(Organization, picked_id) if picked_id else None
+    if picked_id and duplicate is None:
+        flash(_("要合并的组织不存在，可能已被合并。"), "danger")
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            result = merging.merge(org, duplicate, user=current_user, note=form.note.data or "")
+        except DomainError as exc:
+            flash(exc.message, "danger")
+            status = exc.status
+        else:
+            moved = "，".join(f"{kind} {n} 条" for kind, n in result.moved.items()) or _("没有其他记录")
+            flash(_("已将“%(gone)s”合并到本组织：%(moved)s。", gone=result.gone_name, moved=moved), "success")
+            return redirect(url_for(".detail", org_id=org.id))
+    elif request.method == "POST":
+        flash(_("请选择要合并的重复组织。"), "danger")
+        status = 422
+    q = request.args.get("q", "").strip()
+    plan = None
+    if duplicate is not None and duplicate.id != org.id:
+        plan = {"moved": merging.preview(org, duplicate), "filled": merging.filled_fields(org, duplicate),
+                "collisions": merging.collisions_left(org, duplicate, user=current_user), "labels": merging.FIELD_LABELS}
+        form.duplicate_id.data = str(duplicate.id)
+    reasons = {"uscc": _("统一社会信用代码相同"), "name_phone": _("名称和联系电话相同"), "name": _("名称相同"),
+               "search": _("搜索结果")}
+    return render_template("organizations/merge.html", org=org, form=form, q=q, duplicate=duplicate, plan=plan,
+                           candidates=merging.candidates(org, q), reasons=reasons), status
+

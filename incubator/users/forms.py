@@ -48,6 +48,16 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("修改密码"))
 
 
+class SetupForm(FlaskForm):
+    """An account opened without a password: its owner sets the first one (设置密码)."""
+
+    new_password = PasswordField(_l("设置密码"), validators=[DataRequired(), Length(max=200)],
+                                 description=_l("至少8位，不能与用户名相同或过于常见"))
+    confirm = PasswordField(_l("再次输入密码"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致"))])
+    submit = SubmitField(_l("设置密码并登录"))
+
+
 class ResetPasswordForm(FlaskForm):
     """The administrator resets someone's password (重置密码): typed, or generated when left empty."""
 

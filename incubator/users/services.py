@@ -24,7 +24,9 @@ def by_username(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def validate(data: dict, existing: User | None = None) -> dict:
+def validate(data: dict, existing: User | None = None, *, password_required: bool = True) -> dict:
+    """Check an account's fields (every rule on them); `password_required=False` for an account
+    opened without one (users/setup.py)."""
     clean = dict(data)
     if existing is None or "username" in clean:
         username = (clean.get("username") or "").strip()
@@ -39,7 +41,7 @@ def validate(data: dict, existing: User | None = None) -> dict:
     if existing is None or "role" in clean:
         if clean.get("role") not in ROLES:
             raise ValidationError("角色应为 " + "、".join(ROLES), field="role")
-    if existing is None or clean.get("password"):
+    if (existing is None and password_required) or clean.get("password"):
         username = clean.get("username") or (existing.username if existing else "")
         if problem := passwords.password_problem(clean.get("password"), username):
             raise ValidationError(problem, field="password")

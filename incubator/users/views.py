@@ -1,7 +1,8 @@
 """Logging in and out, and the user's own page (/me)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,7 +13,8 @@ from ..forms import show_domain_error
 from ..home import home_url
 from ..plugins import collect, hooks_for
 from . import services
-from .forms import ChangePasswordForm, LoginForm
+from . import setup as setup_accounts
+from .forms import ChangePasswordForm, LoginForm, SetupForm
 from .models import ApiToken
 from .throttle import account_limit, note_failed_login
 
@@ -65,6 +67,30 @@ def stay_signed_in(user) -> None:
     browser stays logged in under the new session generation; every other one is logged out."""
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
     login_user(user, remember=remember)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def setup(token):
+    """开通账号: the owner of an account opened without a password sets one, from their link."""
+    try:
+        account = setup_accounts.account_for(token)
+    except DomainError as exc:
+        return render_template("users/setup.html", problem=exc.message), 410
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            setup_accounts.set_first_password(account, form.new_password.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            renew_csrf_token()
+            login_user(account)
+            flash(_("密码已设置，账号已开通。欢迎使用！"), "success")
+            return redirect(home_url(account))
+    response = make_response(render_template("users/setup.html", form=form, account=account))
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

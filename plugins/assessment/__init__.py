@@ -75,6 +75,13 @@ def incubator_transition_check(org, from_stage, to_stage, user):
 
 
 @hookimpl
+def incubator_figures(scope):
+    """评估: assessments finished by kind and grade, the average gain from entry to exit (see figures.py)."""
+    from .figures import figures
+    return figures(scope)
+
+
+@hookimpl
 def incubator_cli(cli):
     from .cli import assessment_group
     cli.add_command(assessment_group)

@@ -56,6 +56,14 @@ def incubator_file_access(user, stored_file):
 
 
 @hookimpl
+def incubator_organizations_merging(kept, gone, user):
+    """Two duplicates with the same document kind on file: fold them into kept's."""
+    from .services import fold_duplicates
+    folded = fold_duplicates(kept, gone)
+    return {_("材料"): folded} if folded else None
+
+
+@hookimpl
 def incubator_todos(user):
     """A contact: the documents their organization still owes for graduation. A manager: organizations
     due within 60 days (or overdue) that still lack them."""

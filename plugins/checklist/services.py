@@ -3,7 +3,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 
 from incubator import audit
 from incubator.database import transaction
@@ -101,3 +101,24 @@ def count_missing_due_soon(park_ids=None, days: int = 60, *, enabled=lambda park
 
 def count_missing(park_ids) -> int:
     return db.session.scalar(select(func.count()).select_from(missing_query(park_ids).subquery()))
+
+
+def fold_duplicates(kept, gone) -> int:
+    """A document kind both organizations have on file (one row per organization and kind): kept's
+    row stays, gone's scans are attached to it and gone's note, when it says more, is added; gone's
+    row goes. Gone's other documents move with the merge."""
+    from incubator.files.models import StoredFile
+    kept_docs = on_file(kept.id)
+    folded = 0
+    for kind, doc in on_file(gone.id).items():
+        twin = kept_docs.get(kind)
+        if twin is None:
+            continue
+        db.session.execute(update(StoredFile).where(StoredFile.owner_type == FILE_OWNER, StoredFile.owner_id == doc.id)
+                           .values(owner_id=twin.id).execution_options(synchronize_session=False))
+        note = (doc.note or "").strip()
+        if note and note not in (twin.note or ""):
+            twin.note = "\n".join(filter(None, [(twin.note or "").strip(), note]))
+        db.session.delete(doc)
+        folded += 1
+    return folded

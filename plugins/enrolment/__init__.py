@@ -31,6 +31,7 @@ INCUBATOR_AUDIT_ACTIONS = {
     "academy.complete": "结业",
     "academy.close": "结业评定",
     "academy.import": "批量导入学员",
+    "academy.trainee_profile": "更新学员所属组织",
 }
 PLUGIN = "enrolment"
 
@@ -105,6 +106,20 @@ def incubator_certificate_completions(offering_id):
     """The certificates plugin's batch issue (批量颁发) asks for an offering's completed enrolments."""
     from . import completion
     return completion.completed_enrolments(offering_id)
+
+
+@hookimpl
+def incubator_figures(scope):
+    """培训: trainees (人次, 人), classes held, completions and hours, by the year of each class (figures.py)."""
+    from .figures import figures
+    return figures(scope)
+
+
+@hookimpl
+def incubator_importers():
+    """学员 (`/imports/trainees`, `incubator import trainees FILE`)."""
+    from .importing import TraineeImporter
+    return [TraineeImporter()]
 
 
 @hookimpl

@@ -26,10 +26,12 @@ INCUBATOR_AUDIT_ACTIONS = {
     "mentoring.log": "撰写督导记录",
     "mentoring.amend": "更正督导记录",
     "mentoring.edit": "修改督导记录",
+    "mentoring.attach": "为督导记录添加附件",
     "mentoring.withdraw": "撤回督导记录",
     "mentoring.confirm": "确认督导记录",
     "mentoring.dispute": "对督导记录提出异议",
     "mentoring.action_done": "完成跟进事项",
+    "mentoring.expert_profile": "更新专家资料",
 }
 PLUGIN = "mentoring"
 
@@ -53,6 +55,13 @@ def incubator_org_panels(org, user):
     from .views import org_panel
     html = org_panel(org, user)
     return [Panel(_("督导记录"), Markup(html), order=30)] if html else None
+
+
+@hookimpl
+def incubator_file_access(user, stored_file):
+    """A log's photos and sign-in sheets: readable by whoever may read the log."""
+    from .permissions import may_read_file
+    return may_read_file(user, stored_file)
 
 
 @hookimpl
@@ -97,6 +106,20 @@ def incubator_todos(user):
 
 
 @hookimpl
+def incubator_figures(scope):
+    """督导: sessions, hours and organizations supervised, by the day each session was held (figures.py)."""
+    from .figures import figures
+    return figures(scope)
+
+
+@hookimpl
+def incubator_importers():
+    """专家 (`/imports/experts`, `incubator import experts FILE`): the administrator's."""
+    from .importing import ExpertImporter
+    return [ExpertImporter()]
+
+
+@hookimpl
 def incubator_cli(cli):
     from .cli import mentoring_group
     cli.add_command(mentoring_group)
@@ -106,3 +129,10 @@ def incubator_cli(cli):
 def incubator_seed_demo(session, size):
     from .demo import seed
     seed(session, size)
+
+
+@hookimpl
+def incubator_organizations_merging(kept, gone, user):
+    from .assigning import fold_duplicates
+    folded = fold_duplicates(kept, gone)
+    return {"督导指派": folded} if folded else None

@@ -143,3 +143,22 @@ def close_assignments(org: Organization, transition) -> list[MentorAssignment]:
                                  f"于 {show_date(assignment.ends_on)}",
                          organization_id=org.id, transition_id=transition.id)
     return open_ones
+
+
+# -- merging duplicate organizations --------------------------------------------------------------
+
+def fold_duplicates(kept: Organization, gone: Organization) -> int:
+    """The same expert assigned to both from the same day (one row per organization, expert and day):
+    one assignment over the longer period stays; gone's other assignments move with the merge."""
+    a = MentorAssignment
+    kept_rows = {(row.expert_id, row.starts_on): row
+                 for row in db.session.scalars(select(a).where(a.organization_id == kept.id))}
+    folded = 0
+    for row in db.session.scalars(select(a).where(a.organization_id == gone.id)).all():
+        twin = kept_rows.get((row.expert_id, row.starts_on))
+        if twin is None:
+            continue
+        twin.ends_on = None if row.ends_on is None or twin.ends_on is None else max(row.ends_on, twin.ends_on)
+        db.session.delete(row)
+        folded += 1
+    return folded

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -56,12 +57,20 @@ class LogForm(FlaskForm):
     advice = TextAreaField(_l("给出的建议（支持 Markdown）"), validators=[DataRequired(message=_l("请填写给出的建议")),
                                                                Length(max=20000)], render_kw={"rows": 5})
     actions = FieldList(FormField(ActionForm), min_entries=3, max_entries=10)
+    file = MultipleFileField(_l("现场照片、签到表（可选）"))  # size and type: checked by incubator.files
     submit = SubmitField(_l("保存"))
 
     def data_for_service(self) -> dict:
         return {"held_on": self.held_on.data, "hours": self.hours.data, "mode": self.mode.data,
                 "topics": self.topics.data, "findings": self.findings.data, "advice": self.advice.data,
                 "actions": [row.data for row in self.actions]}
+
+
+class AttachForm(FlaskForm):
+    """Photos and sign-in sheets added later, from the log's page."""
+
+    file = MultipleFileField(_l("现场照片、签到表"))
+    submit = SubmitField(_l("上传附件"))
 
 
 class AssignForm(FlaskForm):

@@ -148,3 +148,29 @@ class FollowUpAction(db.Model):
     def is_overdue(self, today: date | None = None) -> bool:
         from incubator.dates import today as district_today
         return self.done_at is None and self.due_on < (today or district_today())
+
+
+class ExpertProfile(db.Model):
+    """What the district knows of an expert (专家·督导) beyond the account: their field (专业领域), where
+    they work (工作单位) and their professional title (职称) — shown where experts are assigned."""
+
+    __tablename__ = "mentoring_expert_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(100), default="")
+    institution: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(60), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def summary(self) -> str:
+        """专业领域 · 工作单位 · 职称, those filled."""
+        return " · ".join(part for part in (self.field, self.institution, self.title) if part)
+
+
+def expert_profiles(user_ids) -> dict[int, ExpertProfile]:
+    """{user id: profile} of the experts among `user_ids` who have one (one query)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    return {p.user_id: p for p in db.session.scalars(db.select(ExpertProfile).where(ExpertProfile.user_id.in_(ids)))}

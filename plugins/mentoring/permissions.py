@@ -6,6 +6,8 @@
   writes logs for dates an assignment covers (checked by the service), marks follow-ups done;
 - the organization's contact person (a trainee whose `organization_id` is the organization): sees its
   logs, confirms or disputes them, marks follow-ups done. Other trainees: nothing.
+A log's photos and sign-in sheets (`incubator_file_access`) are read by whoever may `mentoring.view`
+the log, and by the expert who wrote it.
 """
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
@@ -57,3 +59,17 @@ def decide(user, action, resource):
     if user.role == "trainee" and action in CONTACT_ACTIONS:
         return True if services.is_contact(user, org_id) else None
     return None
+
+
+def may_read_file(user, stored_file):
+    """A log's attachment: True for its author and whoever may view the log; None for anything else
+    (other plugins' files, a log withdrawn) — which the core serves as a 404."""
+    from incubator.permissions import can
+
+    from .services import log_of_file
+    if not getattr(user, "is_authenticated", False):
+        return None
+    log = log_of_file(stored_file)
+    if log is None:
+        return None
+    return True if log.expert_id == user.id or can("mentoring.view", log, user=user) else None

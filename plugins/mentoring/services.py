@@ -20,6 +20,7 @@ from incubator.dates import chinese_date, today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.files import services as file_store
 from incubator.numbers import show_hours
 from incubator.organizations.models import Organization
 from incubator.parks.models import Park
@@ -33,6 +34,7 @@ DEFAULT_TOPICS = ["内部治理", "项目设计", "财务管理", "筹资", "志
 DEFAULT_MIN_SESSIONS = 6
 DEFAULT_MIN_GAP_DAYS = 1  # sessions on distinct days
 MAX_ACTIONS = 10
+FILE_OWNER = "mentoring_log"  # a photo's or sign-in sheet's StoredFile.owner_type (owner_id: the log's id)
 
 
 # -- settings per park ------------------------------------------------------------------------
@@ -162,8 +164,10 @@ def _require_assignment(org: Organization, expert, held_on: date) -> None:
         raise Conflict(_("督导日期不在您对该组织的指派期内，不能记录"), field="held_on")
 
 
-def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | None = None) -> SupervisionLog:
-    """Log a session held by `user` (an expert assigned to `org` on that date)."""
+def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | None = None,
+               attachments=()) -> SupervisionLog:
+    """Log a session held by `user` (an expert assigned to `org` on that date), with its photos and
+    sign-in sheets (`attachments`: uploads; one refused refuses the whole entry)."""
     clean = _clean_log(org, data)
     _require_assignment(org, user, clean["held_on"])
     with transaction():
@@ -180,11 +184,44 @@ def create_log(org: Organization, data: dict, *, user, amends: SupervisionLog | 
                              **{k: clean[k] for k in ("held_on", "hours", "mode", "topics", "findings", "advice")})
         log.actions = [FollowUpAction(organization_id=org.id, **a) for a in clean["actions"]]
         db.session.add(log)
+        db.session.flush()
+        names = _store_files(log, attachments, user)
         audit.record("mentoring.amend" if amends is not None else "mentoring.log", log, user=user,
                      summary=f"{org.name}：{chinese_date(clean['held_on'])} {show_hours(clean['hours'])} 小时",
-                     organization_id=org.id, amends=getattr(amends, "id", None))
+                     organization_id=org.id, amends=getattr(amends, "id", None), files=names)
         notices.log_submitted(org, log)
     return log
+
+
+def _store_files(log: SupervisionLog, uploads, user, required: bool = False) -> list[str]:
+    """Keep each upload for the entry (in the caller's transaction); a refusal names the file."""
+    return [f.original_name for f in file_store.store_many(uploads, owner_type=FILE_OWNER, owner_id=log.id,
+                                                             park_id=log.organization.park_id, user=user,
+                                                             required=required)]
+
+
+def attach_files(log: SupervisionLog, uploads, *, user) -> list:
+    """The author adds photos or sign-in sheets (现场照片、签到表) to an entry, whatever its status:
+    they are evidence of the session, not part of what the contact signed."""
+    if log.expert_id != user.id:
+        raise Conflict(_("只有记录的撰写专家可以添加附件"))
+    with transaction():
+        names = _store_files(log, uploads, user, required=True)
+        audit.record("mentoring.attach", log, user=user,
+                     summary=f"{log.organization.name}：{chinese_date(log.held_on)} 督导记录添加附件 {len(names)} 个",
+                     organization_id=log.organization_id, files=names)
+    return names
+
+
+def files_of_log(log_id: int) -> list:
+    """The entry's attachments, newest first."""
+    return file_store.files_of(FILE_OWNER, [log_id]).get(log_id, [])
+
+
+def log_of_file(stored_file) -> SupervisionLog | None:
+    if stored_file.owner_type != FILE_OWNER:
+        return None
+    return db.session.get(SupervisionLog, stored_file.owner_id)
 
 
 def open_amendment(log_id: int) -> SupervisionLog | None:
@@ -199,8 +236,9 @@ def _locked(log: SupervisionLog) -> SupervisionLog:
     return log
 
 
-def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
-    """The author revises an entry that is not yet confirmed; a disputed entry goes back to pending."""
+def update_log(log: SupervisionLog, data: dict, *, user, attachments=()) -> SupervisionLog:
+    """The author revises an entry that is not yet confirmed; a disputed entry goes back to pending.
+    `attachments` are added to the entry's files (none is removed)."""
     if log.expert_id != user.id:
         raise Conflict(_("只有记录的撰写专家可以修改"))
     clean = _clean_log(log.organization, data)
@@ -216,7 +254,9 @@ def update_log(log: SupervisionLog, data: dict, *, user) -> SupervisionLog:
         log.actions = [a for a in log.actions if a.done_at is not None] + [
             FollowUpAction(organization_id=log.organization_id, **a) for a in clean["actions"]]
         log.status = "pending"
-        audit.record("mentoring.edit", log, user=user, summary=f"修改督导记录 {log.held_on}", previous_status=was)
+        names = _store_files(log, attachments, user)
+        audit.record("mentoring.edit", log, user=user, summary=f"修改督导记录 {log.held_on}", previous_status=was,
+                     files=names)
         if was == "disputed":  # a pending entry edited: the contacts were told of it already
             notices.log_submitted(log.organization, log, revised=True)
     return log

@@ -16,8 +16,8 @@ from incubator.plugins import enabled_park_ids, park_for, record_for, require_en
 from incubator.users.models import User
 
 from . import PLUGIN, assigning, reporting, services, todo_counts
-from .forms import AssignForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
-from .models import STATUSES, FollowUpAction, MentorAssignment, SupervisionLog
+from .forms import AssignForm, AttachForm, DisputeForm, EndAssignmentForm, LogForm, SettingsForm
+from .models import STATUSES, FollowUpAction, MentorAssignment, SupervisionLog, expert_profiles
 
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
 
@@ -91,9 +91,11 @@ def org_page(org_id):
     stmt = services.logs_query(org.id)
     assign_form = AssignForm(prefix="assign")
     assign_form.expert.choices = expert_choices()
+    assignments = assigning.assignments(org.id)
     return render_template("mentoring/org.html", org=org, s=services.summary(org), today=today(),
                            page=db.paginate(stmt, per_page=20, error_out=False),
-                           assignments=assigning.assignments(org.id), contacts=services.contacts(org.id),
+                           assignments=assignments, contacts=services.contacts(org.id),
+                           profiles=expert_profiles(a.expert_id for a in assignments),
                            assign_form=assign_form, end_form=EndAssignmentForm(),
                            may_assign=can("mentoring.assign", org),
                            may_assign_new=can("mentoring.assign", org) and org.stage not in assigning.FINAL_STAGES,
@@ -101,9 +103,16 @@ def org_page(org_id):
 
 
 def expert_choices():
-    """The expert accounts a manager may assign (a district has a few dozen at most); none chosen at first."""
-    return [("", _("请选择……"))] + [(u.username, f"{u.display_name}（{u.username}）") for u in db.session.scalars(
-        select(User).where(User.role == "expert", User.active.is_(True)).order_by(User.username).limit(500))]
+    """The expert accounts a manager may assign (a district has a few dozen at most), each with their
+    field, institution and title where the profile has them; none chosen at first."""
+    experts = db.session.scalars(
+        select(User).where(User.role == "expert", User.active.is_(True)).order_by(User.username).limit(500)).all()
+    profiles = expert_profiles(u.id for u in experts)
+
+    def label(u):
+        about = profiles[u.id].summary if u.id in profiles else ""
+        return f"{u.display_name}（{u.username}）" + (f" · {about}" if about else "")
+    return [("", _("请选择……"))] + [(u.username, label(u)) for u in experts]
 
 
 @bp.route("/orgs/<int:org_id>/assignments", methods=["POST"])
@@ -166,7 +175,8 @@ def new_log(org_id):
         form.advice.data = amends.advice
     if form.validate_on_submit():
         try:
-            log = services.create_log(org, form.data_for_service(), user=current_user, amends=amends)
+            log = services.create_log(org, form.data_for_service(), user=current_user, amends=amends,
+                                      attachments=form.file.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
@@ -180,6 +190,8 @@ def new_log(org_id):
 def log_page(log_id):
     log = _log(log_id)
     return render_template("mentoring/log.html", log=log, org=log.organization, today=today(),
+                           files=services.files_of_log(log.id), attach_form=AttachForm(),
+                           may_attach=log.expert_id == current_user.id and can("mentoring.log", log),
                            dispute_form=DisputeForm(), amendments=db.session.scalars(
                                select(SupervisionLog).where(SupervisionLog.amends_id == log.id)
                                .order_by(SupervisionLog.id)).all(),
@@ -203,13 +215,26 @@ def edit_log(log_id):
     form = _log_form(log.organization, log)
     if form.validate_on_submit():
         try:
-            services.update_log(log, form.data_for_service(), user=current_user)
+            services.update_log(log, form.data_for_service(), user=current_user, attachments=form.file.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
             flash(_("已保存修改"), "success")
             return redirect(url_for(".log_page", log_id=log.id))
     return render_template("mentoring/log_form.html", form=form, org=log.organization, log=log, amends=None)
+
+
+@bp.route("/logs/<int:log_id>/files", methods=["POST"])
+@login_required
+def attach(log_id):
+    """The author adds photos or sign-in sheets from the log's page."""
+    log = _log(log_id, "mentoring.log")
+    form = AttachForm()
+    if form.validate_on_submit():
+        attempt(lambda: services.attach_files(log, form.file.data, user=current_user), _("已上传附件"))
+    else:
+        flash_errors(form)
+    return redirect(url_for(".log_page", log_id=log.id))
 
 
 @bp.route("/logs/<int:log_id>/withdraw", methods=["POST"])
@@ -329,6 +354,7 @@ def org_panel(org, user) -> str | None:
     running = [a for a in assignments if a.starts_on <= day and (a.ends_on is None or a.ends_on > day)]
     return render_template("mentoring/panel.html", org=org, s=services.summary(org), today=day,
                            assignments=assignments[:10], may_assign=may_assign,
+                           profiles=expert_profiles(a.expert_id for a in assignments[:10]),
                            assign_form=assign_form, is_contact=is_contact,
                            pending=services.pending_for_contact(org.id, limit=10) if is_contact else [],
                            may_log=user.role == "expert" and any(a.expert_id == user.id for a in running))

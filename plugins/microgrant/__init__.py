@@ -24,6 +24,8 @@ INCUBATOR_AUDIT_ACTIONS = {
     "microgrant.decide": "立项决定",
     "microgrant.pay": "拨付资金",
     "microgrant.review": "中期评估",
+    "microgrant.files": "上传项目报告与票据",
+    "microgrant.import": "导入历年微创投项目",
 }
 PLUGIN = "microgrant"
 
@@ -53,6 +55,13 @@ def incubator_org_panels(org, user):
 
 
 @hookimpl
+def incubator_file_access(user, stored_file):
+    """A project's reports and receipts: readable by whoever may view the project."""
+    from .permissions import may_read_file
+    return may_read_file(user, stored_file)
+
+
+@hookimpl
 def incubator_todos(user):
     """Experts: projects to score; the round's managers: decisions and tranches to pay;
     an organization's contact: a round open for applications."""
@@ -61,9 +70,22 @@ def incubator_todos(user):
 
 
 @hookimpl
+def incubator_figures(scope):
+    """资金: rounds, applications, grants, money granted and paid (see figures.py)."""
+    from .figures import figures
+    return figures(scope)
+
+
+@hookimpl
 def incubator_cli(cli):
     from .cli import microgrant_group
     cli.add_command(microgrant_group)
+
+
+@hookimpl
+def incubator_importers():
+    from .importing import GrantImporter
+    return [GrantImporter()]
 
 
 @hookimpl

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -110,3 +111,10 @@ class ScoreForm(SchemaForm):
     schema = ScoreFields
 
     comment = TextAreaField(_l("评审意见"))
+
+
+class FilesForm(FlaskForm):
+    """A granted project's reports or receipts (size and type: checked by incubator.files)."""
+
+    kind = SelectField(_l("材料类别"), choices=[("report", _l("项目报告")), ("receipt", _l("票据"))])
+    file = MultipleFileField(_l("文件"))

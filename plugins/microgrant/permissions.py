@@ -7,6 +7,10 @@
 - microgrant.apply  — a round: managers (on behalf of an organization), and users linked to an
   organization of the round's park or the parks under it (`User.organization_id`).
 - microgrant.score  — an application: the experts assigned to its round.
+- microgrant.report — an application: managers, and users of the applying organization: upload the
+  project's reports and receipts (项目报告、票据; the service checks that it is granted).
+A report's or receipt's file (`incubator_file_access`) is read by whoever may `microgrant.view` its
+application.
 """
 from incubator.extensions import db
 from incubator.permissions import park_id_of
@@ -16,6 +20,7 @@ ACTIONS = [
     ("microgrant.view", "公益微创投：查看轮次与申报项目"),
     ("microgrant.apply", "公益微创投：申报项目"),
     ("microgrant.score", "公益微创投：专家评分"),
+    ("microgrant.report", "公益微创投：上传项目报告与票据"),
 ]
 
 
@@ -48,9 +53,11 @@ def decide(user, action, resource):
     if isinstance(resource, Application):
         if action == "microgrant.score":
             return True if user.role == "expert" and is_expert(resource.round_id, user) else None
-        if action == "microgrant.view":
+        if action in ("microgrant.view", "microgrant.report"):
             if user.organization_id and user.organization_id == resource.organization_id:
                 return True
+            if action == "microgrant.report":
+                return None
             return True if user.role == "expert" and is_expert(resource.round_id, user) else None
     return None
 
@@ -66,3 +73,14 @@ def has_anything(user) -> bool:
         return True
     enabled = enabled_park_ids("microgrant")
     return db.session.scalar(visible_rounds_query(user, enabled).limit(1)) is not None
+
+
+def may_read_file(user, stored_file):
+    """A project's report or receipt: True if `user` may view its application; None for anything else."""
+    from incubator.permissions import can
+
+    from .services import application_of_file
+    if not getattr(user, "is_authenticated", False):
+        return None
+    application = application_of_file(stored_file)
+    return True if application is not None and can("microgrant.view", application, user=user) else None

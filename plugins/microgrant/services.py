@@ -11,6 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -20,6 +21,7 @@ from incubator.dates import show_date, today
 from incubator.db_types import utcnow
 from incubator.errors import Conflict, ValidationError
 from incubator.extensions import db
+from incubator.files import services as file_store
 from incubator.numbers import show_yuan
 from incubator.organizations.models import Organization
 from incubator.parks.services import descendant_ids
@@ -351,6 +353,41 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
         audit.record("microgrant.review", locked, user=user,
                      summary=f"{locked.title}：第{upcoming.seq}期前中期评估{'通过' if passed else '未通过，终止资助'}")
     return row
+
+
+# -- a granted project's reports and receipts -------------------------------------------------------
+
+# Each kind is a StoredFile.owner_type of its own (owner_id: the application's id).
+FILE_KINDS = {"report": _l("项目报告"), "receipt": _l("票据")}
+FILE_OWNERS = {"report": "microgrant_report", "receipt": "microgrant_receipt"}
+FILES_OPEN = ("approved", "terminated")  # a terminated project still accounts for what it was paid
+
+
+def attach_files(application: Application, kind: str, uploads, *, user) -> list[str]:
+    """Keep the project's reports (中期/结项报告) or receipts (票据) once it is granted; one upload
+    refused (too large, not an allowed type) refuses them all. The names stored."""
+    if kind not in FILE_KINDS:
+        raise ValidationError(_("请选择材料类别"), field="kind")
+    if application.status not in FILES_OPEN:
+        raise Conflict(_("项目立项后才能上传项目报告和票据"))
+    with transaction():
+        names = [f.original_name for f in file_store.store_many(
+            uploads, owner_type=FILE_OWNERS[kind], owner_id=application.id, park_id=application.park_id, user=user)]
+        audit.record("microgrant.files", application, user=user,
+                     summary=f"{application.title}：上传{FILE_KINDS[kind]} {len(names)} 个", kind=kind, files=names)
+    return names
+
+
+def files_of(application_id: int) -> dict[str, list]:
+    """{kind: [StoredFile, …] newest first} for every kind — one query per kind."""
+    return {kind: file_store.files_of(owner, [application_id]).get(application_id, [])
+            for kind, owner in FILE_OWNERS.items()}
+
+
+def application_of_file(stored_file) -> Application | None:
+    if stored_file.owner_type not in FILE_OWNERS.values():
+        return None
+    return db.session.get(Application, stored_file.owner_id)
 
 
 # -- reports --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from incubator.ui import Todo
 from incubator.users.models import User
 
 from . import PLUGIN, services
-from .forms import ApplicationForm, DecisionForm, ExpertsForm, ReviewForm, RoundForm, ScoreForm
+from .forms import ApplicationForm, DecisionForm, ExpertsForm, FilesForm, ReviewForm, RoundForm, ScoreForm
 from .models import Application, Round
 
 bp = Blueprint("microgrant", __name__, url_prefix="/microgrant", template_folder="templates")
@@ -234,7 +234,24 @@ def application_detail(application_id):
     return render_template("microgrant/application.html", application=application, rnd=rnd, manage=manage,
                            may_score=may_score, mine=mine, scores=scores, score_form=ScoreForm(),
                            decision_form=DecisionForm(amount=Decimal(application.requested_fen) / 100),
-                           review_form=ReviewForm(), today=today())
+                           review_form=ReviewForm(), today=today(),
+                           files=services.files_of(application.id), file_kinds=services.FILE_KINDS,
+                           files_form=FilesForm(), may_upload=application.status in services.FILES_OPEN
+                           and can("microgrant.report", application))
+
+
+@bp.route("/applications/<int:application_id>/files", methods=["POST"])
+@login_required
+def upload_files(application_id):
+    """The project's reports and receipts, uploaded by the organization or the park's manager."""
+    application = _application(application_id, "microgrant.report")
+    form = FilesForm()
+    if form.validate_on_submit():
+        attempt(lambda: services.attach_files(application, form.kind.data, form.file.data, user=current_user),
+                _("已上传%(kind)s", kind=services.FILE_KINDS[form.kind.data]))
+    else:
+        flash_errors(form)
+    return redirect(url_for("microgrant.application_detail", application_id=application.id) + "#project-files")
 
 
 @bp.route("/applications/<int:application_id>/score", methods=["POST"])

@@ -25,6 +25,7 @@ INCUBATOR_AUDIT_ACTIONS = {
     "passport.window": "设置兑换周期",
     "passport.gift": "设置礼品",
     "passport.redeem": "兑换礼品",
+    "passport.import": "导入志愿者",
 }
 PLUGIN = "passport"
 
@@ -60,9 +61,22 @@ def incubator_profile_panels(user):
 
 
 @hookimpl
+def incubator_figures(scope):
+    """志愿服务: volunteers, who served, hours, points earned and redeemed (see figures.py)."""
+    from .figures import figures
+    return figures(scope)
+
+
+@hookimpl
 def incubator_cli(cli):
     from .cli import passport_group
     cli.add_command(passport_group)
+
+
+@hookimpl
+def incubator_importers():
+    from .importing import VolunteerImporter
+    return [VolunteerImporter()]
 
 
 @hookimpl

@@ -51,8 +51,9 @@ def test_a_group_applying_twice_is_told_its_application_exists(people, server):
     path = manager.download("导出Excel")
     assert path.suffix == ".xlsx"
     rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:8] == ("组织名称", "统一社会信用代码", "类别", "登记状态", "联系人", "联系电话", "园区", "阶段")
+    assert rows[0][:10] == ("组织名称", "统一社会信用代码", "类别", "登记状态", "成立日期", "联系人", "联系电话",
+                            "服务区域", "园区", "阶段")
     mine = [row for row in rows[1:] if row[0] == NAME]
     assert len(mine) == 1
-    assert mine[0][2:8] == ("社区社会组织", "未登记", "王芳", PHONE, "district", "申请")
-    assert mine[0][8] is not None  # the application date
+    assert mine[0][2:10] == ("社区社会组织", "未登记", None, "王芳", PHONE, "滨湖世纪社区", "district", "申请")
+    assert mine[0][10] is not None  # the application date
