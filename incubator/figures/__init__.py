@@ -8,6 +8,7 @@ progress, the public showcase and the API read what it returns.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -25,6 +26,16 @@ class Scope:
     @property
     def year(self) -> int:
         return self.years[-1]
+
+    @functools.cached_property
+    def park_names(self) -> dict[int, str]:
+        """{park id: name} of every park, for the breakdowns by 园区: read once per scope, whichever
+        figures ask."""
+        from sqlalchemy import select
+
+        from ..extensions import db
+        from ..parks.models import Park
+        return dict(db.session.execute(select(Park.id, Park.name)).all())
 
     @staticmethod
     def start(year: int) -> date:

@@ -20,7 +20,6 @@ from ..dates import today
 from ..extensions import db
 from ..organizations.models import Organization, Transition
 from ..organizations.stages import ACTIVE_STAGES
-from ..parks.models import Park
 from . import Figure, Scope
 
 # (key, label, the move counted: from → to (None: any from), order, note)
@@ -34,7 +33,7 @@ LEAVING = ("orgs.graduated", "orgs.exited")
 
 
 def figures(scope: Scope) -> list[Figure]:
-    parks = {p.id: p.name for p in db.session.scalars(select(Park))}
+    parks = scope.park_names
     counts = _counted_moves(scope)
     found = [_move_figure(scope, parks, counts, *move) for move in MOVES]
     found.append(_incubating_at_year_end(scope, parks, counts))

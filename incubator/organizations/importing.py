@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..database import transaction
-from ..dates import today
+from ..dates import show_date, today
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..extensions import db
@@ -78,6 +78,9 @@ class OrganizationImporter(Importer):
             return row.data["park"].name
         if column.key == "stage":
             return stages.label(row.values.get("stage") or "applied")
+        worked_out = (row.data.get("history") or {}).get(column.key)
+        if column.key in ("applied_on", "incubation_due") and worked_out and not row.values.get(column.key):
+            return show_date(worked_out)  # as it will be written (the earliest date; start + years)
         return super().shown(row, column)
 
     def url_of(self, record):

@@ -16,7 +16,6 @@ from sqlalchemy.orm import aliased
 from incubator.extensions import db
 from incubator.figures import Figure, Scope
 from incubator.organizations.models import Organization
-from incubator.parks.models import Park
 
 from .models import KINDS, Assessment
 
@@ -24,7 +23,7 @@ AREA = "评估"
 
 
 def figures(scope: Scope) -> list[Figure]:
-    parks = {p.id: p.name for p in db.session.scalars(select(Park))}
+    parks = scope.park_names
     return [_finished(scope, parks), _exit_change(scope, parks)]
 
 

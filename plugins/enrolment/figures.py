@@ -21,7 +21,6 @@ from sqlalchemy import and_, case, func, select
 from incubator.db_types import utcnow
 from incubator.extensions import db
 from incubator.figures import Figure, Scope
-from incubator.parks.models import Park
 
 from .models import SEATED, Course, Enrolment, Offering
 
@@ -39,7 +38,7 @@ COUNTED = (
 
 
 def figures(scope: Scope) -> list[Figure]:
-    parks = {p.id: p.name for p in db.session.scalars(select(Park))}
+    parks = scope.park_names
     held = _held(scope)
     rows = _classes(held)
     found = [_counted(scope, parks, rows, column, *spec) for column, spec in enumerate(COUNTED)]

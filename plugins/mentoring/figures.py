@@ -20,7 +20,6 @@ from sqlalchemy import extract, func, select
 from incubator.extensions import db
 from incubator.figures import Figure, Scope
 from incubator.organizations.models import Organization
-from incubator.parks.models import Park
 from incubator.users.models import User
 
 from .models import SupervisionLog
@@ -30,7 +29,7 @@ AREA = "督导"
 
 
 def figures(scope: Scope) -> list[Figure]:
-    parks = {p.id: p.name for p in db.session.scalars(select(Park))}
+    parks = scope.park_names
     counted = _counted(scope)
     logged, names = _hours(scope, counted)
     sessions = _figure(scope, parks, "mentoring.sessions", "开展督导", "次", 10, _sessions(counted),

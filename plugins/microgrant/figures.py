@@ -15,7 +15,6 @@ from sqlalchemy import extract, func, select
 
 from incubator.extensions import db
 from incubator.figures import Figure, Scope
-from incubator.parks.models import Park
 
 from .models import Application, Round, Tranche
 
@@ -25,7 +24,7 @@ GRANTED = ("approved", "terminated")  # a terminated project was granted; its un
 
 def figures(scope: Scope) -> list[Figure]:
     # Applications and grants first: an area's trend chart draws the figures in its first one's unit.
-    parks = {p.id: p.name for p in db.session.scalars(select(Park))}
+    parks = scope.park_names
     rounds = _figure("microgrant.rounds", "举办微创投", "次", 50, scope, parks, _rounds(scope),
                      note="当年度开设的公益微创投（按轮次年度）", categories=False)
     applications = _figure("microgrant.applications", "申报项目", "个", 10, scope, parks, _applications(scope),

@@ -18,7 +18,6 @@ from sqlalchemy.orm import aliased
 
 from incubator.extensions import db
 from incubator.figures import Figure, Scope
-from incubator.parks.models import Park
 
 from .models import Activity, LedgerEntry, Redemption, Service, Volunteer
 
@@ -26,7 +25,7 @@ AREA = "志愿服务"
 
 
 def figures(scope: Scope) -> list[Figure]:
-    parks = {p.id: p.name for p in db.session.scalars(select(Park))}
+    parks = scope.park_names
     registered, total = _registered(scope)
     volunteers = _figure("passport.volunteers", "登记志愿者", "人", 10, scope, parks, registered,
                          note="当年新登记的义粉；累计为截至年末登记的全部义粉")
