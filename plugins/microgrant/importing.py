@@ -38,7 +38,7 @@ from incubator.plugins import enabled_parks, visible_parks
 
 from . import PLUGIN
 from .models import Application, BudgetLine, Round, Tranche
-from .services import DEFAULT_CRITERIA, _lock_round, categories_error, split
+from .services import DEFAULT_CRITERIA, lock_round, categories_error, split
 
 UNCATEGORIZED = "未分类"
 # What a spreadsheet says → the status kept ("completed" is an approved project paid in full).
@@ -207,7 +207,7 @@ class GrantImporter(Importer):
                     audit.record("microgrant.round", rnd, user=user,
                                  summary=f"{rnd.park.name} {rnd.title}（{rnd.year}年，导入），预算 {show_yuan(rnd.budget_fen)}")
                 else:
-                    rnd = _lock_round(rnd.id)
+                    rnd = lock_round(rnd.id)
                     grants = sum(_granted(row) for row in group)
                     if rnd.committed_fen + grants > rnd.budget_fen:
                         raise Conflict(f"{rnd.title} 的已立项金额在预览后有变化，导入后将超出本轮预算，请重新预览后再导入")

@@ -109,7 +109,7 @@ def edit_round(rnd: Round, data: dict, *, user) -> Round:
     already granted, and categories or criteria in use cannot be removed."""
     values = validate_round(data)
     with transaction():
-        locked = _lock_round(rnd.id)
+        locked = lock_round(rnd.id)
         if values["budget_fen"] < locked.committed_fen:
             raise Conflict(_("总预算不能低于已立项金额 %(committed_fen)s", committed_fen=show_yuan(locked.committed_fen)))
         used = set(db.session.scalars(select(Application.category).where(Application.round_id == locked.id)))
@@ -238,7 +238,7 @@ def score(application: Application, expert, marks: dict, comment: str = "", *, d
     return row
 
 
-def _lock_round(round_id: int) -> Round:
+def lock_round(round_id: int) -> Round:
     return db.session.scalar(select(Round).where(Round.id == round_id).with_for_update()
                              .execution_options(populate_existing=True))
 
@@ -274,7 +274,7 @@ def decide(application: Application, approve: bool, amount_fen: int | None, note
         if amount_fen > rnd.max_grant_fen:
             raise ValidationError(_("资助金额不能超过单个项目上限 %(max_grant_fen)s", max_grant_fen=show_yuan(rnd.max_grant_fen)), field="amount")
     with transaction():
-        locked_round = _lock_round(rnd.id)
+        locked_round = lock_round(rnd.id)
         locked = _lock_application(application.id)
         if locked.status != "submitted":
             raise Conflict(_("该项目已%(status_label)s，不能重复决定", status_label=locked.status_label))
@@ -329,7 +329,7 @@ def review(application: Application, passed: bool, note: str, *, user) -> Review
     """
     note = load(ReviewFields(), {"note": note})["note"]
     with transaction():
-        locked_round = _lock_round(application.round_id)
+        locked_round = lock_round(application.round_id)
         locked = _lock_application(application.id)
         if locked.status != "approved":
             raise Conflict(_("项目%(status_label)s，无需中期评估", status_label=locked.status_label))

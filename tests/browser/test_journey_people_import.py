@@ -90,7 +90,7 @@ def test_a_manager_imports_trainees_and_a_new_trainee_opens_their_account(people
     trainee = people("desktop", name="trainee")
     trainee.page.goto(link)
     expect(trainee.page.locator("h1")).to_have_text("开通账号")
-    trainee.see("吴晓燕，你好！你的用户名是", "13955300001")
+    trainee.see("吴晓燕，你好！", "你的用户名：13955300001")
     trainee.fill("设置密码", "12345678", exact=True)
     trainee.fill("再次输入密码", "12345678")
     trainee.click_button("设置密码并登录")
