@@ -90,6 +90,14 @@ def test_what_is_not_a_date_says_so(cell):
         day(cell)
 
 
+def test_a_file_of_too_many_rows_is_refused_before_it_is_read_to_the_end(monkeypatch):
+    from incubator.imports import reading
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
+    assert len(read_table("x.csv", as_csv([["组织名称"], ["甲"], ["乙"], ["丙"]])).rows) == 3
+    with pytest.raises(ValidationError, match="文件超过 3 行"):
+        read_table("x.csv", as_csv([["组织名称"], ["甲"], ["乙"], ["丙"], ["丁"]]))
+
+
 def test_a_phone_excel_stored_as_a_number_keeps_its_digits():
     assert text(13955100001.0) == "13955100001" and text(None) == ""
 

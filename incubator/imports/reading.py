@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from ..errors import ValidationError
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK and GB2312
+# Rows one file may hold: a district's 10,000 organizations with room to spare, while a small
+# compressed .xlsx that unpacks to millions of rows is refused before it is read to the end.
+MAX_ROWS = 50_000
 
 
 @dataclass
@@ -28,8 +31,13 @@ def read_table(filename: str, content: bytes) -> Table:
         raise ValidationError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV 后再导入", field="file")
     else:
         rows = _csv_rows(content)
-    numbered = ((number, _trimmed(cells)) for number, cells in rows)
-    numbered = [(number, cells) for number, cells in numbered if cells]
+    numbered = []
+    for number, cells in rows:
+        cells = _trimmed(cells)
+        if cells:
+            numbered.append((number, cells))
+            if len(numbered) > MAX_ROWS + 1:
+                raise ValidationError(f"文件超过 {MAX_ROWS:,} 行，请分成几个文件导入", field="file")
     if not numbered:
         raise ValidationError("文件中没有数据", field="file")
     (_, header), body = numbered[0], numbered[1:]
