@@ -78,6 +78,30 @@ class Outcome:
     ids: list[int] = field(default_factory=list)  # the records created or updated
     accounts: list = field(default_factory=list)  # accounts opened without a password (their links are shown)
 
+    @classmethod
+    def of(cls, rows, *, created: int, updated: int, **values) -> Outcome:
+        """What a write did: `created` and `updated` as counted by it, the rows left unchanged or
+        skipped as planned."""
+        counted = Counter(row.action for row in rows)
+        return cls(counts={"create": created, "update": updated, "unchanged": counted["unchanged"],
+                           "skip": counted["skip"]}, **values)
+
+
+def load_row(row: PlannedRow, schema, data: dict, headers: dict[str, str]) -> dict:
+    """`schema.load(data)` for one row: the clean values, or {} with every error added to the row's
+    problems under its column's header (`headers`: field → header), unless that column already has
+    one (a cell that could not be read)."""
+    import marshmallow as ma
+
+    from ..schemas import first_message
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        for key, messages in exc.normalized_messages().items():
+            if not any(p.header == headers.get(key) for p in row.problems):
+                row.problems.append(Problem(headers.get(key, ""), first_message(messages)))
+        return {}
+
 
 class Importer:
     """Subclass with `kind`, `label`, `columns`, `may_import(user)`, `check_row` and `write`."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import marshmallow as ma
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,12 +18,11 @@ from ..dates import show_date, today
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..extensions import db
-from ..imports.base import Importer, Outcome, PlannedRow
+from ..imports.base import Importer, Outcome, PlannedRow, load_row
 from ..imports.columns import Problem
 from ..imports.parks import ParkColumn
 from ..parks.models import Park
 from ..permissions import can
-from ..schemas import first_message
 from ..search import initials
 from . import stages
 from .matching import normalized_name, phone_digits
@@ -142,10 +140,7 @@ class OrganizationImporter(Importer):
                 audit.record("org.import", object_type="import", object_id=source[:60], user=user,
                              summary=f"导入社会组织（{source}）：新建 {len(ids)} 家，更新 {len(updated)} 家",
                              created=len(ids), updated=len(updated))
-        counts = {"create": len(ids), "update": len(updated),
-                  "unchanged": sum(row.action == "unchanged" for row in rows),
-                  "skip": sum(row.action == "skip" for row in rows)}
-        return Outcome(counts=counts, ids=list(ids) + [org.id for org in updated])
+        return Outcome.of(rows, created=len(ids), updated=len(updated), ids=list(ids) + [org.id for org in updated])
 
 
 # -- checking one row ------------------------------------------------------------------------------
@@ -158,13 +153,7 @@ def _check_fields(row: PlannedRow, schema: OrganizationFields) -> dict:
     if "founded_on" in data:
         data["founded_on"] = values["founded_on"].isoformat() if values.get("founded_on") else None
     data = {key: value for key, value in data.items() if key in values or key == "uscc"}
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        for key, messages in exc.normalized_messages().items():
-            if not any(p.header == HEADERS.get(key) for p in row.problems):
-                row.problems.append(Problem(HEADERS.get(key, ""), first_message(messages)))
-        return {}
+    return load_row(row, schema, data, HEADERS)
 
 
 def _check_history(row: PlannedRow) -> dict:

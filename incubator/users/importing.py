@@ -111,10 +111,8 @@ class PeopleImporter(Importer):
                              summary=f"导入{self.label}（{source}）：新开通 {len(created)} 个账号，更新 {len(updated)} 个",
                              created=len(created), updated=len(updated))
             setup.invite(created)
-        counts = {"create": len(created), "update": len(updated),
-                  "unchanged": sum(row.action == "unchanged" for row in rows),
-                  "skip": sum(row.action == "skip" for row in rows)}
-        return Outcome(counts=counts, ids=[a.id for a in created + updated], accounts=created)
+        return Outcome.of(rows, created=len(created), updated=len(updated), ids=[a.id for a in created + updated],
+                          accounts=created)
 
     def row_label(self, row) -> str:
         return str(row.values.get("name") or "")

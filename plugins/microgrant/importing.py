@@ -191,9 +191,7 @@ class GrantImporter(Importer):
 
     # -- writing ------------------------------------------------------------------------------------
     def write(self, rows, *, user, source):
-        counts = {"update": 0, "unchanged": sum(row.action == "unchanged" for row in rows),
-                  "skip": sum(row.action == "skip" for row in rows)}
-        rows = [row for row in rows if row.action == "create"]
+        planned, rows = rows, [row for row in rows if row.action == "create"]
         user_id = getattr(user, "id", None)
         with transaction():
             created_rounds, added = [], {}
@@ -225,7 +223,7 @@ class GrantImporter(Importer):
                 audit.record("microgrant.import", object_type="import", object_id=source[:60], user=user,
                              summary=f"导入历年微创投项目（{source}）：{len(added)} 个项目，新建轮次 {len(created_rounds)} 轮",
                              created=len(added), rounds=len(created_rounds))
-        return Outcome(counts={"create": len(added), **counts}, ids=[a.id for a in added.values()])
+        return Outcome.of(planned, created=len(added), updated=0, ids=[a.id for a in added.values()])
 
 
 # -- checking one row ---------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ service record of one activity, at most 1440 minutes), so a column of them is na
 """
 from __future__ import annotations
 
-import marshmallow as ma
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,12 +19,11 @@ from incubator.database import transaction
 from incubator.db_types import utcnow
 from incubator.errors import Conflict
 from incubator.extensions import db
-from incubator.imports.base import Importer, Outcome, PlannedRow
+from incubator.imports.base import Importer, Outcome, PlannedRow, load_row
 from incubator.imports.parks import ParkColumn
 from incubator.imports.columns import CellError, Column, Problem, header_key, text
 from incubator.permissions import can
 from incubator.plugins import enabled_parks, visible_parks
-from incubator.schemas import first_message
 
 from . import PLUGIN, idcard
 from .models import Volunteer
@@ -142,10 +140,7 @@ class VolunteerImporter(Importer):
                 audit.record("passport.import", object_type="import", object_id=source[:60], user=user,
                              summary=f"导入志愿者（{source}）：新登记 {len(ids)} 人，更新 {len(updated)} 人",
                              created=len(ids), updated=len(updated))
-        counts = {"create": len(ids), "update": len(updated),
-                  "unchanged": sum(row.action == "unchanged" for row in rows),
-                  "skip": sum(row.action == "skip" for row in rows)}
-        return Outcome(counts=counts, ids=list(ids) + [v.id for v in updated])
+        return Outcome.of(rows, created=len(ids), updated=len(updated), ids=list(ids) + [v.id for v in updated])
 
 
 # -- checking one row ---------------------------------------------------------------------------------
@@ -153,13 +148,7 @@ class VolunteerImporter(Importer):
 def _check_fields(row: PlannedRow, schema: VolunteerFields) -> dict:
     """Name, phone and ID number through VolunteerFields, as the form checks them (every error)."""
     data = {key: row.values.get(key) or "" for key in ("name", "phone", "id_number")}
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        for key, messages in exc.normalized_messages().items():
-            if not any(p.header == HEADERS.get(key) for p in row.problems):
-                row.problems.append(Problem(HEADERS.get(key, ""), first_message(messages)))
-        return {}
+    return load_row(row, schema, data, HEADERS)
 
 
 def _match(rows: list[PlannedRow]) -> None:
