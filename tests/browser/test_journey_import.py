@@ -18,10 +18,10 @@ from playwright.sync_api import expect
 
 from incubator.validators import make_uscc
 
+from .importing import badge, upload
+
 TEMPLATE_HEADER = ("组织名称", "统一社会信用代码", "类别", "登记状态", "成立日期", "联系人", "联系电话", "服务区域",
                    "园区", "阶段", "申请日期", "入园日期", "到期日期", "出壳日期", "退出日期")
-FILE_LABEL = "文件（.xlsx 或 .csv）"
-PARK_LABEL = "园区（文件中未填“园区”时使用）"
 DISTRICT = "包河区社会组织创新园"
 
 
@@ -44,18 +44,6 @@ def open_import(person) -> None:
     expect(person.page.locator("h1")).to_have_text("社会组织")
     person.click_link("批量导入")
     expect(person.page.locator("h1")).to_have_text("导入社会组织")
-
-
-def upload(person, path, park: str | None = None) -> None:
-    person.page.get_by_label(FILE_LABEL).set_input_files(str(path))
-    if park:
-        person.choose(PARK_LABEL, park)
-    person.click_button("上传并预览")
-    expect(person.page.locator("h1")).to_have_text(f"导入预览：{path.name}")
-
-
-def badge(person, action: str):
-    return person.page.locator(f".import-counts [data-action={action}]")
 
 
 def problem_rows(person):

@@ -13,8 +13,9 @@ import io
 
 from playwright.sync_api import expect
 
+from .importing import badge, open_importer, upload
+
 HEADER = ("姓名", "手机", "邮箱", "用户名", "所属组织")
-FILE_LABEL = "文件（.xlsx 或 .csv）"
 NEW_PASSWORD = "Wanghu-2026-xy"
 
 
@@ -31,17 +32,8 @@ def csv_file(folder, name: str, rows: list[tuple], encoding: str = "gbk"):
 
 def import_trainees(person, path) -> None:
     """From the imports page, 导入学员, the file, the preview."""
-    person.goto("/imports")
-    expect(person.page.locator("h1")).to_have_text("数据导入")
-    person.click_link("导入学员")
-    expect(person.page.locator("h1")).to_have_text("导入学员")
-    person.page.get_by_label(FILE_LABEL).set_input_files(str(path))
-    person.click_button("上传并预览")
-    expect(person.page.locator("h1")).to_have_text(f"导入预览：{path.name}")
-
-
-def badge(person, action: str):
-    return person.page.locator(f".import-counts [data-action={action}]")
+    open_importer(person, "导入学员")
+    upload(person, path)
 
 
 def test_a_manager_imports_trainees_and_a_new_trainee_opens_their_account(people, server):

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from plugins.passport import idcard
 
-FILE_LABEL = "文件（.xlsx 或 .csv）"
-PARK_LABEL = "园区（文件中未填“园区”时使用）"
+from .importing import badge, open_importer, upload
+
 KNOWN_ID = idcard.make("34011119500110100")  # 王秀英 of the demo (plugins/passport/demo.py)
 NEW_ID = idcard.make("34011119880512321")
 OTHER_ID = idcard.make("34011119910203456")
@@ -33,25 +33,6 @@ def xlsx(folder, name: str, rows: list[list]):
     path = folder / name
     path.write_bytes(buffer.getvalue())
     return path
-
-
-def open_importer(person, label: str) -> None:
-    person.goto("/imports")
-    expect(person.page.locator("h1")).to_have_text("数据导入")
-    person.click_link(label)
-    expect(person.page.locator("h1")).to_have_text(label)
-
-
-def upload(person, path, park: str | None = None) -> None:
-    person.page.get_by_label(FILE_LABEL).set_input_files(str(path))
-    if park:
-        person.choose(PARK_LABEL, park)
-    person.click_button("上传并预览")
-    expect(person.page.locator("h1")).to_have_text(f"导入预览：{path.name}")
-
-
-def badge(person, action: str):
-    return person.page.locator(f".import-counts [data-action={action}]")
 
 
 def volunteer_rows(person):
