@@ -4,6 +4,7 @@ The suite runs on SQLite by default and on PostgreSQL when INCUBATOR_TEST_DATABA
 The schema is built once per session by the real migrations (core and plugin branches); after each
 test every table is emptied, and each test starts from the demo network and accounts.
 """
+import contextlib
 import os
 import tempfile
 from html.parser import HTMLParser
@@ -41,6 +42,37 @@ def _worker_database(url: str, worker: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+@contextlib.contextmanager
+def counting_queries(engine):
+    """Count the SQL statements sent through `engine` inside the block: `with ... as counter: counter.n`
+    (and `counter.statements`)."""
+    from sqlalchemy import event
+
+    class Counter:
+        n = 0
+
+    counter = Counter()
+    counter.statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counter.n += 1
+        counter.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def statements_sent(call) -> int:
+    """How many SQL statements `call()` sends: for the tests that a count stays the same whatever
+    the number of records (the core's and the plugins')."""
+    with counting_queries(db.engine) as counter:
+        call()
+    return counter.n
+
+
 def test_config(tmpdir: str, **overrides) -> dict:
     config = {
         "TESTING": True,
@@ -56,6 +88,7 @@ def test_config(tmpdir: str, **overrides) -> dict:
 
 
 test_config.__test__ = False  # a helper, not a test
+statements_sent.__test__ = False
 
 
 def reset_schema(app) -> None:

@@ -12,8 +12,9 @@ from incubator.audit.models import AuditEntry
 from incubator.extensions import db
 from incubator.organizations import services as orgs
 from incubator.plugins import registry
+from incubator.testing import counting_queries
 
-from .helpers import counting_queries, page_text
+from .helpers import page_text
 
 
 def rows_of(response) -> str:

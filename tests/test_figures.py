@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from incubator.testing import statements_sent
 from incubator.dates import today
 from incubator.extensions import db
 from incubator.figures import Figure, Scope, collect
@@ -104,14 +105,7 @@ def test_the_number_of_queries_does_not_grow_with_the_organizations(app, network
         for i in range(n):
             make_org(name=f"社区服务队{n}-{i}", park="fangxing", stage="incubating")
         collect(Scope(YEARS + (2026,)))  # what is read once per process (plugin settings) is read
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            collect(Scope(YEARS + (2026,)))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_sent(lambda: collect(Scope(YEARS + (2026,))))
     assert statements(3) == statements(40)
 
 

@@ -362,7 +362,7 @@ def test_the_settings_service_checks_the_address_as_the_page_does(ctx, users):
 
 
 def test_a_reminder_already_told_writes_nothing_the_next_hour(app, users, make_org):
-    from .helpers import counting_queries
+    from incubator.testing import counting_queries
     due = today() - timedelta(days=20)
     for n in range(5):
         make_org(park="fangxing", stage="incubating", incubation_start=due - timedelta(days=730), incubation_due=due)

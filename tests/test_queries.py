@@ -11,7 +11,7 @@ from incubator.parks.models import Park
 from incubator.search import initials
 from incubator.users.models import User, park_managers
 
-from .helpers import counting_queries
+from incubator.testing import counting_queries
 
 STAGES = ["applied", "reviewing", "incubating", "virtual", "graduated"]
 

@@ -7,9 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
-from incubator.extensions import db
+from incubator.testing import statements_sent
 from incubator.figures import Scope, collect
 from plugins.assessment import services
 from plugins.assessment.figures import figures
@@ -101,12 +100,5 @@ def test_the_number_of_queries_does_not_grow_with_the_assessments(network, make_
             org = make_org(park="fangxing", stage="incubating", name=f"方兴服务队{n}-{i}")
             assess(org, "entry", date(2023, 3, 1), 0.55)
             assess(org, "exit", date(2025, 3, 1), 0.75)
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            figures(Scope(YEARS))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_sent(lambda: figures(Scope(YEARS)))
     assert statements(2) == statements(12)

@@ -5,10 +5,9 @@ UTC); classes not yet begun; the number of statements whatever the number of cla
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
+from incubator.testing import statements_sent
 from incubator.dates import to_utc, today
-from incubator.extensions import db
 from incubator.figures import Scope, collect
 from incubator.figures import report as reports
 from plugins.enrolment import completion, services
@@ -141,12 +140,5 @@ def test_the_number_of_statements_does_not_grow_with_the_classes(app, hold, make
             hold("CG101" if i % 2 else "PM101", ("district", "fangxing", "changqing")[i % 3],
                  datetime(2021 + i % 5, 3 + i % 8, 1, 9), people[:1 + i % 4], people[:i % 3])
         academy(Scope(YEARS))  # what is read once per process (plugin settings) is read
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            academy(Scope(YEARS))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_sent(lambda: academy(Scope(YEARS)))
     assert statements(2) == statements(12)

@@ -5,8 +5,8 @@ whatever the number of entries."""
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 
+from incubator.testing import statements_sent
 from incubator.extensions import db
 from incubator.figures import Scope, collect
 from incubator.figures import report as reports
@@ -153,12 +153,5 @@ def test_the_number_of_statements_does_not_grow_with_the_entries(app, supervise)
             log(orgs[i % 3], ("expert-li", "expert-zhou")[i % 2], date(2021 + i % 5, 1 + i % 12, 1 + i % 27),
                 "1.5", status=("confirmed", "confirmed", "pending")[i % 3])
         mentoring(Scope(YEARS))  # what is read once per process (plugin settings) is read
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            mentoring(Scope(YEARS))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_sent(lambda: mentoring(Scope(YEARS)))
     assert statements(2) == statements(15)

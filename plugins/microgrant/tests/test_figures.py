@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
+from incubator.testing import statements_sent
 from incubator.dates import to_utc, today
 from incubator.extensions import db
 from incubator.figures import Scope, collect
@@ -191,12 +191,5 @@ def test_the_number_of_queries_does_not_grow_with_the_projects(history, make_org
             project(rnd, org, CATEGORIES[i % 3], "approved", 1000 + i, datetime(2023, 4, 20, 10),
                     paid=[(600, date(2023, 5, 1))], pending=[400 + i])
         db.session.commit()
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            figures(Scope(YEARS))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_sent(lambda: figures(Scope(YEARS)))
     assert statements(3) == statements(30)

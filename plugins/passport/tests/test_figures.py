@@ -6,8 +6,9 @@ the number of volunteers and records."""
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from incubator.testing import statements_sent
 from incubator.dates import to_utc
 from incubator.extensions import db
 from incubator.figures import Scope, collect
@@ -167,12 +168,5 @@ def test_the_number_of_queries_does_not_grow_with_the_volunteers(passport_parks,
         for v, entry in zip(people, entries):
             services.correct(v, entry.id, 1, 10, "补记", user=manager)
         redeem(people[0], 1, datetime(2024, 6, 1, 10))
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            figures(Scope(YEARS))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return statements_sent(lambda: figures(Scope(YEARS)))
     assert statements(3) == statements(20)
