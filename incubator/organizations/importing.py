@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..database import transaction
+from ..database import insert_ids, transaction
 from ..dates import show_date, today
 from ..db_types import utcnow
 from ..errors import Conflict
@@ -33,7 +33,6 @@ from .sheet import COLUMNS, HEADERS, history_dates
 
 FIELDS = tuple(OrganizationFields().load_fields)
 BATCH = 1000  # organizations per INSERT
-ORGANIZATIONS = Organization.__table__  # Core INSERTs: no unit of work, no RETURNING of what we do not need
 STARTED = ("incubating", "virtual", "graduated", "exited")  # stages that went through 入园
 # The path each final stage took, as (from, to, which date): reviewing is dated by the application.
 PATHS = {
@@ -121,17 +120,14 @@ class OrganizationImporter(Importer):
         creates = [row for row in rows if row.action == "create"]
         updates = [row for row in rows if row.action == "update"]
         with transaction():
-            ids = []
-            for start in range(0, len(creates), BATCH):
-                batch = creates[start:start + BATCH]
-                try:
-                    ids += db.session.scalars(
-                        insert(ORGANIZATIONS).returning(ORGANIZATIONS.c.id, sort_by_parameter_order=True),
-                        [_new_organization(row) for row in batch]).all()
-                except IntegrityError as exc:  # a USCC registered by someone else since the preview
-                    raise Conflict("导入期间有其他人登记了相同的统一社会信用代码，请重新预览后再导入") from exc
+            try:
+                ids = insert_ids(Organization.__table__, (_new_organization(row) for row in creates), batch=BATCH)
+            except IntegrityError as exc:  # a USCC registered by someone else since the preview
+                raise Conflict("导入期间有其他人登记了相同的统一社会信用代码，请重新预览后再导入") from exc
+            for start in range(0, len(ids), BATCH):  # their histories, a batch of organizations at a time
                 db.session.execute(insert(Transition.__table__), [
-                    move for org_id, row in zip(ids[start:], batch) for move in _transitions(org_id, row, user, source)])
+                    move for org_id, row in zip(ids[start:start + BATCH], creates[start:start + BATCH])
+                    for move in _transitions(org_id, row, user, source)])
             audit.record_many("org.create", "Organization", (
                 (org_id, f"{row.data['clean']['name']} → {row.data['park'].name}（导入）",
                  {"source": source, "row": row.number}) for org_id, row in zip(ids, creates)), user=user)

@@ -11,11 +11,11 @@ service record of one activity, at most 1440 minutes), so a column of them is na
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from incubator import audit
-from incubator.database import transaction
+from incubator.database import insert_ids, transaction
 from incubator.db_types import utcnow
 from incubator.errors import Conflict
 from incubator.extensions import db
@@ -29,8 +29,6 @@ from . import PLUGIN, idcard
 from .models import Volunteer
 from .schema import VolunteerFields
 
-BATCH = 1000
-VOLUNTEERS = Volunteer.__table__
 HEADERS = {"name": "姓名", "id_number": "身份证号", "phone": "手机", "park": "园区"}
 # Columns a community's list often has that the passport cannot take in yet (see the docstring).
 NOT_YET = ("历史积分", "积分", "服务时长", "服务时数", "累计时长", "日期")
@@ -122,15 +120,10 @@ class VolunteerImporter(Importer):
         creates = [row for row in rows if row.action == "create"]
         updates = [row for row in rows if row.action == "update"]
         with transaction():
-            ids = []
-            for start in range(0, len(creates), BATCH):
-                batch = creates[start:start + BATCH]
-                try:
-                    ids += db.session.scalars(
-                        insert(VOLUNTEERS).returning(VOLUNTEERS.c.id, sort_by_parameter_order=True),
-                        [_new_volunteer(row) for row in batch]).all()
-                except IntegrityError as exc:  # registered at the counter since the preview
-                    raise Conflict("导入期间有志愿者在本社区登记了相同的身份证号，请重新预览后再导入") from exc
+            try:
+                ids = insert_ids(Volunteer.__table__, (_new_volunteer(row) for row in creates))
+            except IntegrityError as exc:  # registered at the counter since the preview
+                raise Conflict("导入期间有志愿者在本社区登记了相同的身份证号，请重新预览后再导入") from exc
             audit.record_many("passport.register", "Volunteer", (
                 (volunteer_id, f"登记志愿者 {row.data['clean']['name']}({row.data['masked']})（导入）",
                  {"source": source, "row": row.number, "park": row.data["park"].code})
