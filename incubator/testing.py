@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from . import create_app, schema_versions
 from .extensions import db
 from .schema_versions import CORE_TABLE
+from .plugins import forget_enablement
 
 PASSWORD = "demo12345"
 
@@ -130,6 +131,7 @@ def empty_tables(app) -> None:
             with db.engine.begin() as conn:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
+        forget_enablement()  # the plugin settings and parks are gone with the rows
 
 
 @pytest.fixture(scope="session")

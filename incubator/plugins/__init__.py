@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import os
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -274,9 +276,14 @@ class Enablement:
 
 
 def enablement() -> dict[str, Enablement]:
-    """Each loaded plugin's enablement, read once per request (two queries)."""
-    if "plugin_enablement" in g:
-        return g.plugin_enablement
+    """Each loaded plugin's enablement: read from the database once per process, and again only after
+    a change (see `_EnablementCache`), so a request sends no statement for it."""
+    if "plugin_enablement" not in g:
+        g.plugin_enablement = _cache().get()
+    return g.plugin_enablement
+
+
+def _read_enablement() -> dict[str, Enablement]:
     from ..parks.models import Park
     settings = {s.plugin: s.scope for s in db.session.scalars(select(PluginSetting))}
     chosen: dict[str, set[int]] = {}
@@ -294,8 +301,88 @@ def enablement() -> dict[str, Enablement]:
                 codes = dict(db.session.execute(select(Park.code, Park.id)).all())
             ids = frozenset(codes[c] for c in info.default_parks if c in codes)
             result[info.name] = Enablement("parks", ids)
-    g.plugin_enablement = result
     return result
+
+
+class _EnablementCache:
+    """The enablement as last read by this process, and the stamp it was read under.
+
+    Every process serving the same instance folder shares one stamp file: a commit that changed a
+    plugin's settings or the parks replaces it (`forget_enablement`), and each process sees the new
+    file (a new inode) at its next request and reads the settings again. A stat is microseconds; a
+    query was three round trips per request. Processes on other machines (a different instance
+    folder) read again after `MAX_AGE` seconds at most.
+    """
+
+    MAX_AGE = 30.0
+
+    def __init__(self, stamp_path: Path):
+        self.stamp_path = stamp_path
+        self.value: dict[str, Enablement] | None = None
+        self.stamp = None
+        self.read_at = 0.0
+
+    def current_stamp(self):
+        try:
+            st = self.stamp_path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def get(self) -> dict[str, Enablement]:
+        stamp = self.current_stamp()
+        if self.value is None or stamp != self.stamp or time.monotonic() - self.read_at > self.MAX_AGE:
+            self.value, self.stamp, self.read_at = _read_enablement(), stamp, time.monotonic()
+        return self.value
+
+    def forget(self) -> None:
+        """Drop this process's copy and tell the others (a new stamp file, replaced atomically)."""
+        self.value = None
+        fresh = self.stamp_path.with_name(f"{self.stamp_path.name}.{os.getpid()}.tmp")
+        try:
+            fresh.write_text(f"{time.time_ns()}\n")
+            os.replace(fresh, self.stamp_path)
+        except OSError as error:  # a read-only instance folder: the others see it after MAX_AGE
+            log.warning("could not replace %s: %s", self.stamp_path, error)
+
+
+def _cache() -> _EnablementCache:
+    cache = current_app.extensions.get("plugin_enablement")
+    if cache is None:
+        path = Path(current_app.instance_path) / "plugin-settings.stamp"
+        cache = current_app.extensions["plugin_enablement"] = _EnablementCache(path)
+    return cache
+
+
+def forget_enablement() -> None:
+    """After a commit that changed plugin settings or parks (and after a test empties the tables):
+    every process reads the enablement again."""
+    g.pop("plugin_enablement", None)
+    _cache().forget()
+
+
+def enablement_changed(session) -> None:
+    """Mark `session`: when it commits, the enablement is read again (see `forget_enablement`)."""
+    session.info["plugin_enablement_changed"] = True
+
+
+def watch_enablement() -> None:
+    """What the enablement is read from: the plugin settings (`set_enablement` marks its session) and
+    the parks (a street plugin's default parks are named by code), whoever writes them."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session, object_session
+
+    from ..parks.models import Park
+    if event.contains(Session, "after_commit", _after_commit):
+        return
+    event.listen(Session, "after_commit", _after_commit)
+    for change in ("after_insert", "after_update", "after_delete"):
+        event.listen(Park, change, lambda mapper, connection, park: enablement_changed(object_session(park)))
+
+
+def _after_commit(session) -> None:
+    if session.info.pop("plugin_enablement_changed", False) and current_app:
+        forget_enablement()
 
 
 def is_enabled(plugin_name: str, park=None) -> bool:
@@ -349,6 +436,7 @@ def set_enablement(plugin_name: str, scope: str, parks=()) -> None:
         db.session.execute(plugin_parks.insert(),
                            [{"plugin": plugin_name, "park_id": getattr(p, "id", p)} for p in parks])
     g.pop("plugin_enablement", None)
+    enablement_changed(db.session)
 
 
 def require_enabled(plugin_name: str, park=None) -> None:

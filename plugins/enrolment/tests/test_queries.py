@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import event
 
 from incubator.extensions import db
+from incubator.testing import counting_queries
 from plugins.enrolment import completion, services
 
 from .conftest import login
@@ -38,8 +39,9 @@ def fill(make_offering, make_trainee, users, offerings, people):
 
 
 def statements(client, app, path, headers=None):
-    if headers:  # a token's first use records when it was used (once): not what we measure
-        client.get(path, headers=headers)
+    # Warm: a token's first use records when it was used, and the first request after the data
+    # changed reads the plugins' enablement (once per process): neither is what we measure.
+    client.get(path, headers=headers)
     with app.app_context(), counting(db.engine) as seen:
         response = client.get(path, headers=headers)
     assert response.status_code == 200, path
@@ -89,3 +91,40 @@ def test_a_roster_import_looks_accounts_up_in_one_go(make_offering, make_trainee
     few = account_lookups([make_trainee() for _ in range(5)])
     many = account_lookups([make_trainee() for _ in range(20)])
     assert few == many
+
+
+ENROLMENT_BUDGET = 8  # the person (2, with a token 3), the offering, its lock, one tally, the two INSERTs
+
+
+def _writes_then_reads(statements):
+    """The statements sent after the enrolment's last INSERT (its audit entry): what the answer reloaded."""
+    last_insert = max(n for n, s in enumerate(statements) if s.lstrip().upper().startswith("INSERT"))
+    return statements[last_insert + 1:]
+
+
+@pytest.mark.parametrize("via", ["form", "api"])
+@pytest.mark.parametrize("full", [False, True], ids=["seat", "waitlist"])
+def test_one_enrolment_sends_few_statements_and_reloads_nothing_it_wrote(
+        app, client, api, make_offering, make_trainee, via, full):
+    """An enrolment's commit keeps its objects loaded: the redirect or the JSON answer reads them
+    from memory; the only read after the writes is the waitlist position, which the commit changed."""
+    offering = make_offering(capacity=1)
+    if full:
+        someone = make_trainee()
+        services.enrol(offering, someone, by=someone)
+    offering_id = offering.id
+    headers = api("trainee-wang") if via == "api" else None
+    if via == "form":
+        login(client, "trainee-wang")
+    # What a first request reads or writes once (a token's first use) is not the enrolment's.
+    client.get(f"/api/v1/offerings/{offering_id}" if headers else f"/academy/offerings/{offering_id}", headers=headers)
+    with app.app_context(), counting_queries(db.engine) as counter:
+        if via == "form":
+            response = client.post(f"/academy/offerings/{offering_id}/enrol")
+        else:
+            response = client.post(f"/api/v1/offerings/{offering_id}/enrolments", json={}, headers=headers)
+    assert response.status_code == (302 if via == "form" else 201)
+    after = _writes_then_reads(counter.statements)
+    assert [s for s in after if "row_number()" not in s] == [], "reloaded after the commit"
+    assert len(after) == full
+    assert counter.n - len(after) <= ENROLMENT_BUDGET, counter.statements
