@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select
 
 from .dates import to_local, today as district_today
 from .extensions import db
+from .organizations import search_index
 from .organizations.models import CATEGORIES, Organization, Transition
 from .organizations.services import add_years
 from .parks.models import Park
@@ -191,6 +192,7 @@ def seed_organizations(parks: dict[str, Park], size: int, total_transitions: int
         histories.append((path, created, start))
     _insert_unique_uscc(org_rows)
     ids = db.session.scalars(select(Organization.id).order_by(Organization.id)).all()[-size:]
+    search_index.refresh(ids)  # (bulk INSERTs: the session's listener does not see them)
     rows = []
     for org_id, (path, created, start) in zip(ids, histories):
         previous = None

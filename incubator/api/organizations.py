@@ -90,7 +90,9 @@ class TransferSchema(ma.Schema):
     html_url = ma.fields.Function(_timeline_url, dump_only=True)
 
 
-OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPage")
+OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPage", total_is_exact=ma.fields.Boolean(
+    metadata={"description": "false when a search or filter matches more than `total` (1,000): the count "
+                             "stops there, as the list page's does"}))
 TransitionPageSchema = page_schema(TransitionSchema, "TransitionPage")
 
 
@@ -115,9 +117,10 @@ def list_organizations(args):
     if not can("org.view"):
         abort(403, description="无权查看组织列表")
     park_id = _park_or_422(args["park"]).id if args["park"] else None
-    stmt = orgs.list_query(park_ids=scope_parks(current_user), q=args["q"], park_id=park_id,
-                           stage=args["stage"], category=args["category"], overdue=args["overdue"])
-    return paginated(db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False))
+    page = orgs.list_page(page=args["page"], per_page=args["per_page"], park_ids=scope_parks(current_user),
+                          q=args["q"], park_id=park_id, stage=args["stage"], category=args["category"],
+                          overdue=args["overdue"])
+    return paginated(page)
 
 
 @blp.route("", methods=["POST"])

@@ -24,20 +24,24 @@ class PageQuerySchema(ma.Schema):
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-def page_schema(item_schema, name: str):
-    """A paginated envelope schema: items, page, per_page, total, pages."""
+def page_schema(item_schema, name: str, **more):
+    """A paginated envelope schema: items, page, per_page, total, pages (and the fields `more`)."""
     return type(name, (ma.Schema,), {
         "items": ma.fields.List(ma.fields.Nested(item_schema)),
         "page": ma.fields.Integer(),
         "per_page": ma.fields.Integer(),
         "total": ma.fields.Integer(),
         "pages": ma.fields.Integer(),
+        **more,
     })
 
 
 def paginated(pagination) -> dict:
-    return {"items": pagination.items, "page": pagination.page, "per_page": pagination.per_page,
+    page = {"items": pagination.items, "page": pagination.page, "per_page": pagination.per_page,
             "total": pagination.total, "pages": pagination.pages}
+    if hasattr(pagination, "total_is_exact"):  # a count that stops (organizations.services.list_page)
+        page["total_is_exact"] = pagination.total_is_exact
+    return page
 
 
 def paginated_list(items, args: dict) -> dict:

@@ -24,7 +24,7 @@ from ..imports.parks import ParkColumn
 from ..parks.models import Park
 from ..permissions import can
 from ..search import initials
-from . import stages
+from . import search_index, stages
 from .matching import normalized_name, phone_digits
 from .models import REGISTRATION_STATUSES, Organization, Transition
 from .schema import OrganizationFields
@@ -124,6 +124,7 @@ class OrganizationImporter(Importer):
                 ids = insert_ids(Organization.__table__, (_new_organization(row) for row in creates), batch=BATCH)
             except IntegrityError as exc:  # a USCC registered by someone else since the preview
                 raise Conflict("导入期间有其他人登记了相同的统一社会信用代码，请重新预览后再导入") from exc
+            search_index.refresh(ids)  # (Core INSERTs: the session's listener does not see them)
             for start in range(0, len(ids), BATCH):  # their histories, a batch of organizations at a time
                 db.session.execute(insert(Transition.__table__), [
                     move for org_id, row in zip(ids[start:start + BATCH], creates[start:start + BATCH])

@@ -68,6 +68,11 @@ COLLISION_MESSAGES = {
 }
 
 
+# Tables derived from an organization's own fields (not records about it): they are not moved; the
+# merged organization's rows go with it, and the kept one's follow its fields.
+DERIVED = {"organization_search_terms", "organization_search_texts"}
+
+
 class MergeNotAllowed(DomainError):
     """The user may not merge these organizations (403)."""
 
@@ -119,6 +124,8 @@ def references() -> list[tuple[str, str]]:
     found = []
     for name in sorted(inspector.get_table_names()):
         for fk in inspector.get_foreign_keys(name):
+            if name in DERIVED:
+                continue
             if fk.get("referred_table") == "organizations" and fk.get("referred_columns") == ["id"]:
                 found.extend((name, col) for col in fk["constrained_columns"])
     return found
@@ -211,7 +218,7 @@ def collisions(kept: Organization, gone: Organization) -> list[str]:
     found = []
     for tbl in db.metadata.sorted_tables:
         for fk in tbl.foreign_keys:
-            if fk.column.table.name != "organizations" or fk.column.name != "id":
+            if fk.column.table.name != "organizations" or fk.column.name != "id" or tbl.name in DERIVED:
                 continue
             col_name = fk.parent.name
             for key, others, where in _unique_rules(tbl, col_name):
@@ -290,7 +297,7 @@ def candidates(kept: Organization, q: str = "", limit: int = 20) -> list[tuple[O
     """Organizations that may be `kept`'s duplicate: those `find_matches` suggests (with why:
     "uscc", "name_phone", "name"), then, when `q` is given, those whose name, USCC or pinyin
     initials match it ("search")."""
-    from ..search import matches
+    from . import search_index
     from .matching import find_matches
     found = [(m.organization, m.reason) for m in find_matches(kept.name, kept.uscc, kept.contact_phone,
                                                               park=kept.park_id)
@@ -298,10 +305,7 @@ def candidates(kept: Organization, q: str = "", limit: int = 20) -> list[tuple[O
     q = (q or "").strip()
     if q:
         seen = {org.id for org, _reason in found}
-        stmt = (select(Organization).where(Organization.id != kept.id,
-                                           matches(q, Organization.name, Organization.uscc,
-                                                   Organization.name_initials))
-                .order_by(Organization.id).limit(limit))
+        stmt = search_index.search(select(Organization).where(Organization.id != kept.id), q).limit(limit)
         found += [(org, "search") for org in db.session.scalars(stmt) if org.id not in seen]
     return found[:limit]
 

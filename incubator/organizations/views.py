@@ -37,10 +37,10 @@ def index():
     args = request.args
     parks = visible_parks(current_user)
     park_id = args.get("park", type=int)
-    stmt = services.list_query(park_ids=scope_parks(current_user), q=args.get("q", ""), park_id=park_id,
-                               stage=args.get("stage", ""), category=args.get("category", ""),
-                               overdue=args.get("overdue") == "1")
-    page = db.paginate(stmt, per_page=20, max_per_page=100, error_out=False)
+    page = services.list_page(page=args.get("page", 1, type=int), per_page=args.get("per_page", 20, type=int),
+                              park_ids=scope_parks(current_user), q=args.get("q", ""), park_id=park_id,
+                              stage=args.get("stage", ""), category=args.get("category", ""),
+                              overdue=args.get("overdue") == "1")
     return render_template("organizations/index.html", page=page, parks=parks, categories=CATEGORIES)
 
 
