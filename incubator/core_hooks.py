@@ -90,24 +90,27 @@ def incubator_todos(user):
 
     from flask import url_for
     from flask_babel import gettext as _
-    from sqlalchemy import case, func, select
+    from sqlalchemy import func, select
 
+    from .dashboard.counts import stage_counts
     from .dates import today
     from .extensions import db
     from .organizations.models import Organization
     from .organizations.stages import ACTIVE_STAGES
+    from .parks.models import Park
     from .ui import Todo
-    day, soon = today(), today() + timedelta(days=30)
-    active = Organization.stage.in_(ACTIVE_STAGES)
-    stmt = select(
-        func.count(case((Organization.stage == "applied", 1))),
-        func.count(case((Organization.stage == "reviewing", 1))),
-        func.count(case((active & (Organization.incubation_due < day), 1))),
-        func.count(case((active & (Organization.incubation_due >= day) & (Organization.incubation_due <= soon), 1))))
+    # On every page (the menu's count): the counts the database keeps per park and stage, and two
+    # ranges of the (park, stage, due date) index — nothing here reads the organizations themselves.
     allowed = scope_parks(user)
-    if allowed is not None:
-        stmt = stmt.where(Organization.park_id.in_(allowed or [-1]))
-    applied, reviewing, overdue, due_soon = db.session.execute(stmt).one()
+    parks = allowed if allowed is not None else db.session.scalars(select(Park.id)).all()
+    counts = stage_counts(allowed)
+    applied, reviewing = counts.get("applied", 0), counts.get("reviewing", 0)
+    day, soon = today(), today() + timedelta(days=30)
+    in_scope = (Organization.park_id.in_(list(parks) or [-1]), Organization.stage.in_(ACTIVE_STAGES))
+    overdue, due_soon = db.session.execute(select(
+        select(func.count()).where(*in_scope, Organization.incubation_due < day).scalar_subquery(),
+        select(func.count()).where(*in_scope, Organization.incubation_due.between(day, soon)).scalar_subquery(),
+    )).one()
     items = []
     if applied:
         items.append(Todo(_("新的入园申请待受理"), url_for("organizations.index", stage="applied"), count=applied, order=10))

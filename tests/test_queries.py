@@ -94,3 +94,59 @@ def test_an_api_list_sends_as_many_statements_for_60_rows_as_for_5(url, network,
     newest = add_rows(55, 5)
     large = statements(client, url.replace("ORG", f"/api/v1/organizations/{newest}"), headers)
     assert large <= small, f"{url}: {small} statements with 5 rows, {large} with 60"
+
+
+# -- the dashboard reads what it shows, not every organization ------------------------------
+
+# Where the dashboard's own statements and its widgets' are made (the targets' figures and the core's
+# to-dos are other modules').
+DASHBOARD_CODE = ("incubator/dashboard/", "plugins/mentoring/", "plugins/assessment/", "plugins/checklist/")
+WATCHED = ("organizations", "transitions", "checklist_documents", "mentoring_actions", "assessments")
+
+
+def made_in_dashboard_code() -> bool:
+    """Whether the innermost of the project's frames (the code that built the statement) is the
+    dashboard's or one of its widgets'."""
+    import traceback
+    ours = [frame.filename.replace("\\", "/") for frame in traceback.extract_stack()
+            if ("/incubator/" in frame.filename or "/plugins/" in frame.filename) and "site-packages" not in frame.filename
+            and not frame.filename.endswith(("incubator/plugins/__init__.py", "tests/test_queries.py"))]
+    return bool(ours) and any(part in ours[-1] for part in DASHBOARD_CODE)
+
+
+def full_scans(client, url) -> list[str]:
+    """SQLite's plan of each statement of the dashboard's code that reads a whole table of
+    organizations, transitions, documents, actions or assessments: what grows with the rows. A
+    scan in index order that a LIMIT stops (no sort) reads only what it shows."""
+    from sqlalchemy import event
+    sent = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and made_in_dashboard_code():
+            sent.append((statement, parameters))
+
+    client.get(url)
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    scans = []
+    with db.engine.connect() as conn:
+        for statement, parameters in sent:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            stopped = " LIMIT " in statement and not any("TEMP B-TREE" in line for line in plan)
+            scans += [f"{line}: {' '.join(statement.split())[:160]}" for line in plan
+                      if line.startswith("SCAN") and any(f" {table}" in line for table in WATCHED) and not stopped]
+    return scans
+
+
+@pytest.mark.parametrize("username", ["admin", "fangxing-mgr"])
+def test_the_dashboard_and_its_widgets_read_no_whole_table(username, network, client, login_as):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    add_rows(60, 0)
+    db.session.execute(db.text("ANALYZE"))
+    login_as(username)
+    scans = full_scans(client, "/dashboard")
+    assert scans == [], "\n".join(scans)

@@ -16,8 +16,8 @@ from ..notifications.triggers import stage_moved
 from ..parks.models import Park
 from ..plugins import collect, hooks_for
 from ..schemas import load
-from ..search import initials, matches
-from . import stages
+from ..search import initials
+from . import search_index, stages
 from .models import Organization, Renewal, Transfer, Transition
 from .schema import OrganizationFields
 
@@ -216,8 +216,32 @@ def list_query(*, park_ids=None, q: str = "", park_id: int | None = None, stage:
                           Organization.incubation_due < today())
     q = (q or "").strip()
     if q:
-        stmt = stmt.where(matches(q, Organization.name, Organization.uscc, Organization.name_initials))
+        return search_index.search(stmt, q)
     return stmt.order_by(Organization.id.desc())
+
+
+# A filtered list (a search, a category) is counted up to this many: past it the page says "more
+# than", and the count never reads more of the index than the first pages would.
+COUNT_LIMIT = 1000
+
+
+def list_page(*, page: int | None, per_page: int | None, park_ids=None, q: str = "", park_id: int | None = None,
+              stage: str = "", category: str = "", overdue: bool = False):
+    """A page of `list_query`, with `total` and `total_is_exact`. Without a search, a category or the
+    overdue filter, the total comes exactly from the counts per park and stage the database keeps."""
+    from ..dashboard.counts import stage_counts
+    stmt = list_query(park_ids=park_ids, q=q, park_id=park_id, stage=stage, category=category, overdue=overdue)
+    pagination = db.paginate(stmt, page=page, per_page=per_page, max_per_page=100, error_out=False, count=False)
+    if (q or "").strip() or category or overdue:
+        ids = stmt.order_by(None).with_only_columns(Organization.id).limit(COUNT_LIMIT + 1)  # (no row read)
+        n = db.session.scalar(select(func.count()).select_from(ids.subquery()))
+        pagination.total, pagination.total_is_exact = min(n, COUNT_LIMIT), n <= COUNT_LIMIT
+    else:
+        scope = park_ids if not park_id else [p for p in (park_ids if park_ids is not None else [park_id])
+                                              if p == park_id]
+        counts = stage_counts(scope)
+        pagination.total, pagination.total_is_exact = (counts.get(stage, 0) if stage else sum(counts.values())), True
+    return pagination
 
 
 def timeline(org: Organization) -> list[dict]:

@@ -299,8 +299,10 @@ def latest_exit(org_id: int) -> Assessment | None:
 
 
 def list_query(*, park_ids=None, assessor_id: int | None = None, status: str = "", kind: str = ""):
+    # The organizations are loaded after the LIMIT (selectin): a joined load brings each one's park
+    # in a nested outer join that SQLite built for every organization first (380 ms at 100,000).
     stmt = (select(Assessment).join(Organization, Organization.id == Assessment.organization_id)
-            .options(joinedload(Assessment.organization), joinedload(Assessment.assessor)))
+            .options(selectinload(Assessment.organization), joinedload(Assessment.assessor)))
     if park_ids is not None:
         stmt = stmt.where(Organization.park_id.in_(list(park_ids) or [-1]))
     if assessor_id is not None:

@@ -20,6 +20,9 @@ INCUBATOR_AUDIT_ACTIONS = {
     "checklist.record": "登记收到的材料",
 }
 PLUGIN = "checklist"
+# The dashboard counts the organizations lacking documents up to this many ("more than" past it):
+# the page behind "查看全部" has the exact number.
+WIDGET_COUNT_UP_TO = 500
 
 
 @hookimpl
@@ -95,7 +98,8 @@ def incubator_dashboard_widgets(parks, user):
     from . import services
     park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
     html = render_template("checklist/widget.html", rows=services.missing_by_org(park_ids, limit=8),
-                           total=services.count_missing(park_ids), documents=services.DOCUMENTS)
+                           total=services.count_missing(park_ids, up_to=WIDGET_COUNT_UP_TO), up_to=WIDGET_COUNT_UP_TO,
+                           documents=services.DOCUMENTS)
     return [Widget(_("缺少出壳材料"), Markup(html), order=40)]
 
 

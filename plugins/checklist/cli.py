@@ -2,10 +2,6 @@
 import click
 from flask.cli import with_appcontext
 
-from incubator.parks.services import all_parks, by_code
-
-from . import services
-
 
 @click.group("checklist", help="Document checklist (材料清单).")
 def checklist_group():
@@ -16,6 +12,9 @@ def checklist_group():
 @click.option("--park", "park_code", default=None, help="only this park")
 @with_appcontext
 def missing_command(park_code):
+    from incubator.parks.services import all_parks, by_code  # (not imported to list the commands)
+
+    from . import services
     if park_code and by_code(park_code) is None:
         raise click.BadParameter(f"no park with code {park_code!r}", param_hint="--park")
     park_ids = [by_code(park_code).id] if park_code else [p.id for p in all_parks()]

@@ -5,10 +5,6 @@ import click
 from flask.cli import with_appcontext
 
 from incubator.dates import today
-from incubator.exports import workbook_bytes
-from incubator.parks.services import all_parks, by_code
-
-from . import reporting, services
 
 
 @click.group("mentoring", help="Mentoring logs (督导记录).")
@@ -17,6 +13,7 @@ def mentoring_group():
 
 
 def _park_ids(park_code):
+    from incubator.parks.services import all_parks, by_code  # (with the models: not imported to list the commands)
     if park_code and by_code(park_code) is None:
         raise click.BadParameter(f"no park with code {park_code!r}", param_hint="--park")
     return [by_code(park_code).id] if park_code else [p.id for p in all_parks()]
@@ -30,6 +27,9 @@ def _park_ids(park_code):
 @with_appcontext
 def hours_command(year, month, park_code, xlsx_path):
     """Supervision hours per expert per month (confirmed hours are what experts are paid by)."""
+    from incubator.exports import workbook_bytes
+
+    from . import reporting
     report = reporting.hours_report(park_ids=_park_ids(park_code), year=year, month=month)
     for row in report["by_expert"]:
         click.echo(f"{row['month']}  {row['expert']:<10} {row['sessions']:>3} 次  "
@@ -46,6 +46,7 @@ def hours_command(year, month, park_code, xlsx_path):
 @with_appcontext
 def overdue_command(park_code):
     """Follow-up actions past their due date."""
+    from . import services
     rows = services.open_actions(park_ids=_park_ids(park_code), overdue_only=True)
     for action in rows:
         click.echo(f"{action.due_on}  {action.organization.name}: {action.description} ({action.owner})")

@@ -430,8 +430,11 @@ def pending_for_contact(org_id: int, limit: int = 20) -> list[SupervisionLog]:
 
 
 def open_actions(org_ids=None, *, park_ids=None, overdue_only=False, limit: int | None = None):
+    """Open actions, soonest due first. The organizations are loaded after the LIMIT (selectin): a
+    joined load brings each one's park in a nested outer join, which SQLite built for every
+    organization before it joined the few actions (380 ms at 100,000 organizations)."""
     stmt = (select(FollowUpAction).where(FollowUpAction.done_at.is_(None))
-            .options(joinedload(FollowUpAction.organization)).order_by(FollowUpAction.due_on, FollowUpAction.id))
+            .options(selectinload(FollowUpAction.organization)).order_by(FollowUpAction.due_on, FollowUpAction.id))
     if org_ids is not None:
         stmt = stmt.where(FollowUpAction.organization_id.in_(list(org_ids) or [-1]))
     if park_ids is not None:
