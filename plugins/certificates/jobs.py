@@ -220,8 +220,10 @@ def run_batch(job_id: int, progress=None) -> BatchJob | None:
 
 def stopping() -> bool:
     """Is this process on its way out? (Its main thread has ended: a worker thread still running
-    the batch then sees "cannot schedule new futures after interpreter shutdown" and the like.)"""
-    return not threading.main_thread().is_alive()
+    the batch then sees "cannot schedule new futures after interpreter shutdown" and the like.
+    `threading._SHUTTING_DOWN` is set a moment earlier, before the process pool's exit hook runs and
+    while the main thread still counts as alive: the hook waits for the documents being rendered.)"""
+    return not threading.main_thread().is_alive() or bool(getattr(threading, "_SHUTTING_DOWN", False))
 
 
 def _fail(job_id: int, exc: Exception) -> None:

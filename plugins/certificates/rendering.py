@@ -1,9 +1,11 @@
 """Rendering certificates: Jinja (sandboxed, strict) → HTML → WeasyPrint PDF, one page per certificate.
 
 Speed matters (a class of 500): WeasyPrint's fixed cost is per *document* (font subsetting), so a
-batch is laid out as the pages of a few documents, one per worker process, each document cut into
-single-page files as it is written. Each file embeds its document's font subset, so documents are
-kept to `CHUNK` pages: the subset (and the file) stays small, and progress can advance per chunk.
+batch is rendered as a few documents, one per worker process, each document cut into single-page
+files as it is written. Its cost per *page* (layout, painting: ≈ 10 ms) is paid once per document
+where the template allows (overlay.py): what the certificates share is laid out and painted once,
+each certificate only its own lines and QR code. Each file embeds its document's font subset, so
+documents are kept to `CHUNK` pages: the subset (and the file) stays small.
 This module knows nothing of the database: its functions take strings and return bytes, so they
 can run in worker processes.
 """
@@ -19,11 +21,12 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .artwork import fetcher, seal, seal_url, with_qr
-from .pdfpages import split_pages
+from . import overlay
+from .artwork import fetcher, forget_images, seal, seal_url, with_qr
+from .pdfpages import cut
 
 PDF_TEMPLATES = Path(__file__).parent / "templates" / "certificates" / "pdf"
-CHUNK = 50  # certificates per WeasyPrint document in a batch: ≈ 200 KB files (see benchmarks/certificates_batch.py)
+CHUNK = 125  # certificates per WeasyPrint document in a batch: ≈ 200 KB files (see benchmarks/certificates_batch.py)
 
 
 class TemplateProblem(Exception):
@@ -90,27 +93,9 @@ def write_document(style: str, pages: list[str]) -> bytes:
 
 
 def write_pages(style: str, pages: list[str]) -> list[bytes]:
-    """One single-page PDF per certificate, from ONE WeasyPrint document.
-
-    WeasyPrint's `finisher` hands over the finished PDF as objects (pydyf) before it is
-    serialized: each file is assembled from them (see `_split`), and the whole document is never
-    written out or parsed back.
-    """
-    captured = []
-
-    def finish(_document, pdf):
-        captured.append(split_pages(pdf))
-        raise _Done
-
-    try:
-        _html(style, pages).write_pdf(finisher=finish)
-    except _Done:
-        return captured[0]
-    raise RuntimeError("WeasyPrint did not call the finisher")  # pragma: no cover - another WeasyPrint
-
-
-class _Done(Exception):
-    """Stops `write_pdf` once the finisher has the pages: the full document is not needed."""
+    """One single-page PDF per certificate, from ONE WeasyPrint document, every page laid out
+    (pdfpages.cut)."""
+    return cut(_html(style, pages).render())
 
 
 def _html(style: str, pages: list[str]):
@@ -120,21 +105,44 @@ def _html(style: str, pages: list[str]):
 
 def render_pdfs(kind: str, source: str | None, variables: list[dict]) -> list[bytes]:
     """The PDFs of certificates sharing a template: templating, QR codes, the pages laid out as
-    one document and cut into one file per certificate."""
+    one document and cut into one file per certificate — through overlay.py where the group
+    allows (what the pages share painted once), else every page laid out in full."""
     tmpl = template(kind, source)
-    parts = [render_parts(tmpl, with_qr(values)) for values in variables]
+    forget_images()
+    values = [with_qr(v) for v in variables]
+    parts = [render_parts(tmpl, v) for v in values]
     files: list[bytes | None] = [None] * len(parts)
     by_style: dict[str, list[int]] = {}  # a template whose <style> uses variables: one document per style
     for index, (style, _page) in enumerate(parts):
         by_style.setdefault(style, []).append(index)
     for style, indexes in by_style.items():
         pages = [parts[i][1] for i in indexes]
-        pdfs = write_pages(style, pages)
-        if len(pdfs) != len(pages):  # a template that overflows a page would shift every later file
-            raise TemplateProblem(f"证书模板排版超出一页（{len(pdfs)} 页 / {len(pages)} 张证书）")
-        for index, data in zip(indexes, pdfs):
+        overlaid = _overlaid(style, pages, [values[i] for i in indexes])
+        full = [n for n, data in enumerate(overlaid) if data is None]
+        for n, data in zip(full, _laid_out_in_full(style, [pages[n] for n in full])):
+            overlaid[n] = data
+        for index, data in zip(indexes, overlaid):
             files[index] = data
     return files
+
+
+OVERLAY_FROM = 3  # certificates in a group from which the shared page is painted once (2 are laid out to compare)
+
+
+def _overlaid(style: str, pages: list[str], values: list[dict]) -> list[bytes | None]:
+    if len(pages) < OVERLAY_FROM:
+        return [None] * len(pages)
+    result = overlay.write_pages(lambda indexes: _html(style, [pages[i] for i in indexes]), pages, values)
+    return result if result is not None else [None] * len(pages)
+
+
+def _laid_out_in_full(style: str, pages: list[str]) -> list[bytes]:
+    if not pages:
+        return []
+    pdfs = write_pages(style, pages)
+    if len(pdfs) != len(pages):  # a template that overflows a page would shift every later file
+        raise TemplateProblem(f"证书模板排版超出一页（{len(pdfs)} 页 / {len(pages)} 张证书）")
+    return pdfs
 
 
 def render_chunk(kind: str, source: str | None, variables: list[dict], paths: list[str]) -> list[tuple[str, int]]:
@@ -159,10 +167,17 @@ def store(path: str, data: bytes) -> tuple[str, int]:
 def render_many(jobs: list[tuple[str, str | None, dict, str]], *, executor=None,
                 chunk: int = CHUNK) -> list[tuple[str, int]]:
     """Render and store each (kind, template source or None, variables, path), in order: the
-    SHA-256 and size of each stored file.
+    SHA-256 and size of each stored file (see `start_many`)."""
+    return start_many(jobs, executor=executor, chunk=chunk)()
+
+
+def start_many(jobs: list[tuple[str, str | None, dict, str]], *, executor=None, chunk: int = CHUNK):
+    """Start rendering and storing each (kind, template source or None, variables, path): a function
+    that waits for them and returns the SHA-256 and size of each stored file, in order.
 
     Certificates of the same template are laid out as documents of up to `chunk` pages; with an
-    `executor` (a process pool) the documents are rendered in parallel, otherwise here.
+    `executor` (a process pool) the documents are rendered in parallel, in its processes, while the
+    caller goes on (services.issue writes the notices meanwhile); otherwise here, when waited for.
     """
     by_template: dict[tuple, list[int]] = {}
     for index, (kind, source, _values, _path) in enumerate(jobs):
@@ -176,13 +191,24 @@ def render_many(jobs: list[tuple[str, str | None, dict, str]], *, executor=None,
     args = [(kind, source, [jobs[i][2] for i in indexes], [jobs[i][3] for i in indexes])
             for (kind, source), indexes in chunks]
     if executor is None or len(chunks) == 1:
-        outputs = [render_chunk(*a) for a in args]
+        futures = None
     else:
-        outputs = list(executor.map(render_chunk, *zip(*args)))
-    results: list[tuple[str, int] | None] = [None] * len(jobs)
-    for (_key, indexes), stored in zip(chunks, outputs):
-        for index, item in zip(indexes, stored):
-            results[index] = item
+        futures = [executor.submit(render_chunk, *a) for a in args]
+
+    def results() -> list[tuple[str, int]]:
+        outputs = [render_chunk(*a) for a in args] if futures is None else [f.result() for f in futures]
+        found: list[tuple[str, int] | None] = [None] * len(jobs)
+        for (_key, indexes), stored in zip(chunks, outputs):
+            for index, item in zip(indexes, stored):
+                found[index] = item
+        return found
+
+    def settle() -> None:
+        """Wait for the started documents without their results (the batch failed meanwhile:
+        their files are removed once written)."""
+        for future in futures or ():
+            future.exception()
+    results.settle = settle
     return results
 
 
@@ -220,6 +246,14 @@ def pool(seal_texts=()):
         import atexit
         atexit.register(_pool.shutdown)
     return _pool
+
+
+def shutdown_pool() -> None:
+    """End the rendering processes (a benchmark reads their CPU time once they have ended)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
 
 
 def _ready(_n) -> None:

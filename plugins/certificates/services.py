@@ -109,6 +109,7 @@ def issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) -
         return []
     _check_issuable(specs)
     paths: list[Path] = []
+    rendered = None
     try:
         with (transaction() if commit else nullcontext()):
             certs, jobs = [], []
@@ -137,21 +138,25 @@ def issue(specs: list[Spec], *, user=None, executor=None, commit: bool = True) -
                 values = variables(spec, cert.serial, cert.code, today, verify_base)
                 paths.append(storage.staged_path(cert))
                 jobs.append((spec.kind, templates[(spec.kind, spec.park.id)][1], values, str(paths[-1])))
-            stored = _render_many(jobs, executor)  # rendered and written by the workers
-            for spec, cert, (sha256, size) in zip(specs, certs, stored):
+            rendered = _start_rendering(jobs, executor)  # rendered and written by the workers…
+            if commit:  # … while the notices are written (the demo's seed, commit=False, tells nobody)
+                notices.certificates_issued([(cert, spec.supersedes is not None) for spec, cert in zip(specs, certs)])
+                db.session.flush()
+            for spec, cert, (sha256, size) in zip(specs, certs, _rendered(rendered)):
                 cert.pdf_sha256, cert.pdf_size = sha256, size
                 if spec.supersedes is not None:
                     spec.supersedes.superseded_by_id = cert.id
                 audit.record("certificate.reissue" if spec.supersedes is not None else "certificate.issue", cert,
                              user=user, summary=f"{KINDS[cert.kind]} {cert.serial} {cert.holder_name}",
                              serial=cert.serial, subject=cert.subject, version=cert.version, sha256=cert.pdf_sha256)
-            if commit:  # (the demo's seed, commit=False, tells nobody)
-                notices.certificates_issued([(cert, spec.supersedes is not None) for spec, cert in zip(specs, certs)])
+            finals = [storage.pdf_path(cert) for cert in certs]  # (read now: the commit expires the rows)
     except BaseException:
+        if rendered is not None:
+            rendered.settle()
         storage.discard(paths)  # nothing was recorded: leave no orphan files behind
         raise
-    for cert in certs:  # recorded (or, with commit=False, about to be: the demo's seed)
-        storage.publish(cert)
+    for staged, final in zip(paths, finals):  # recorded (or, with commit=False, about to be: the demo's seed)
+        storage.publish(staged, final)
     return certs
 
 
@@ -162,9 +167,16 @@ def _template(kind, source):
         raise CertificateError(str(exc), field="template") from exc
 
 
-def _render_many(jobs, executor):
+def _start_rendering(jobs, executor):
     try:
-        return rendering.render_many(jobs, executor=executor)
+        return rendering.start_many(jobs, executor=executor)
+    except rendering.TemplateProblem as exc:
+        raise CertificateError(str(exc), field="template") from exc
+
+
+def _rendered(results):
+    try:
+        return results()
     except rendering.TemplateProblem as exc:
         raise CertificateError(str(exc), field="template") from exc
 

@@ -22,14 +22,22 @@ STAGING = ".staging"
 
 
 def storage_dir() -> Path:
-    path = Path(current_app.config["CERTIFICATES_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _made(Path(current_app.config["CERTIFICATES_DIR"]))
 
 
 def staging_dir() -> Path:
-    path = storage_dir() / STAGING
-    path.mkdir(exist_ok=True)
+    return _made(storage_dir() / STAGING)
+
+
+_MADE: set[Path] = set()
+
+
+def _made(path: Path) -> Path:
+    """`path`, created if need be: made once per process and directory, then only looked at (a
+    batch asks per file; a mkdir that finds the directory costs an exception each time)."""
+    if path not in _MADE or not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path)
     return path
 
 
@@ -49,9 +57,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def publish(cert) -> None:
-    """Move the file just written for `cert` into place, its row being committed."""
-    os.replace(staged_path(cert), pdf_path(cert))
+def publish(staged: Path, final: Path) -> None:
+    """Move a file just written (`staged_path`) into place (`pdf_path`), its row being committed."""
+    os.replace(staged, final)
 
 
 def promote(cert) -> bool:
