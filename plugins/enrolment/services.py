@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from incubator import audit
 from incubator.database import transaction
@@ -192,14 +195,24 @@ def lock_offering(offering_id: int) -> Offering:
 
     `of=Offering` keeps the lock off the joined course and park rows, so enrolments in different
     offerings never wait for each other. SQLite has no row locks and its driver starts a transaction
-    only at the first write, so a read-check-write would race there: a no-op UPDATE first takes
-    SQLite's write lock, and the count that follows is already inside the serialized transaction.
+    only at the first write, so a read-check-write would race there: a no-op UPDATE takes SQLite's
+    write lock, and its RETURNING reads the row inside the now serialized transaction.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(text("UPDATE academy_offerings SET capacity = capacity WHERE id = :id"), {"id": offering_id})
-    return db.session.scalars(select(Offering).where(Offering.id == offering_id)
-                              .with_for_update(of=Offering)
+        return _write_locked(offering_id)
+    return db.session.scalars(select(Offering).where(Offering.id == offering_id).with_for_update(of=Offering)
                               .execution_options(populate_existing=True)).one()
+
+
+def _write_locked(offering_id: int) -> Offering:
+    """SQLite: lock and re-read in one statement. The course and park loaded with the offering are
+    kept (no lock covers them on either database): re-reading everything would drop them, and the
+    identity map, which holds objects weakly, forget them — one more SELECT each."""
+    held = db.session.identity_map.get(identity_key(Offering, offering_id))
+    if held is not None:
+        db.session.expire(held, [a.key for a in Offering.__mapper__.attrs if a.key not in ("course", "park")])
+    returning = text("UPDATE academy_offerings SET capacity = capacity WHERE id = :id RETURNING *")
+    return db.session.scalars(select(Offering).from_statement(returning), {"id": offering_id}).one()
 
 
 def _seated(offering_id: int) -> int:
@@ -207,18 +220,43 @@ def _seated(offering_id: int) -> int:
         Enrolment.offering_id == offering_id, Enrolment.status.in_(SEATED)))
 
 
-def _next_waitlist_seq(offering_id: int) -> int:
-    return (db.session.scalar(select(func.max(Enrolment.waitlist_seq))
-                              .where(Enrolment.offering_id == offering_id)) or 0) + 1
+class Tally(NamedTuple):
+    seated: int
+    last_seq: int  # the highest waitlist sequence handed out (0: none yet)
+    mine: int | None  # the id of the person's enrolment, if they have one
 
 
-def _seat_or_waitlist(offering: Offering, enrolment: Enrolment, now: datetime) -> None:
+def _tally(offering_id: int, user_id: int | None = None) -> Tally:
+    """What enrolling needs of the offering's enrolments, in one statement (the offering is locked)."""
+    seated, last_seq, mine = db.session.execute(select(
+        func.count().filter(Enrolment.status.in_(SEATED)), func.max(Enrolment.waitlist_seq),
+        func.max(case((Enrolment.user_id == user_id, Enrolment.id))),
+    ).where(Enrolment.offering_id == offering_id)).one()
+    return Tally(seated, last_seq or 0, mine)
+
+
+def _seat_or_waitlist(offering: Offering, enrolment: Enrolment, now: datetime, tally: Tally) -> None:
     """Give a seat if one is free, else the end of the waitlist (the offering is locked)."""
-    if _seated(offering.id) < offering.capacity:
+    if tally.seated < offering.capacity:
         enrolment.status = "enrolled"
     else:
-        seq = _next_waitlist_seq(offering.id)  # query first: an autoflush must not see a half-set row
-        enrolment.status, enrolment.waitlist_seq, enrolment.waitlisted_at = "waitlisted", seq, now
+        enrolment.status, enrolment.waitlist_seq, enrolment.waitlisted_at = "waitlisted", tally.last_seq + 1, now
+
+
+@contextmanager
+def _kept_loaded():
+    """Leave what the session holds loaded when the enclosed transaction commits: the page or the
+    API answer reads the enrolment, its offering and person right after, and the expiry would reload
+    each (five statements for the API's answer). What is read then was written or locked by that
+    transaction, or read at the start of the request (the person, the course): a request-long view,
+    as any page has. The global default stays: elsewhere a commit may be followed by reads that
+    must see other transactions' work."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = previous
 
 
 def missing_prerequisites(course: Course, person: User) -> list[str]:
@@ -240,7 +278,7 @@ def enrol(offering: Offering, person: User, *, by: User, as_manager: bool = Fals
     Returns the enrolment: `enrolled` with a seat, `waitlisted` when full, `pending` when the
     offering needs approval. 409 when the person is already in (or was refused), or the window is closed.
     """
-    with transaction():
+    with _kept_loaded(), transaction():
         enrolment = _enrol_locked(lock_offering(offering.id), person, by=by, as_manager=as_manager, note=note)
     return enrolment
 
@@ -258,20 +296,22 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
             raise Conflict(_("班次已开课，不能再报名；请联系园区管理员"))
         if lacking := missing_prerequisites(offering.course, person):
             raise Conflict(_("请先修完先修课程：%(items)s", items=_("、").join(lacking)))
-    existing = db.session.scalar(select(Enrolment).where(Enrolment.offering_id == offering.id,
-                                                         Enrolment.user_id == person.id))
+    tally = _tally(offering.id, person.id)
+    existing = (db.session.get(Enrolment, tally.mine, populate_existing=True)  # as it stands under the lock
+                if tally.mine is not None else None)
     if existing is not None and existing.status in ACTIVE:
         raise Conflict(_("%(name)s 已报名该班次（%(status)s），不能重复报名", name=person.display_name, status=_(existing.status_label)))
     if existing is not None and existing.status in ("rejected", "removed") and not as_manager:
         raise Conflict(_("您的报名已被管理员处理（未通过或移出），如需重新报名请联系园区管理员"))
-    enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id)
+    # A new enrolment has no attendance: saying so spares a lazy load when it is shown.
+    enrolment = existing or Enrolment(offering_id=offering.id, user_id=person.id, attendance=[])
     enrolment.offering, enrolment.user = offering, person
     enrolment.note = (note or "")[:300]
     enrolment.decided_at = enrolment.promoted_at = enrolment.promotion_seen_at = None
     if offering.requires_approval and not as_manager:
         enrolment.status = "pending"
     else:
-        _seat_or_waitlist(offering, enrolment, now)
+        _seat_or_waitlist(offering, enrolment, now, tally)
         if as_manager and offering.requires_approval:
             enrolment.decided_at = now
     db.session.add(enrolment)
@@ -290,7 +330,7 @@ def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
         if enrolment.status != "pending":
             raise Conflict(_("只能审核待审核的报名（当前：%(status)s）", status=_(enrolment.status_label)))
         now = utcnow()
-        _seat_or_waitlist(offering, enrolment, now)
+        _seat_or_waitlist(offering, enrolment, now, _tally(offering.id))
         enrolment.decided_at = now
         audit.record("academy.approve", enrolment, user=by,
                      summary=f"通过 {enrolment.user.display_name} 的报名：{enrolment.status_label}")
