@@ -18,14 +18,14 @@ from werkzeug.routing import IntegerConverter
 from .config import MB, load_config
 from .errors import DomainError
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-from .plugins import PluginRegistry, collect, hooks_for
+from .plugins import PluginRegistry, collect, hooks_for, watch_enablement
 from .schema_versions import CORE_MIGRATIONS
 log = logging.getLogger(__name__)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    instance_path = os.path.abspath(os.environ.get("INCUBATOR_INSTANCE_PATH", "instance"))
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    from . import instance_path
+    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
     # Ids in URLs fit the database's integer: /orgs/99999999999999999999 is a 404, not a 500.
     app.url_map.converters["int"] = BoundedIntConverter
     load_config(app, overrides)
@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     registry = PluginRegistry(app)
     app.extensions["incubator_plugins"] = registry
     registry.load_all()
+    watch_enablement()
 
     _register_blueprints(app)
     from .api import init_api

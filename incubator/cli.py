@@ -1,13 +1,21 @@
 """The `incubator` console script: a Flask CLI group with the core's commands.
 
 Plugins add theirs through the `incubator_cli` hook (called with `app.cli`).
+
+Running a command builds the app (Flask's `FlaskGroup`). Listing them (`incubator --help`, shell
+completion) does not: building it imports every view, model and API module of the core and the
+plugins (seconds), where the list needs only the commands themselves (see `command_catalog`).
 """
+import logging
 import os
+import traceback
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from .serve import serve_command
+
+log = logging.getLogger(__name__)
 
 
 class IncubatorGroup(FlaskGroup):
@@ -19,10 +27,62 @@ class IncubatorGroup(FlaskGroup):
         self.add_command(db_group)
         self.add_command(serve_command)  # builds its own app, once, in gunicorn's master
 
+    def list_commands(self, ctx):
+        return sorted(command_catalog(self).commands)
+
+    def format_commands(self, ctx, formatter):
+        command_catalog(self).format_commands(ctx, formatter)
+
 
 def _create_app():
     from . import create_app
     return create_app()
+
+
+def command_catalog(group: click.Group) -> click.Group:
+    """Every command `incubator` runs, as the app would hold them, without building it: Flask-Smorest's
+    `openapi`, the plugins' (`incubator_cli`), the core's, then the group's own (`db`, `serve`,
+    Flask's `run`, `shell`, `routes`), each later one winning a name as it does when the app is built."""
+    catalog = AppGroup()
+    try:
+        from flask_smorest.spec import openapi_cli
+        catalog.add_command(openapi_cli)
+        call_plugin_cli_hooks(catalog)
+        add_core_commands(catalog)
+    except Exception:  # e.g. a bad setting: say why and list the rest, as FlaskGroup does when the app fails
+        click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
+    for name, command in group.commands.items():
+        catalog.add_command(command, name)
+    return catalog
+
+
+def call_plugin_cli_hooks(cli: click.Group) -> None:
+    """Each plugin's `incubator_cli(cli)`, with the plugins `create_app` would load (entry points and
+    INCUBATOR_PLUGINS_DIR, less INCUBATOR_DISABLED_PLUGINS), importing only the plugins' own modules:
+    not their views, API, tasks or migrations, and no database. A plugin that fails to import, or whose
+    hook raises, is left out, as `create_app` leaves it out (and logs why)."""
+    from flask import Flask
+
+    from . import instance_path
+    from .config import load_config
+    from .plugins import PluginRegistry
+    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
+    load_config(app)
+    registry = PluginRegistry(app)
+    disabled = set(app.config["DISABLED_PLUGINS"])
+    found = registry._from_entry_points() + registry._from_directory(app.config.get("PLUGINS_DIR"))
+    for info, load in found:
+        if info.name in disabled or registry.pm.has_plugin(info.name):
+            continue
+        try:
+            registry.pm.register(load(), name=info.name)
+        except Exception:  # broken: create_app says why
+            log.debug("plugin %s left out of the command list", info.name, exc_info=True)
+    for impl in reversed(registry.pm.hook.incubator_cli.get_hookimpls()):  # in create_app's order
+        try:
+            impl.function(cli=cli)
+        except Exception:
+            log.debug("incubator_cli of %s failed", impl.plugin_name, exc_info=True)
 
 
 @click.group("db", help="Database migrations (Alembic): the core's tree and each plugin's, each with its own "
@@ -94,13 +154,13 @@ def db_revision(message, autogenerate, head, version_path, branch_label, depends
 
 
 def register_core_commands(app) -> None:
-    app.cli.add_command(demo_command)
-    app.cli.add_command(users_group)
-    app.cli.add_command(plugins_group)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(notifications_group)
+    add_core_commands(app.cli)
+
+
+def add_core_commands(cli: click.Group) -> None:
     from .imports.cli import import_command
-    app.cli.add_command(import_command)
+    for command in (demo_command, users_group, plugins_group, worker_command, notifications_group, import_command):
+        cli.add_command(command)
 
 
 @click.command("worker")

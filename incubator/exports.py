@@ -4,9 +4,6 @@ from io import BytesIO
 from urllib.parse import quote
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -14,6 +11,8 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 def workbook_bytes(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
     """{sheet title: (header, rows)} → .xlsx bytes."""
+    from openpyxl import Workbook  # (0.3 s to import: only for a download, not at every start)
+    from openpyxl.styles import Font
     book = Workbook(write_only=True)
     for title, (header, rows) in sheets.items():
         sheet = book.create_sheet(title=title[:31])
@@ -58,6 +57,7 @@ def _cell(value):
     Control characters a worksheet cannot hold (user input may carry them) are dropped, not a crash.
     """
     if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # (about 1 µs once imported)
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
         if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
             return "'" + value

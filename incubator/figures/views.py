@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import charts
 from ..dates import today
 from ..errors import DomainError
 from ..exports import XLSX
@@ -18,8 +17,6 @@ from ..plugins import visible_parks
 from . import AREAS, Scope, collect, showcase
 from . import report as reports
 from . import targets as target_service
-from .excel import report_workbook
-from .pdf import report_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 public_bp = Blueprint("showcase", __name__)  # /showcase, for everyone
@@ -63,6 +60,7 @@ def chart(area):
         abort(404)
     unit = figures[0].unit
     series = [(f.label, [f.by_year.get(y, 0) for y in report.scope.years]) for f in figures if f.unit == unit]
+    from .. import charts  # pygal: 0.1 s to import, only once a chart is drawn
     svg = charts.bars([str(y) for y in report.scope.years], series)
     response = Response(str(svg), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, max-age=300"
@@ -72,6 +70,7 @@ def chart(area):
 @bp.route("/export.xlsx")
 @login_required
 def excel():
+    from .excel import report_workbook  # openpyxl: 0.3 s to import, only for this download
     report = _report()
     response = Response(report_workbook(report), mimetype=XLSX)
     response.headers["Content-Disposition"] = (
@@ -82,6 +81,7 @@ def excel():
 @bp.route("/export.pdf")
 @login_required
 def pdf():
+    from .pdf import report_pdf
     report = _report()
     response = Response(report_pdf(report), mimetype="application/pdf")
     response.headers["Content-Disposition"] = (

@@ -4,10 +4,6 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from incubator.parks.services import all_parks, by_code
-
-from . import rubrics, services
-
 
 @click.group("assessment", help="Capacity assessments (能力评估).")
 def assessment_group():
@@ -18,6 +14,7 @@ def assessment_group():
 @with_appcontext
 def rubrics_command():
     """List the loaded rubrics and the files refused (exit status 1 when a file was refused)."""
+    from . import rubrics  # (with the models: not imported to list the commands)
     loaded = rubrics.current()
     for rubric in loaded.rubrics.values():
         click.echo(f"{rubric.code:<16} v{rubric.version}  {rubric.total:g} 分  {len(rubric.indicators)} 项指标  "
@@ -32,6 +29,7 @@ def rubrics_command():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def check_command(path):
     """Check a rubric file before adding it (no database needed)."""
+    from . import rubrics
     try:
         rubric = rubrics.load_file(Path(path))
     except rubrics.RubricError as exc:
@@ -46,6 +44,9 @@ def check_command(path):
 @with_appcontext
 def results_command(park_code, cohort):
     """Assessment results per organization: entry, exit and the change."""
+    from incubator.parks.services import all_parks, by_code
+
+    from . import services
     if park_code and by_code(park_code) is None:
         raise click.BadParameter(f"no park with code {park_code!r}", param_hint="--park")
     park_ids = [by_code(park_code).id] if park_code else [p.id for p in all_parks()]

@@ -15,7 +15,7 @@ from incubator.permissions import can, require
 from incubator.plugins import enabled_park_ids, park_for, record_for, visible_parks
 from incubator.users.models import User
 
-from . import PLUGIN, charts, rubrics, services
+from . import PLUGIN, rubrics, services
 from .forms import ScoreForm, SettingsForm, StartForm
 from .models import Assessment
 from .permissions import readable
@@ -41,6 +41,7 @@ def chart_and_progress(assessments):
         drawn = [a for a in finished if latest[a.kind] is a]
         series = [(f"{a.kind_label} {show_date(a.assessed_on)}",
                    [d["percent"] for d in services.dimension_scores(a)]) for a in drawn]
+        from . import charts  # pygal: 0.1 s to import, only once a chart is drawn
         chart = charts.radar([d["name"] for d in dims], series)
     return chart, services.progress(assessments)
 

@@ -4,12 +4,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from incubator.queue import run_worker
-
-from . import fonts, jobs, offerings, tasks
-from .models import BatchJob
-from .services import CertificateError
-
 
 @click.group("certificates", help="Certificates (证书).")
 def certificates_group():
@@ -24,6 +18,10 @@ def issue_offering(offering_id, use_queue):
     """Issue 结业证书 to everyone who completed OFFERING_ID (by default in this process)."""
     from incubator.extensions import db
     from incubator.users.models import User
+
+    from . import jobs, offerings, tasks  # (with the models and huey: not imported to list the commands)
+    from .models import BatchJob
+    from .services import CertificateError
     admin = db.session.scalar(db.select(User).where(User.role == "admin").order_by(User.id).limit(1))
     items = offerings.completed_enrolments(offering_id) if _has_provider() else None
     if not items:
@@ -56,6 +54,8 @@ def _follow(job_id):
     import time
 
     from incubator.extensions import db
+
+    from .models import BatchJob
     job = db.session.get(BatchJob, job_id)
     with click.progressbar(length=job.total, label="waiting for the worker") as bar:
         shown = 0
@@ -72,6 +72,7 @@ def _follow(job_id):
 @with_appcontext
 def worker(workers):
     """An older name for `incubator worker`, the platform's queue worker (certificates and the rest)."""
+    from incubator.queue import run_worker
     click.echo("incubator certificates worker is now the platform's worker, `incubator worker`: "
                "certificate batches, notices and reminders")
     run_worker(current_app._get_current_object(), workers=workers)
@@ -80,6 +81,7 @@ def worker(workers):
 @certificates_group.command("check")
 def check():
     """Can this machine render Chinese certificates (CJK font, HarfBuzz subsetting)?"""
+    from . import fonts
     problem = fonts.problem()
     if problem:
         raise click.ClickException(problem)

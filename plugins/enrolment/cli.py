@@ -8,9 +8,6 @@ from sqlalchemy import select
 from incubator.extensions import db
 from incubator.numbers import show_hours
 
-from . import catalogue
-from .models import Course
-
 
 @click.group("courses", help="Course catalogue of the academy (课程目录).")
 def courses_group():
@@ -23,6 +20,7 @@ def courses_group():
 @with_appcontext
 def sync_command(directory):
     """Load the course files into the database (by code); refuse every change if a file is malformed."""
+    from . import catalogue  # (with the models: not imported to list the commands)
     try:
         report = catalogue.sync(directory)
     except catalogue.CatalogueInvalid as exc:
@@ -38,6 +36,7 @@ def sync_command(directory):
 @click.option("--all", "show_all", is_flag=True, help="include retired courses")
 @with_appcontext
 def list_command(show_all):
+    from .models import Course
     stmt = select(Course).order_by(Course.code)
     if not show_all:
         stmt = stmt.where(Course.active.is_(True))

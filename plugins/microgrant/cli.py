@@ -5,9 +5,6 @@ from flask.cli import with_appcontext
 from incubator.extensions import db
 from incubator.numbers import show_yuan
 
-from . import services
-from .models import Round
-
 
 @click.group("microgrant", help="Micro-grant rounds (公益微创投).")
 def microgrant_group():
@@ -18,6 +15,8 @@ def microgrant_group():
 @click.argument("round_id", type=int)
 @with_appcontext
 def report_command(round_id):
+    from . import services  # (with the models: not imported to list the commands, `incubator --help`)
+    from .models import Round
     rnd = db.session.get(Round, round_id)
     if rnd is None:
         raise click.BadParameter(f"no round with id {round_id}", param_hint="ROUND_ID")

@@ -5,8 +5,6 @@ from sqlalchemy import func, select
 
 from incubator.extensions import db
 
-from .models import LedgerEntry, Volunteer
-
 
 @click.group("passport", help="Volunteer passport (义粉护照).")
 def passport_group():
@@ -17,6 +15,7 @@ def passport_group():
 @with_appcontext
 def check_command():
     """Compare cached balances and hours with the ledger; exit 1 on any difference."""
+    from .models import LedgerEntry, Volunteer  # (not imported to list the commands)
     sums = dict((vid, (p, m)) for vid, p, m in db.session.execute(
         select(LedgerEntry.volunteer_id, func.sum(LedgerEntry.points), func.sum(LedgerEntry.minutes))
         .group_by(LedgerEntry.volunteer_id)))
