@@ -36,8 +36,8 @@ terms = Table(
            index=True),
     sqlite_with_rowid=False,
 )
-# What a longer search is checked against: the name, initials and USCC, normalized, one per line (a
-# search has no white space, so it never spans two of them).
+# What a longer search is checked against: the name and the initials, normalized, one per line (a
+# search has no white space, so it never spans the two).
 texts = Table(
     "organization_search_texts",
     db.metadata,
