@@ -197,6 +197,24 @@ def test_a_forged_cell_is_refused(history, login_as):
     assert "目标表格已过期" in response.get_data(as_text=True)
 
 
+def test_the_dashboards_figures_of_this_year_are_the_reports(history, parks, users):
+    """The targets card counts from the year's first day and takes 在孵 from the kept stage counts:
+    the same values as the report, which counts from the first record."""
+    this_year, manager = today().year, users["fangxing-mgr"]
+    data = {"name": "方兴今年新社工站", "category": "社工服务类", "contact_name": "李明", "contact_phone": "13900000099"}
+    org = orgs.create(data, park=parks["fangxing"], user=manager)
+    orgs.move(org, "reviewing", user=manager)
+    orgs.move(org, "incubating", user=manager)
+    leaving = db.session.scalars(select(orgs.Organization).where(orgs.Organization.stage == "incubating",
+                                                                 orgs.Organization.id != org.id)).first()
+    orgs.move(leaving, "exited", user=users["admin"], note="停止活动")
+    for park_ids in (None, (parks["fangxing"].id,)):
+        full, quick = core(Scope((this_year,), park_ids)), core(Scope((this_year,), park_ids, progress_only=True))
+        for key, figure in full.items():
+            assert (quick[key].by_year, quick[key].by_park) == (figure.by_year, figure.by_park), key
+    assert quick["orgs.admitted"].by_year == {this_year: 1} and quick["orgs.entered"].cumulative is None
+
+
 def test_the_dashboard_shows_this_years_targets_and_the_coloured_tree(history, login_as, parks):
     this_year = today().year
     db.session.add(Target(year=this_year, park_id=parks["fangxing"].id, figure_key="orgs.entered", value=10))

@@ -32,6 +32,15 @@ def stage_counts(park_ids) -> dict[str, int]:
     return {stage: int(n) for stage, n, _read in rows if n}
 
 
+def counts_by_park(park_ids, stages) -> dict[int, int]:
+    """{park id: organizations in `stages`} in `park_ids` (None: every park), from the same rows."""
+    stmt = (select(StageCount.park_id, func.sum(StageCount.n)).where(StageCount.stage.in_(stages))
+            .group_by(StageCount.park_id))
+    if park_ids is not None:
+        stmt = stmt.where(StageCount.park_id.in_(list(park_ids) or [-1]))
+    return {park_id: int(n) for park_id, n in db.session.execute(stmt).all() if n}
+
+
 def fold() -> None:
     """Replace the rows of each park and stage by their sum, in a transaction of its own (never the
     caller's). PostgreSQL: one statement, so a move committed meanwhile is either summed and deleted

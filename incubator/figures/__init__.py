@@ -22,6 +22,9 @@ class Scope:
 
     years: tuple[int, ...]
     park_ids: tuple[int, ...] | None = None
+    # This year's values only, for the dashboard's targets card: no trend and no totals since the
+    # first record, so a figure may count from the scope's first day (the core's moves do).
+    progress_only: bool = False
 
     @property
     def year(self) -> int:

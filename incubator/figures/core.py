@@ -36,7 +36,8 @@ def figures(scope: Scope) -> list[Figure]:
     parks = scope.park_names
     counts = _counted_moves(scope)
     found = [_move_figure(scope, parks, counts, *move) for move in MOVES]
-    found.append(_incubating_at_year_end(scope, parks, counts))
+    found.append(_incubating_now(scope, parks) if scope.progress_only and scope.year == today().year
+                 else _incubating_at_year_end(scope, parks, counts))
     found.append(_time_to_graduation(scope))
     if scope.year == today().year:
         found.append(_overdue_now(scope, parks))
@@ -58,7 +59,8 @@ def _counted_moves(scope: Scope) -> dict[str, list[tuple[int, int, str, int]]]:
     rows = db.session.execute(_in_scope(
         select(year, Transition.to_stage, Organization.park_id, Organization.category, func.count())
         .join(Organization, Organization.id == Transition.organization_id)
-        .where(wanted, Transition.happened_on <= scope.last_day)
+        .where(wanted, Transition.happened_on <= scope.last_day,
+               *((Transition.happened_on >= scope.first_day,) if scope.progress_only else ()))
         .group_by(year, Transition.to_stage, Organization.park_id, Organization.category), scope)).all()
     by_stage = {move[1]: key for key, _label, move, _order, _note in MOVES}
     counts: dict[str, list] = defaultdict(list)
@@ -69,10 +71,11 @@ def _counted_moves(scope: Scope) -> dict[str, list[tuple[int, int, str, int]]]:
 
 def _move_figure(scope, parks, counts, key, label, _move, order, note) -> Figure:
     figure = Figure(key, label, "家", "孵化", by_year=dict.fromkeys(scope.years, 0), order=order, note=note,
-                    targetable=key != "orgs.exited", cumulative=0)
+                    targetable=key != "orgs.exited", cumulative=None if scope.progress_only else 0)
     by_park, by_category = defaultdict(int), defaultdict(int)
     for year, park_id, category, n in counts.get(key, ()):
-        figure.cumulative += n
+        if figure.cumulative is not None:
+            figure.cumulative += n
         if year in figure.by_year:
             figure.by_year[year] += n
         if year == scope.year:
@@ -100,6 +103,16 @@ def _incubating_at_year_end(scope, parks, counts) -> Figure:
             figure.by_park = by_park
             figure.breakdowns = {"园区": {parks[p]: n for p, n in sorted(by_park.items())}}
     return figure
+
+
+def _incubating_now(scope, parks) -> Figure:
+    """在孵 this year for the targets' progress: those in incubation today (the counts per park and
+    stage the database keeps), which is what the history gives for 31 December of a year not over."""
+    from ..dashboard.counts import counts_by_park
+    by_park = counts_by_park(scope.park_ids, ACTIVE_STAGES)
+    return Figure("orgs.incubating", "年末在孵", "家", "孵化", order=30, by_year={scope.year: sum(by_park.values())},
+                  by_park=by_park, breakdowns={"园区": {parks[p]: n for p, n in sorted(by_park.items())}},
+                  note="12 月 31 日处于入园孵化或壳外孵化阶段的组织")
 
 
 def _time_to_graduation(scope: Scope) -> Figure:
