@@ -92,11 +92,10 @@ def incubator_todos(user):
     from flask_babel import gettext as _
     from sqlalchemy import func, select
 
-    from .dashboard.counts import stage_counts
+    from .dashboard.counts import in_incubation, stage_counts
     from .dates import today
     from .extensions import db
     from .organizations.models import Organization
-    from .organizations.stages import ACTIVE_STAGES
     from .parks.models import Park
     from .ui import Todo
     # On every page (the menu's count): the counts the database keeps per park and stage, and two
@@ -106,7 +105,7 @@ def incubator_todos(user):
     counts = stage_counts(allowed)
     applied, reviewing = counts.get("applied", 0), counts.get("reviewing", 0)
     day, soon = today(), today() + timedelta(days=30)
-    in_scope = (Organization.park_id.in_(list(parks) or [-1]), Organization.stage.in_(ACTIVE_STAGES))
+    in_scope = in_incubation(parks)
     overdue, due_soon = db.session.execute(select(
         select(func.count()).where(*in_scope, Organization.incubation_due < day).scalar_subquery(),
         select(func.count()).where(*in_scope, Organization.incubation_due.between(day, soon)).scalar_subquery(),

@@ -65,9 +65,13 @@ def fold() -> None:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
 
 
-def overdue_count(park_ids) -> int:
-    """Organizations in incubation in `park_ids` past their due date: one range of
+def in_incubation(park_ids) -> tuple:
+    """The conditions "in incubation in `park_ids`": with a condition on the due date, ranges of
     ix_organizations_park_stage_due per park and stage, no row read."""
+    return Organization.park_id.in_(list(park_ids) or [-1]), Organization.stage.in_(ACTIVE_STAGES)
+
+
+def overdue_count(park_ids) -> int:
+    """Organizations in incubation in `park_ids` past their due date."""
     return db.session.scalar(select(func.count()).select_from(Organization).where(
-        Organization.park_id.in_(list(park_ids) or [-1]), Organization.stage.in_(ACTIVE_STAGES),
-        Organization.incubation_due < today()))
+        *in_incubation(park_ids), Organization.incubation_due < today()))

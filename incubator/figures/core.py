@@ -89,8 +89,7 @@ def _move_figure(scope, parks, counts, key, label, _move, order, note) -> Figure
 
 def _incubating_at_year_end(scope, parks, counts) -> Figure:
     """在孵 on 31 December: admitted by then, less hatched or left by then (see the module's note)."""
-    figure = Figure("orgs.incubating", "年末在孵", "家", "孵化", order=30,
-                    note="12 月 31 日处于入园孵化或壳外孵化阶段的组织")
+    figure = _incubating_figure()
     for year in scope.years:
         by_park: dict[int, int] = defaultdict(int)
         for key, sign in (("orgs.admitted", 1), *((k, -1) for k in LEAVING)):
@@ -110,9 +109,14 @@ def _incubating_now(scope, parks) -> Figure:
     stage the database keeps), which is what the history gives for 31 December of a year not over."""
     from ..dashboard.counts import counts_by_park
     by_park = counts_by_park(scope.park_ids, ACTIVE_STAGES)
-    return Figure("orgs.incubating", "年末在孵", "家", "孵化", order=30, by_year={scope.year: sum(by_park.values())},
-                  by_park=by_park, breakdowns={"园区": {parks[p]: n for p, n in sorted(by_park.items())}},
-                  note="12 月 31 日处于入园孵化或壳外孵化阶段的组织")
+    figure = _incubating_figure()
+    figure.by_year, figure.by_park = {scope.year: sum(by_park.values())}, by_park
+    figure.breakdowns = {"园区": {parks[p]: n for p, n in sorted(by_park.items())}}
+    return figure
+
+
+def _incubating_figure() -> Figure:
+    return Figure("orgs.incubating", "年末在孵", "家", "孵化", order=30, note="12 月 31 日处于入园孵化或壳外孵化阶段的组织")
 
 
 def _time_to_graduation(scope: Scope) -> Figure:

@@ -237,8 +237,7 @@ def list_page(*, page: int | None, per_page: int | None, park_ids=None, q: str =
         n = db.session.scalar(select(func.count()).select_from(ids.subquery()))
         pagination.total, pagination.total_is_exact = min(n, COUNT_LIMIT), n <= COUNT_LIMIT
     else:
-        scope = park_ids if not park_id else [p for p in (park_ids if park_ids is not None else [park_id])
-                                              if p == park_id]
+        scope = park_ids if not park_id else [park_id] if park_ids is None or park_id in park_ids else []
         counts = stage_counts(scope)
         pagination.total, pagination.total_is_exact = (counts.get(stage, 0) if stage else sum(counts.values())), True
     return pagination
@@ -274,14 +273,3 @@ def _timeline_key(event: dict):
     day = event["at"] if event["kind"] == "transition" else to_local(event["at"]).date()
     return day, to_local(event["recorded"]), event["kind"], event["record"].id
 
-
-def stage_counts(park_ids=None) -> dict[str, int]:
-    stmt = select(Organization.stage, func.count()).group_by(Organization.stage)
-    if park_ids is not None:
-        stmt = stmt.where(Organization.park_id.in_(park_ids or [-1]))
-    return dict(db.session.execute(stmt).all())
-
-
-def count(stmt) -> int:
-    """The number of rows a list query would return."""
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
