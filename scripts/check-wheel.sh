@@ -57,8 +57,10 @@ PY
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.2; done
 
-page() { curl -sf -b jar -c jar -L "http://127.0.0.1:$PORT$1" || fail "GET $1 failed"; }
-page / | grep -q "社区治理学院" || fail "the home page is not in Chinese"
-page /lang/en > /dev/null
-page / | grep -q "Community Governance Academy" || fail "the home page is not in English after /lang/en"
+# The whole page first, then grep: `curl | grep -q` let grep close the pipe at its first match, and
+# curl, cut off (SIGPIPE), failed the check and left its cookie jar unwritten.
+page() { curl -sf -b jar -c jar -L -o page.html "http://127.0.0.1:$PORT$1" || fail "GET $1 failed"; }
+page / && grep -q "社区治理学院" page.html || fail "the home page is not in Chinese"
+page /lang/en
+page / && grep -q "Community Governance Academy" page.html || fail "the home page is not in English after /lang/en"
 echo "check-wheel: ok in ${SECONDS}s (the wheel migrates, loads the demo, serves Chinese and English)"
