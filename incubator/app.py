@@ -20,6 +20,7 @@ from .errors import DomainError
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 from .plugins import PluginRegistry, collect, hooks_for, watch_enablement
 from .schema_versions import CORE_MIGRATIONS
+from .stamps import watch_writes
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["incubator_plugins"] = registry
     registry.load_all()
     watch_enablement()
+    watch_writes()
 
     _register_blueprints(app)
     from .api import init_api

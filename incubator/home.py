@@ -4,10 +4,17 @@ Managers and administrators land on the dashboard, an organization's contact on 
 their organization; for other roles the plugins answer through `incubator_home_url` (the academy's
 我的学习 for trainees, mentoring's 我的督导 for experts). Every landing page lists the user's
 to-dos (`incubator_todos`), and the menu shows how many there are.
+
+The menu shows the count on every page, so a user's to-dos are kept (incubator.stamps): until the
+next commit that writes anything, the district's day changing, or 30 seconds, whichever comes first.
+A page after a write asks the plugins again; pages that only read (most of them) do not.
 """
 from flask import g, url_for
+from flask_babel import get_locale
 
+from .dates import today
 from .plugins import collect, hook, hooks_for
+from .stamps import timed_cache
 
 
 def home_url(user) -> str:
@@ -23,10 +30,15 @@ def todos(user) -> list:
     if not getattr(user, "is_authenticated", False):
         return []
     if "todos" not in g:
-        relay = hooks_for(user.parks) if user.role == "manager" else hook()
-        items = collect(relay.incubator_todos(user=user))
-        g.todos = sorted(items, key=lambda t: (t.due is None, t.due or 0, t.order))
+        key = (user.id, str(get_locale()), today())  # labels are translated, dues are relative
+        g.todos = timed_cache("todos").get(key, lambda: _ask_plugins(user))
     return g.todos
+
+
+def _ask_plugins(user) -> list:
+    relay = hooks_for(user.parks) if user.role == "manager" else hook()
+    items = collect(relay.incubator_todos(user=user))
+    return sorted(items, key=lambda t: (t.due is None, t.due or 0, t.order))
 
 
 def todo_count(user) -> int:

@@ -17,6 +17,7 @@ from . import create_app, schema_versions
 from .extensions import db
 from .schema_versions import CORE_TABLE
 from .plugins import forget_enablement
+from .stamps import data_changed
 
 PASSWORD = "demo12345"
 
@@ -132,6 +133,7 @@ def empty_tables(app) -> None:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
         forget_enablement()  # the plugin settings and parks are gone with the rows
+        data_changed()  # and what was cached from them (written past the session)
 
 
 @pytest.fixture(scope="session")

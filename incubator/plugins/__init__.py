@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
-import os
 import sys
 import time
 import traceback
@@ -31,6 +30,7 @@ from sqlalchemy import select
 
 from .. import hookspecs
 from ..extensions import db
+from ..stamps import stamp
 from .conventions import SUFFIX, conventional_hooks, plugin_of
 from .models import PluginSetting, plugin_parks
 
@@ -305,52 +305,39 @@ def _read_enablement() -> dict[str, Enablement]:
 
 
 class _EnablementCache:
-    """The enablement as last read by this process, and the stamp it was read under.
+    """The enablement as last read by this process, and the stamp's token it was read under.
 
-    Every process serving the same instance folder shares one stamp file: a commit that changed a
-    plugin's settings or the parks replaces it (`forget_enablement`), and each process sees the new
-    file (a new inode) at its next request and reads the settings again. A stat is microseconds; a
-    query was three round trips per request. Processes on other machines (a different instance
-    folder) read again after `MAX_AGE` seconds at most.
+    Every process serving the same instance folder shares the stamp `plugin-settings`
+    (incubator.stamps): a commit that changed a plugin's settings or the parks changes it
+    (`forget_enablement`), and each process sees the new token at its next request and reads the
+    settings again. Reading the stamp is microseconds; the settings were three round trips per
+    request. Processes on other machines (a different instance folder) read again after `MAX_AGE`
+    seconds at most.
     """
 
     MAX_AGE = 30.0
 
-    def __init__(self, stamp_path: Path):
-        self.stamp_path = stamp_path
+    def __init__(self):
         self.value: dict[str, Enablement] | None = None
-        self.stamp = None
+        self.token = None
         self.read_at = 0.0
 
-    def current_stamp(self):
-        try:
-            st = self.stamp_path.stat()
-        except FileNotFoundError:
-            return None
-        return st.st_ino, st.st_mtime_ns
-
     def get(self) -> dict[str, Enablement]:
-        stamp = self.current_stamp()
-        if self.value is None or stamp != self.stamp or time.monotonic() - self.read_at > self.MAX_AGE:
-            self.value, self.stamp, self.read_at = _read_enablement(), stamp, time.monotonic()
+        token = stamp("plugin-settings").read()
+        if self.value is None or token != self.token or time.monotonic() - self.read_at > self.MAX_AGE:
+            self.value, self.token, self.read_at = _read_enablement(), token, time.monotonic()
         return self.value
 
     def forget(self) -> None:
-        """Drop this process's copy and tell the others (a new stamp file, replaced atomically)."""
+        """Drop this process's copy and tell the others."""
         self.value = None
-        fresh = self.stamp_path.with_name(f"{self.stamp_path.name}.{os.getpid()}.tmp")
-        try:
-            fresh.write_text(f"{time.time_ns()}\n")
-            os.replace(fresh, self.stamp_path)
-        except OSError as error:  # a read-only instance folder: the others see it after MAX_AGE
-            log.warning("could not replace %s: %s", self.stamp_path, error)
+        stamp("plugin-settings").change()
 
 
 def _cache() -> _EnablementCache:
     cache = current_app.extensions.get("plugin_enablement")
     if cache is None:
-        path = Path(current_app.instance_path) / "plugin-settings.stamp"
-        cache = current_app.extensions["plugin_enablement"] = _EnablementCache(path)
+        cache = current_app.extensions["plugin_enablement"] = _EnablementCache()
     return cache
 
 

@@ -331,14 +331,19 @@ def list_enrolments(args, offering_id):
 def enrol(data, offering_id):
     """Enrol yourself (a seat, the waitlist when full, or pending approval); managers may enrol someone else."""
     offering = _offering(offering_id)
-    if data.get("username"):
+    as_manager = bool(data.get("username"))
+    if as_manager:
         if not can("academy.manage", offering):
             abort(403, description="只有园区管理员可以为他人报名")
         person = find_enrollable(data["username"], current_user)
         if person is None:
             raise ValidationError(_("找不到账号：%(username)s", username=data['username']), field="username")
-        return services.enrol(offering, person, by=current_user, as_manager=True, note=data["note"])
-    return services.enrol(offering, current_user._get_current_object(), by=current_user, note=data["note"])
+    else:
+        person = current_user._get_current_object()
+    enrolment, position = services.enrol_placed(offering, person, by=current_user, as_manager=as_manager,
+                                                note=data["note"])
+    g.academy_positions = {enrolment.id: position}  # known under the lock: the answer needs no query for it
+    return enrolment
 
 
 @offerings_blp.route("/<int:offering_id>/close", methods=["POST"])

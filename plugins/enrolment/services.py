@@ -222,25 +222,32 @@ def _seated(offering_id: int) -> int:
 
 class Tally(NamedTuple):
     seated: int
+    waiting: int  # how many are waitlisted
     last_seq: int  # the highest waitlist sequence handed out (0: none yet)
     mine: int | None  # the id of the person's enrolment, if they have one
 
 
 def _tally(offering_id: int, user_id: int | None = None) -> Tally:
     """What enrolling needs of the offering's enrolments, in one statement (the offering is locked)."""
-    seated, last_seq, mine = db.session.execute(select(
-        func.count().filter(Enrolment.status.in_(SEATED)), func.max(Enrolment.waitlist_seq),
-        func.max(case((Enrolment.user_id == user_id, Enrolment.id))),
+    seated, waiting, last_seq, mine = db.session.execute(select(
+        func.count().filter(Enrolment.status.in_(SEATED)), func.count().filter(Enrolment.status == "waitlisted"),
+        func.max(Enrolment.waitlist_seq), func.max(case((Enrolment.user_id == user_id, Enrolment.id))),
     ).where(Enrolment.offering_id == offering_id)).one()
-    return Tally(seated, last_seq or 0, mine)
+    return Tally(seated, waiting, last_seq or 0, mine)
 
 
-def _seat_or_waitlist(offering: Offering, enrolment: Enrolment, now: datetime, tally: Tally) -> None:
-    """Give a seat if one is free, else the end of the waitlist (the offering is locked)."""
+def _seat_or_waitlist(offering: Offering, enrolment: Enrolment, now: datetime, tally: Tally) -> int | None:
+    """Give a seat if one is free, else the end of the waitlist (the offering is locked).
+
+    Returns the waitlist position, None with a seat. The new sequence exceeds every one handed out,
+    and the tally's waiting are the others (the enrolment was not waitlisted, or the caller refused
+    it): its rank among the waitlisted, as `waitlist_positions` defines it, is their number + 1.
+    """
     if tally.seated < offering.capacity:
         enrolment.status = "enrolled"
-    else:
-        enrolment.status, enrolment.waitlist_seq, enrolment.waitlisted_at = "waitlisted", tally.last_seq + 1, now
+        return None
+    enrolment.status, enrolment.waitlist_seq, enrolment.waitlisted_at = "waitlisted", tally.last_seq + 1, now
+    return tally.waiting + 1
 
 
 @contextmanager
@@ -278,12 +285,25 @@ def enrol(offering: Offering, person: User, *, by: User, as_manager: bool = Fals
     Returns the enrolment: `enrolled` with a seat, `waitlisted` when full, `pending` when the
     offering needs approval. 409 when the person is already in (or was refused), or the window is closed.
     """
+    return enrol_placed(offering, person, by=by, as_manager=as_manager, note=note)[0]
+
+
+def enrol_placed(offering: Offering, person: User, *, by: User, as_manager: bool = False,
+                 note: str = "") -> tuple[Enrolment, int | None]:
+    """`enrol`, and the waitlist position it was given (None unless waitlisted): known from the tally
+    read under the offering's lock, so the answer needs no query for it. It is the position at the
+    commit; those ahead may leave afterwards, as after any page's reading."""
     with _kept_loaded(), transaction():
-        enrolment = _enrol_locked(lock_offering(offering.id), person, by=by, as_manager=as_manager, note=note)
-    return enrolment
+        placed = _enrol_placed(lock_offering(offering.id), person, by=by, as_manager=as_manager, note=note)
+    return placed
 
 
 def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: bool, note: str = "") -> Enrolment:
+    return _enrol_placed(offering, person, by=by, as_manager=as_manager, note=note)[0]
+
+
+def _enrol_placed(offering: Offering, person: User, *, by: User, as_manager: bool,
+                  note: str = "") -> tuple[Enrolment, int | None]:
     now = utcnow()
     if not as_manager:
         if not offering.course.active:
@@ -308,10 +328,11 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     enrolment.offering, enrolment.user = offering, person
     enrolment.note = (note or "")[:300]
     enrolment.decided_at = enrolment.promoted_at = enrolment.promotion_seen_at = None
+    position = None
     if offering.requires_approval and not as_manager:
         enrolment.status = "pending"
     else:
-        _seat_or_waitlist(offering, enrolment, now, tally)
+        position = _seat_or_waitlist(offering, enrolment, now, tally)
         if as_manager and offering.requires_approval:
             enrolment.decided_at = now
     db.session.add(enrolment)
@@ -319,7 +340,7 @@ def _enrol_locked(offering: Offering, person: User, *, by: User, as_manager: boo
     audit.record("academy.enrol", enrolment, user=by,
                  summary=f"{person.display_name} 报名 {offering.display_title}：{enrolment.status_label}",
                  offering_id=offering.id, status=enrolment.status)
-    return enrolment
+    return enrolment, position
 
 
 def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
@@ -330,11 +351,11 @@ def approve(enrolment: Enrolment, *, by: User) -> Enrolment:
         if enrolment.status != "pending":
             raise Conflict(_("只能审核待审核的报名（当前：%(status)s）", status=_(enrolment.status_label)))
         now = utcnow()
-        _seat_or_waitlist(offering, enrolment, now, _tally(offering.id))
+        position = _seat_or_waitlist(offering, enrolment, now, _tally(offering.id))  # pending: not among the waiting
         enrolment.decided_at = now
         audit.record("academy.approve", enrolment, user=by,
                      summary=f"通过 {enrolment.user.display_name} 的报名：{enrolment.status_label}")
-        notices.decided(enrolment, by=by, position=waitlist_positions([enrolment]).get(enrolment.id))
+        notices.decided(enrolment, by=by, position=position)
     return enrolment
 
 

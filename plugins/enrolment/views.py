@@ -132,12 +132,11 @@ def enrol(offering_id):
     if not DecisionForm().validate_on_submit():
         abort(400)
     try:
-        enrolment = services.enrol(offering, current_user._get_current_object(), by=current_user)
+        enrolment, position = services.enrol_placed(offering, current_user._get_current_object(), by=current_user)
     except DomainError as exc:
         flash(exc.message, "danger")
     else:
         if enrolment.status == "waitlisted":
-            position = services.waitlist_positions([enrolment])[enrolment.id]
             flash(_("班次已满，您已进入候补名单，当前候补第 %(n)s 位。有人取消时将按顺序自动递补。", n=position), "warning")
         elif enrolment.status == "pending":
             flash(_("报名已提交，等待园区管理员审核。"), "info")
