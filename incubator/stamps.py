@@ -56,7 +56,9 @@ def stamp(name: str) -> Stamp:
 
 class TimedCache:
     """Values computed under a stamp's token: one is good while the token is the same and it is
-    younger than `max_age` seconds. Keeps the `size` most recently used keys."""
+    younger than `max_age` seconds. Keeps the `size` most recently used keys. A session that wrote
+    and has not committed yet reads past the cache (what it wrote is not in there) and keeps nothing.
+    The token is read before computing: a change committed meanwhile leaves the value stale-marked."""
 
     def __init__(self, stamp_name: str, max_age: float = 30.0, size: int = 2000):
         self.stamp_name, self.max_age, self.size = stamp_name, max_age, size
@@ -64,6 +66,9 @@ class TimedCache:
         self.lock = threading.Lock()  # gunicorn's threaded workers share a process
 
     def get(self, key, compute):
+        from .extensions import db
+        if db.session.info.get("wrote"):
+            return compute()
         token, now = stamp(self.stamp_name).read(), time.monotonic()
         with self.lock:
             found = self.values.get(key)

@@ -8,6 +8,7 @@ progress, the public showcase and the API read what it returns.
 """
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -102,7 +103,20 @@ class Figure:
 
 def collect(scope: Scope) -> list[Figure]:
     """Every figure for `scope`, the core's and the plugins' (those enabled in the parks counted),
-    in report order: by area, then each figure's order."""
+    in report order: by area, then each figure's order.
+
+    Kept until the next commit that writes anything, or 5 minutes (incubator.stamps): the
+    dashboard's targets card and the report ask every plugin, which is most of their time. Each
+    caller gets its own copy to annotate."""
+    from flask_babel import get_locale
+
+    from ..dates import today
+    from ..stamps import timed_cache
+    key = (scope, today(), str(get_locale()))
+    return copy.deepcopy(timed_cache("figures", max_age=300.0, size=200).get(key, lambda: _ask_plugins(scope)))
+
+
+def _ask_plugins(scope: Scope) -> list[Figure]:
     from ..plugins import collect as flatten, hooks_for
     figures = flatten(hooks_for(scope.park_ids).incubator_figures(scope=scope))
     area = {name: i for i, name in enumerate(AREAS)}
