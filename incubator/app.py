@@ -161,10 +161,10 @@ def _register_template_helpers(app: Flask) -> None:
         return g.nav_items
 
     from .dates import today
-    from .home import home_url, todo_count, todos
+    from .home import home_url, todo_badge, todos
     from .notifications.services import unread_notifications
     app.jinja_env.globals.update(
-        todos=lambda: todos(current_user), todo_count=lambda: todo_count(current_user),
+        todos=lambda: todos(current_user), todo_badge=lambda: todo_badge(current_user),
         unread_notifications=lambda: unread_notifications(current_user),
         home_url=lambda: home_url(current_user), today=today,
         can=can, nav_items=nav_items, stage_label=stages.label, STAGES=stages.STAGES,

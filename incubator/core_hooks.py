@@ -90,16 +90,18 @@ def incubator_todos(user):
 
     from flask import url_for
     from flask_babel import gettext as _
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from .dashboard.counts import in_incubation, stage_counts
+    from .database import count_at_most
     from .dates import today
     from .extensions import db
     from .organizations.models import Organization
     from .parks.models import Park
-    from .ui import Todo
+    from .ui import TODO_COUNT_CAP, Todo
     # On every page (the menu's count): the counts the database keeps per park and stage, and two
-    # ranges of the (park, stage, due date) index — nothing here reads the organizations themselves.
+    # ranges of the (park, stage, due date) index, read up to the cap ("99+") — nothing here reads
+    # the organizations themselves.
     allowed = scope_parks(user)
     parks = allowed if allowed is not None else db.session.scalars(select(Park.id)).all()
     counts = stage_counts(allowed)
@@ -107,8 +109,9 @@ def incubator_todos(user):
     day, soon = today(), today() + timedelta(days=30)
     in_scope = in_incubation(parks)
     overdue, due_soon = db.session.execute(select(
-        select(func.count()).where(*in_scope, Organization.incubation_due < day).scalar_subquery(),
-        select(func.count()).where(*in_scope, Organization.incubation_due.between(day, soon)).scalar_subquery(),
+        count_at_most(select(Organization.id).where(*in_scope, Organization.incubation_due < day), TODO_COUNT_CAP),
+        count_at_most(select(Organization.id).where(*in_scope, Organization.incubation_due.between(day, soon)),
+                      TODO_COUNT_CAP),
     )).one()
     items = []
     if applied:
@@ -116,9 +119,11 @@ def incubator_todos(user):
     if reviewing:
         items.append(Todo(_("评审中的申请待决定"), url_for("organizations.index", stage="reviewing"), count=reviewing, order=11))
     if overdue:
-        items.append(Todo(_("孵化已到期，请续驻、出壳或退出"), url_for("organizations.index", overdue=1), count=overdue, order=12))
+        items.append(Todo(_("孵化已到期，请续驻、出壳或退出"), url_for("organizations.index", overdue=1), order=12,
+                          **Todo.capped(overdue)))
     if due_soon:
-        items.append(Todo(_("30 天内孵化到期"), url_for("organizations.index", stage="incubating"), count=due_soon, order=13))
+        items.append(Todo(_("30 天内孵化到期"), url_for("organizations.index", stage="incubating"), order=13,
+                          **Todo.capped(due_soon)))
     if user.role == "admin" and (failed := failed_deliveries()):
         items.append(Todo(_("通知发送失败，请检查邮件、短信或企业微信的配置"),
                           url_for("notifications.deliveries", status="failed"), count=failed, order=90))

@@ -77,3 +77,10 @@ def insert_new(table, rows: list[dict], *, unique: list[str], returning):
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=unique).returning(returning)
     return list(db.session.scalars(statement))
+
+
+def count_at_most(stmt, limit: int):
+    """A scalar subquery counting the rows of `stmt` up to `limit` + 1 (the database stops reading
+    there): more than `limit` means "more than". `stmt` is a SELECT of the rows to count."""
+    from sqlalchemy import func, select
+    return select(func.count()).select_from(stmt.limit(limit + 1).subquery()).scalar_subquery()

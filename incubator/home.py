@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from .dates import today
 from .plugins import collect, hook, hooks_for
 from .stamps import timed_cache
+from .ui import TODO_COUNT_CAP
 
 
 def home_url(user) -> str:
@@ -41,5 +42,10 @@ def _ask_plugins(user) -> list:
     return sorted(items, key=lambda t: (t.due is None, t.due or 0, t.order))
 
 
-def todo_count(user) -> int:
-    return sum(t.count for t in todos(user))
+def todo_badge(user) -> str:
+    """The menu's number: "" for none, "3", or "99+" past the cap (or when a to-do stopped counting)."""
+    items = todos(user)
+    total = sum(t.count for t in items)
+    if total > TODO_COUNT_CAP or any(t.more for t in items):
+        return f"{TODO_COUNT_CAP}+"
+    return str(total) if total else ""

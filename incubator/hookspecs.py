@@ -112,12 +112,15 @@ def incubator_profile_panels(user):
 @hookspec
 def incubator_todos(user):
     """Return the user's open to-dos (待办) as `incubator.ui.Todo(label, url, due=None, count=1,
-    order=100)`: supervision logs waiting for an organization's signature, follow-up actions due, a
-    class tomorrow. The core lists them on the user's landing page (the `todo_list` macro in
-    `macros.html`, fed by the template global `todos()`) and counts them in the menu on every page, so
-    keep it to one or two bounded queries. Called on every plugin for experts, trainees and contacts,
-    and on plugins enabled for a manager's parks for a manager. A plugin failing here loses its to-dos,
-    not the page.
+    order=100, more=False)`: supervision logs waiting for an organization's signature, follow-up
+    actions due, a class tomorrow. The core lists them on the user's landing page (the `todo_list`
+    macro in `macros.html`, fed by the template global `todos()`) and counts them in the menu
+    (`todo_badge()`), so keep it to one or two bounded queries. What grows with the district (the
+    organizations due soon) is counted up to a cap and shown as "99+": count with
+    `incubator.database.count_at_most(stmt, TODO_COUNT_CAP)` and pass `**Todo.capped(n)`. The
+    answers are kept per user until the next commit that writes anything (incubator/home.py).
+    Called on every plugin for experts, trainees and contacts, and on plugins enabled for a
+    manager's parks for a manager. A plugin failing here loses its to-dos, not the page.
 
     ```python
     @hookimpl

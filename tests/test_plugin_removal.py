@@ -52,7 +52,7 @@ def migrated(migrated_file, tmp_path):
 
 
 def test_each_plugin_has_its_own_version_table(migrated):
-    assert versions(migrated, "alembic_version") == {"0009_core_stage_counts"}
+    assert versions(migrated, "alembic_version") == {"0010_core_move_counts"}
     for plugin in PLUGINS:
         assert len(versions(migrated, f"alembic_version_{plugin}")) == 1
 
@@ -63,7 +63,7 @@ def test_a_disabled_plugin_does_not_stop_upgrade_or_current(migrated, plugin):
     incubator(migrated, "db", "upgrade", disabled=plugin)
     shown = incubator(migrated, "db", "current", disabled=plugin)
     assert f"alembic_version_{plugin}: {before.pop()} (plugin not loaded; its tables stay)" in shown
-    assert "core (alembic_version): 0009_core_stage_counts (head)" in shown
+    assert "core (alembic_version): 0010_core_move_counts (head)" in shown
     assert A_TABLE[plugin] in tables(migrated)
     # Enabled again, it carries on from where it was.
     incubator(migrated, "db", "upgrade")
@@ -81,7 +81,7 @@ def test_a_removed_plugin_leaves_a_revision_nobody_knows_and_upgrade_still_works
     shown = incubator(migrated, "db", "current")
     assert "alembic_version_street: 0002_street (plugin not loaded; its tables stay)" in shown
     assert "alembic_version_unclaimed: 0001_gone (plugin not loaded; its tables stay)" in shown
-    assert versions(migrated, "alembic_version") == {"0009_core_stage_counts"}
+    assert versions(migrated, "alembic_version") == {"0010_core_move_counts"}
 
 
 def make_legacy(workdir):
@@ -96,7 +96,7 @@ def test_a_database_from_before_is_sorted_out_on_the_first_upgrade(migrated):
     heads = {plugin: versions(migrated, f"alembic_version_{plugin}") for plugin in PLUGINS}
     make_legacy(migrated)
     incubator(migrated, "db", "upgrade")
-    assert versions(migrated, "alembic_version") == {"0009_core_stage_counts"}
+    assert versions(migrated, "alembic_version") == {"0010_core_move_counts"}
     for plugin in PLUGINS:
         assert versions(migrated, f"alembic_version_{plugin}") == heads[plugin]
 

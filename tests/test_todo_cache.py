@@ -1,9 +1,9 @@
-"""The menu's to-do count is kept per user (issue 14): a page that only reads asks no plugin for
+"""The menu's to-do count is kept per user (issue 14) and stops counting at 99: a page that only reads asks no plugin for
 to-dos, and any commit that writes — in this process or another on the same instance folder — the
 district's day changing, or the cache's age, has the next page ask again."""
 from datetime import date, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import insert, text, update
 
 from incubator import create_app, home
 from incubator.extensions import db
@@ -22,14 +22,15 @@ def asked(client, monkeypatch, url="/orgs") -> int:
     return len(calls)
 
 
-def badge(client) -> int:
+def badge(client, as_shown=False):
     """The menu's count of open to-dos (no badge: none)."""
     page = client.get("/orgs").get_data(as_text=True)
     mark = 'title="未完成的待办">'
     if mark not in page:
         return 0
     start = page.index(mark) + len(mark)
-    return int(page[start:page.index("<", start)])
+    shown = page[start:page.index("<", start)]
+    return shown if as_shown else int(shown)
 
 
 def test_a_page_that_only_reads_asks_no_plugin(client, login_as, monkeypatch):
@@ -122,3 +123,18 @@ def test_a_value_expires_after_its_age_and_the_oldest_key_leaves_first(app, monk
         stamp("data").change()
         assert cache.get("b", lambda: 6) == 6
         assert timed_cache("todos") is timed_cache("todos")
+
+
+def test_what_grows_with_the_district_is_counted_up_to_99(client, login_as, parks):
+    past = date.today() - timedelta(days=10)
+    db.session.execute(insert(Organization), [
+        {"name": f"逾期社工服务中心{i}", "name_initials": f"yqsg{i}", "category": "社工服务类", "registration_status": "unregistered",
+         "contact_name": "张芳", "contact_phone": "13912345678", "service_area": "", "description": "",
+         "park_id": parks["fangxing"].id, "stage": "incubating", "incubation_start": past - timedelta(days=730),
+         "incubation_due": past} for i in range(120)])
+    db.session.commit()
+    login_as("fangxing-mgr")
+    assert badge(client, as_shown=True) == "99+"
+    page = client.get("/dashboard").get_data(as_text=True)
+    overdue = page.index("孵化已到期，请续驻、出壳或退出")
+    assert '<span class="badge bg-warning text-dark">99+</span>' in page[overdue:overdue + 400]

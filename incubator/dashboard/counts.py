@@ -1,5 +1,5 @@
-"""The dashboard's counts: organizations per stage from the rows the triggers keep (models.py), and
-the overdue count from an index range."""
+"""The dashboard's and the figures' counts: organizations per stage and counted moves per year from
+the rows the triggers keep (models.py), and the overdue count from an index range."""
 import logging
 
 from sqlalchemy import func, select, text
@@ -10,7 +10,7 @@ from ..dates import today
 from ..extensions import db
 from ..organizations.models import Organization
 from ..organizations.stages import ACTIVE_STAGES
-from .models import StageCount
+from .models import MoveCount, StageCount
 
 log = logging.getLogger(__name__)
 # Fold when a read adds up more rows than this: a few thousand moves since the last fold cost
@@ -24,12 +24,30 @@ def stage_counts(park_ids) -> dict[str, int]:
     if park_ids is not None:
         stmt = stmt.where(StageCount.park_id.in_(list(park_ids) or [-1]))
     rows = db.session.execute(stmt).all()
-    if sum(read for _stage, _n, read in rows) > FOLD_AFTER and not db.session.info.get(DEPTH):
-        try:
-            fold()
-        except OperationalError:  # SQLite busy with another writer: a later reader folds
-            log.info("stage counts not folded: the database is busy")
+    _fold_when_many(StageCount, sum(read for _stage, _n, read in rows))
     return {stage: int(n) for stage, n, _read in rows if n}
+
+
+def move_counts(park_ids, first_year: int | None, last_year: int) -> list[tuple[int, str, int, str, int]]:
+    """[(year, move, park id, category, n)] of the counted moves from `first_year` (None: the first
+    record) to `last_year`, in `park_ids` (None: every park)."""
+    stmt = (select(MoveCount.year, MoveCount.move, MoveCount.park_id, MoveCount.category, func.sum(MoveCount.n),
+                   func.count())
+            .where(MoveCount.year <= last_year, *((MoveCount.year >= first_year,) if first_year is not None else ()))
+            .group_by(MoveCount.year, MoveCount.move, MoveCount.park_id, MoveCount.category))
+    if park_ids is not None:
+        stmt = stmt.where(MoveCount.park_id.in_(list(park_ids) or [-1]))
+    rows = db.session.execute(stmt).all()
+    _fold_when_many(MoveCount, sum(read for *_key, _n, read in rows) - len(rows))
+    return [(year, move, park_id, category, int(n)) for year, move, park_id, category, n, _read in rows if n]
+
+
+def _fold_when_many(model, rows_read: int) -> None:
+    if rows_read > FOLD_AFTER and not db.session.info.get(DEPTH):
+        try:
+            fold(model)
+        except OperationalError:  # SQLite busy with another writer: a later reader folds
+            log.info("%s not folded: the database is busy", model.__tablename__)
 
 
 def counts_by_park(park_ids, stages) -> dict[int, int]:
@@ -41,25 +59,26 @@ def counts_by_park(park_ids, stages) -> dict[int, int]:
     return {park_id: int(n) for park_id, n in db.session.execute(stmt).all() if n}
 
 
-def fold() -> None:
-    """Replace the rows of each park and stage by their sum, in a transaction of its own (never the
-    caller's). PostgreSQL: one statement, so a move committed meanwhile is either summed and deleted
-    or left as it is. SQLite: the INSERT takes the write lock (or fails at once rather than wait),
-    and rows written after the max id was read are left alone."""
-    table = StageCount.__tablename__
+def fold(model=StageCount) -> None:
+    """Replace the rows of each key (every column but the id and n) by their sum, in a transaction of
+    its own (never the caller's). PostgreSQL: one statement, so a write committed meanwhile is either
+    summed and deleted or left as it is. SQLite: the INSERT takes the write lock (or fails at once
+    rather than wait), and rows written after the max id was read are left alone."""
+    table = model.__tablename__
+    keys = ", ".join(c.name for c in model.__table__.columns if c.name not in ("id", "n"))
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(
-                f"WITH gone AS (DELETE FROM {table} RETURNING park_id, stage, n) "
-                f"INSERT INTO {table} (park_id, stage, n) SELECT park_id, stage, sum(n) FROM gone "
-                f"GROUP BY park_id, stage HAVING sum(n) <> 0"))
+                f"WITH gone AS (DELETE FROM {table} RETURNING {keys}, n) "
+                f"INSERT INTO {table} ({keys}, n) SELECT {keys}, sum(n) FROM gone "
+                f"GROUP BY {keys} HAVING sum(n) <> 0"))
             return
         waited = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
         conn.exec_driver_sql("PRAGMA busy_timeout = 0")
         try:
-            last = conn.scalar(select(func.max(StageCount.id)))
-            conn.execute(text(f"INSERT INTO {table} (park_id, stage, n) SELECT park_id, stage, sum(n) FROM {table} "
-                              f"WHERE id <= :last GROUP BY park_id, stage HAVING sum(n) <> 0"), {"last": last})
+            last = conn.scalar(select(func.max(model.id)))
+            conn.execute(text(f"INSERT INTO {table} ({keys}, n) SELECT {keys}, sum(n) FROM {table} "
+                              f"WHERE id <= :last GROUP BY {keys} HAVING sum(n) <> 0"), {"last": last})
             conn.execute(text(f"DELETE FROM {table} WHERE id <= :last"), {"last": last})
         finally:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")

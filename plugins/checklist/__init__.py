@@ -75,9 +75,14 @@ def incubator_todos(user):
     from . import services
     if user.role in ("admin", "manager"):
         from incubator.core_hooks import scope_parks
-        count = services.count_missing_due_soon(scope_parks(user), enabled=lambda park_id: is_enabled(PLUGIN, park_id))
+        from incubator.plugins import enabled_park_ids
+        from incubator.ui import TODO_COUNT_CAP
+        allowed = scope_parks(user)
+        parks = [p for p in enabled_park_ids(PLUGIN) if allowed is None or p in allowed]
+        count = services.count_missing_due_soon(parks, up_to=TODO_COUNT_CAP)
         if count:
-            return [Todo(_("即将到期的在孵组织缺少出壳材料"), url_for("checklist.overview"), count=count, order=30)]
+            return [Todo(_("即将到期的在孵组织缺少出壳材料"), url_for("checklist.overview"), order=30,
+                         **Todo.capped(count))]
         return None
     if user.organization_id:
         from incubator.organizations.models import Organization

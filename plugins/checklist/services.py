@@ -92,20 +92,24 @@ def missing_by_org(park_ids, limit: int | None = None) -> list[tuple[Organizatio
     return [(org, [k for k in REQUIRED_FOR_GRADUATION if k not in have.get(org.id, set())]) for org in orgs]
 
 
-def count_missing_due_soon(park_ids=None, days: int = 60, *, enabled=lambda park_id: True) -> int:
-    """How many of those are due within `days` (or past due): the managers' to-do. `park_ids` None
-    means every park; `enabled(park_id)` leaves out parks where the plugin is off — one query."""
+def count_missing_due_soon(park_ids=None, days: int = 60, *, up_to: int | None = None) -> int:
+    """How many of those are due within `days` (or past due): the managers' to-do, in `park_ids`
+    (None: every park). With `up_to`, counting stops past it (at most up_to + 1 is returned): the
+    menu counts this on every page and says "99+" — one query either way."""
     from datetime import timedelta
 
+    from incubator.database import count_at_most
     lacking = [~exists().where(ChecklistDocument.organization_id == Organization.id,
                                ChecklistDocument.kind == kind) for kind in REQUIRED_FOR_GRADUATION]
-    stmt = (select(Organization.park_id, func.count()).where(
-        Organization.stage.in_(ACTIVE_STAGES), or_(*lacking),
-        Organization.incubation_due <= today() + timedelta(days=days)).group_by(Organization.park_id))
     # Every park named (all of them for None): ranges of ix_organizations_park_stage_due per park
     # and stage, where no park condition read that whole index.
-    stmt = stmt.where(Organization.park_id.in_(select(Park.id) if park_ids is None else (park_ids or [-1])))
-    return sum(n for park_id, n in db.session.execute(stmt) if enabled(park_id))
+    stmt = select(Organization.id).where(
+        Organization.park_id.in_(select(Park.id) if park_ids is None else (list(park_ids) or [-1])),
+        Organization.stage.in_(ACTIVE_STAGES), or_(*lacking),
+        Organization.incubation_due <= today() + timedelta(days=days))
+    if up_to is None:
+        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return db.session.scalar(select(count_at_most(stmt, up_to)))
 
 
 def count_missing(park_ids, up_to: int | None = None) -> int:

@@ -73,8 +73,11 @@ def incubator_dashboard_widgets(parks, user):
     if not can("mentoring.report", user=user):
         return None
     park_ids = [p.id for p in parks if is_enabled(PLUGIN, p)]
+    from incubator.ui import TODO_COUNT_CAP
     rows = services.open_actions(park_ids=park_ids, overdue_only=True, limit=8)
-    html = render_template("mentoring/widget.html", rows=rows, total=services.count_overdue(park_ids))
+    total = services.count_overdue(park_ids, up_to=TODO_COUNT_CAP)  # "99+": the dashboard's, not a report
+    shown = f"{TODO_COUNT_CAP}+" if total > TODO_COUNT_CAP else total
+    html = render_template("mentoring/widget.html", rows=rows, total=total, shown=shown)
     return [Widget(_("逾期的督导跟进事项"), Markup(html), order=45)]
 
 

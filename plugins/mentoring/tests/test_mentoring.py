@@ -238,6 +238,19 @@ def test_forms_need_a_csrf_token(app, supervised, users, log_data, login_as, cli
 
 # -- follow-up actions -----------------------------------------------------------------------
 
+def test_the_dashboard_counts_overdue_actions_up_to_99(supervised, users, log_data, login_as, client):
+    from sqlalchemy import insert
+    log = _log(supervised, users, log_data, held_on=date.today() - timedelta(days=30))
+    db.session.execute(insert(FollowUpAction), [
+        {"log_id": log.id, "organization_id": supervised.id, "description": f"跟进事项{i}", "owner": "王静",
+         "due_on": date.today() - timedelta(days=3)} for i in range(101)])
+    db.session.commit()
+    assert services.count_overdue([supervised.park_id]) == 101
+    assert services.count_overdue([supervised.park_id], up_to=99) == 100
+    login_as("fangxing-mgr")
+    assert "99+ 项督导跟进事项已逾期。" in client.get("/dashboard").get_data(as_text=True)
+
+
 def test_overdue_actions_show_on_the_organization_page_and_dashboard(supervised, users, log_data, login_as, client):
     log = _log(supervised, users, log_data, held_on=date.today() - timedelta(days=30), actions=[
         {"description": "建立志愿者台账", "owner": "王静", "due_on": date.today() - timedelta(days=5)},
