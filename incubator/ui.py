@@ -44,7 +44,8 @@ class Todo:
 
     @property
     def shown(self) -> str:
-        return f"{self.count}+" if self.more else str(self.count)
+        """"99+" past the cap, whether counting stopped there or not: one style in one list."""
+        return f"{TODO_COUNT_CAP}+" if self.more or self.count > TODO_COUNT_CAP else str(self.count)
 
     @staticmethod
     def capped(found: int) -> dict:

@@ -138,3 +138,10 @@ def test_what_grows_with_the_district_is_counted_up_to_99(client, login_as, park
     page = client.get("/dashboard").get_data(as_text=True)
     overdue = page.index("孵化已到期，请续驻、出壳或退出")
     assert '<span class="badge bg-warning text-dark">99+</span>' in page[overdue:overdue + 400]
+
+
+def test_a_count_past_99_shows_as_99_plus_whether_or_not_counting_stopped():
+    from incubator.ui import Todo
+    assert Todo("新的入园申请待受理", "/orgs", count=225).shown == "99+"
+    assert Todo("孵化已到期", "/orgs", **Todo.capped(100)).shown == "99+"
+    assert Todo("孵化已到期", "/orgs", **Todo.capped(99)).shown == "99"
