@@ -58,7 +58,8 @@ class TimedCache:
     """Values computed under a stamp's token: one is good while the token is the same and it is
     younger than `max_age` seconds. Keeps the `size` most recently used keys. A session that wrote
     and has not committed yet reads past the cache (what it wrote is not in there) and keeps nothing.
-    The token is read before computing: a change committed meanwhile leaves the value stale-marked."""
+    The token is read before computing, so a change committed meanwhile is not hidden: the value is
+    kept under the old token and computed again at the next look."""
 
     def __init__(self, stamp_name: str, max_age: float = 30.0, size: int = 2000):
         self.stamp_name, self.max_age, self.size = stamp_name, max_age, size
@@ -82,10 +83,6 @@ class TimedCache:
             while len(self.values) > self.size:
                 self.values.popitem(last=False)
         return value
-
-    def clear(self) -> None:
-        with self.lock:
-            self.values.clear()
 
 
 def timed_cache(name: str, stamp_name: str = "data", **options) -> TimedCache:
