@@ -260,7 +260,10 @@ def incubator_figures(scope):
     year of the scope, and for the report's year `by_park` ({park id: value}, which targets are
     measured against) and `breakdowns` ({"园区": {name: value}, "类别": …}) where you have them.
     Keep the number of queries independent of the number of records (group in SQL). Called for
-    plugins enabled in at least one of the parks counted.
+    plugins enabled in at least one of the parks counted. What you return is kept until the next
+    commit that writes anything (or 5 minutes; `incubator.figures.collect`), so count only what
+    the database holds; with `scope.progress_only` (the dashboard's targets card) only the report's
+    year is read, and figures no target can be set on may be left out.
 
     ```python
     @hookimpl
