@@ -14,12 +14,12 @@ worker opens its own (as `incubator serve`'s post_fork hook does with its pool).
         [--workers 1] [--bind 127.0.0.1:5182]
 """
 import argparse
-import gc
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core_pages import make_floor_app  # noqa: E402  (run as a script, beside core_pages.py)
 
 DATABASE_URL = None  # for the workers' post_fork, set by main()
@@ -49,23 +49,10 @@ def main():
     app.add_url_rule("/healthz", "healthz", lambda: "")
     connection_cell(app).cell_contents.close()
 
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):
-        def load_config(self):
-            options = {"bind": [args.bind], "workers": args.workers, "threads": 1, "worker_class": "sync",
+    from incubator.serve import run_gunicorn  # its fork and gc.freeze, its post_fork hook slot
+    run_gunicorn(app, {"bind": [args.bind], "workers": args.workers, "threads": 1, "worker_class": "sync",
                        "timeout": 60, "accesslog": None, "proc_name": "floor", "preload_app": True,
-                       "control_socket_disable": True, "post_fork": post_fork}
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return self.wsgi_app
-
-    server = Server()
-    server.wsgi_app = app
-    gc.freeze()  # as incubator/serve.py, right before the fork
-    server.run()
+                       "control_socket_disable": True}, post_fork=post_fork)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,9 @@ def _post_fork(server, worker):
         db.engine.dispose(close=False)
 
 
-def run_gunicorn(app, options: dict) -> None:
+def run_gunicorn(app, options: dict, post_fork=_post_fork) -> None:
+    """Serve `app` (built once, here) with gunicorn and `options`; `post_fork(server, worker)` gives
+    each worker its own connections (benchmarks/floor_app.py serves its floor with its own)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -92,7 +94,7 @@ def run_gunicorn(app, options: dict) -> None:
 
     server = Server()
     server.wsgi_app = app
-    server.cfg.set("post_fork", _post_fork)
+    server.cfg.set("post_fork", post_fork)
     # Python's advice for preforking servers (see gc.freeze): the cycle collector is off while the app
     # is built (serve_command), and the app's objects, some 250,000 that all live on, then move where
     # it never looks, right before the fork. Nobody scans them: not the master now (0.1 s before the
